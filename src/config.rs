@@ -1,0 +1,167 @@
+//! The validated build configuration. CLI flags and `quire.toml` both end up here; the
+//! manifest records it so a release says how it was made.
+
+use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
+
+use crate::error::{Error, Result};
+
+/// Everything a build needs besides the input bytes.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct BuildConfig {
+    /// Input files or directories. Not recorded in the manifest (machine paths).
+    #[serde(skip)]
+    pub inputs: Vec<PathBuf>,
+    /// Output release directory. Not recorded in the manifest.
+    #[serde(skip)]
+    pub output: PathBuf,
+    /// A `tokenizer.json`; `None` = the embedded default.
+    #[serde(skip)]
+    pub tokenizer: Option<PathBuf>,
+    /// Worker threads; 0 = one per core. Never changes the output.
+    #[serde(skip)]
+    pub jobs: usize,
+    pub source: SourceConfig,
+    pub clean: CleanConfig,
+    pub lang: LangConfig,
+    pub dedup: DedupConfig,
+    pub release: ReleaseConfig,
+}
+
+impl Default for BuildConfig {
+    fn default() -> Self {
+        BuildConfig {
+            inputs: vec![PathBuf::from("raw")],
+            output: PathBuf::from("release"),
+            tokenizer: None,
+            jobs: 0,
+            source: SourceConfig::default(),
+            clean: CleanConfig::default(),
+            lang: LangConfig::default(),
+            dedup: DedupConfig::default(),
+            release: ReleaseConfig::default(),
+        }
+    }
+}
+
+/// Limits that keep hostile input from exhausting memory.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct SourceConfig {
+    /// Largest article (a `.txt` file, or one JSONL line) read, after decompression.
+    pub max_doc_bytes: u64,
+    /// Largest decompressed stream read from one `.gz`/`.zst` file.
+    pub max_decompressed_bytes: u64,
+}
+
+impl Default for SourceConfig {
+    fn default() -> Self {
+        SourceConfig {
+            max_doc_bytes: 16 << 20,
+            max_decompressed_bytes: 4 << 30,
+        }
+    }
+}
+
+/// Boilerplate removal.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct CleanConfig {
+    /// Lines printed this many times inside one article beyond the first are furniture.
+    pub max_block_repeats: usize,
+}
+
+impl Default for CleanConfig {
+    fn default() -> Self {
+        CleanConfig {
+            max_block_repeats: 1,
+        }
+    }
+}
+
+/// Language identification.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct LangConfig {
+    /// ISO 639-1 codes the detector may answer; narrows detection only.
+    pub allowlist: Vec<String>,
+    /// When set, only documents in these languages are kept (others are dropped and counted).
+    pub keep_langs: Option<Vec<String>>,
+}
+
+impl Default for LangConfig {
+    fn default() -> Self {
+        LangConfig {
+            allowlist: [
+                "en", "vi", "ja", "zh", "ko", "th", "id", "ms", "tl", "fr", "de", "es", "pt", "ru",
+            ]
+            .iter()
+            .map(|s| s.to_string())
+            .collect(),
+            keep_langs: None,
+        }
+    }
+}
+
+/// Deduplication.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct DedupConfig {
+    /// Drop exact duplicates of the normalised body (NFC, case-folded, whitespace collapsed).
+    pub exact: bool,
+}
+
+impl Default for DedupConfig {
+    fn default() -> Self {
+        DedupConfig { exact: true }
+    }
+}
+
+/// Release layout.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct ReleaseConfig {
+    /// Uncompressed bytes buffered before a Parquet row group is flushed.
+    pub row_group_bytes: u64,
+    /// Row groups per shard file.
+    pub row_groups_per_shard: usize,
+    /// Longest text passed to the tokenizer in one call, in bytes; longer bodies are
+    /// encoded in pieces cut at paragraph or whitespace boundaries.
+    pub encode_chunk_bytes: usize,
+}
+
+impl Default for ReleaseConfig {
+    fn default() -> Self {
+        ReleaseConfig {
+            row_group_bytes: 100 << 20,
+            row_groups_per_shard: 5,
+            encode_chunk_bytes: 64 << 10,
+        }
+    }
+}
+
+impl BuildConfig {
+    /// Read a `quire.toml`; fields it does not set keep their defaults.
+    pub fn from_toml_file(path: &std::path::Path) -> Result<Self> {
+        let text = fs_err::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        toml::from_str(&text).map_err(|e| Error::Config(format!("`{}`: {e}", path.display())))
+    }
+
+    /// Check invariants the rest of the code relies on.
+    pub fn validate(&self) -> Result<()> {
+        if self.inputs.is_empty() {
+            return Err(Error::Config("no input given".into()));
+        }
+        if self.release.row_group_bytes == 0 || self.release.row_groups_per_shard == 0 {
+            return Err(Error::Config("row_group_bytes and row_groups_per_shard must be > 0".into()));
+        }
+        if self.release.encode_chunk_bytes < 1024 {
+            return Err(Error::Config("encode_chunk_bytes must be at least 1024".into()));
+        }
+        if self.source.max_doc_bytes == 0 || self.source.max_decompressed_bytes == 0 {
+            return Err(Error::Config("size limits must be > 0".into()));
+        }
+        Ok(())
+    }
+}
