@@ -1,1 +1,487 @@
-//! TODO: stage `article`.
+//! Article structure: a decoded [`RawDoc`] → an [`Article`] with head fields (title,
+//! publication time, byline) and body [`Block`]s, one per non-empty line.
+//!
+//! Only what the article prints is taken: a date is parsed when a head line holds one in a
+//! known format, never inferred.
+
+use regex::Regex;
+use serde::{Deserialize, Serialize};
+use std::sync::OnceLock;
+
+use crate::source::{Format, RawDoc};
+
+/// What the head parser recognised a block as. Such blocks are fields, not body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum HeadRole {
+    Title,
+    /// A line holding the publication date (and maybe the byline).
+    Dateline,
+    Byline,
+}
+
+/// One line of the article.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Block {
+    pub text: String,
+    /// Set when the head parser took this block as a field.
+    pub role: Option<HeadRole>,
+}
+
+/// An article split into fields and blocks.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Article {
+    pub source: String,
+    pub source_id: Option<String>,
+    pub url: Option<String>,
+    pub title: Option<String>,
+    /// Milliseconds since the Unix epoch, local time as printed (no zone).
+    pub published: Option<i64>,
+    pub byline: Option<String>,
+    pub blocks: Vec<Block>,
+    /// Repairs reported by decoding, carried along for the report.
+    pub notes: Vec<String>,
+}
+
+/// How many leading blocks may hold navigation before the title.
+const TITLE_SEARCH: usize = 5;
+/// How many blocks after the title may hold the dateline.
+const DATELINE_SEARCH: usize = 4;
+
+impl Article {
+    /// Split a decoded document into head fields and blocks.
+    pub fn parse(doc: RawDoc) -> Article {
+        let mut blocks: Vec<Block> = doc
+            .text
+            .lines()
+            .map(|l| l.trim_matches(|c: char| c.is_whitespace()))
+            .filter(|l| !l.is_empty())
+            .map(|l| Block {
+                text: collapse_spaces(l),
+                role: None,
+            })
+            .collect();
+
+        let mut title = doc
+            .title
+            .as_deref()
+            .map(collapse_spaces)
+            .filter(|t| !t.is_empty());
+        let mut title_at = None;
+        match (&title, doc.format) {
+            (None, Some(Format::Text) | None) => {
+                // The title is the first line, unless navigation crumbs come first.
+                let pick = (0..blocks.len().min(TITLE_SEARCH))
+                    .find(|&i| looks_like_title(&blocks[i].text))
+                    .or(if blocks.is_empty() { None } else { Some(0) });
+                if let Some(i) = pick {
+                    title = Some(blocks[i].text.clone());
+                    title_at = Some(i);
+                }
+            }
+            (Some(t), _) => {
+                // A record with a title field often repeats it as the first line of its text.
+                title_at = (0..blocks.len().min(3)).find(|&i| same_text(&blocks[i].text, t));
+            }
+            (None, Some(Format::Jsonl)) => {}
+        }
+        if let Some(i) = title_at {
+            blocks[i].role = Some(HeadRole::Title);
+        }
+
+        let mut published = doc
+            .published
+            .as_deref()
+            .and_then(parse_date)
+            .map(|d| d.millis);
+        let mut byline = doc
+            .byline
+            .as_deref()
+            .map(collapse_spaces)
+            .filter(|b| !b.is_empty());
+
+        let start = title_at.map_or(0, |i| i + 1);
+        let end = (start + DATELINE_SEARCH).min(blocks.len());
+        for block in &mut blocks[start..end] {
+            if let Some(line) = parse_dateline(&block.text) {
+                block.role = Some(HeadRole::Dateline);
+                published = published.or(Some(line.millis));
+                if byline.is_none() {
+                    byline = line.byline;
+                }
+                break;
+            }
+            if byline.is_none() {
+                if let Some(name) = by_prefix(&block.text) {
+                    block.role = Some(HeadRole::Byline);
+                    byline = Some(name);
+                }
+            }
+        }
+
+        Article {
+            source: doc.source,
+            source_id: doc.source_id,
+            url: doc.url,
+            title,
+            published,
+            byline,
+            blocks,
+            notes: doc.notes,
+        }
+    }
+}
+
+/// Collapse runs of whitespace inside a line to one space.
+fn collapse_spaces(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut space = false;
+    for c in s.trim().chars() {
+        if c.is_whitespace() {
+            space = true;
+        } else {
+            if space && !out.is_empty() {
+                out.push(' ');
+            }
+            space = false;
+            out.push(c);
+        }
+    }
+    out
+}
+
+fn same_text(a: &str, b: &str) -> bool {
+    a.trim().to_lowercase() == b.trim().to_lowercase()
+}
+
+/// Number of words, counting each CJK character as one (CJK runs have no spaces).
+pub fn word_count(s: &str) -> usize {
+    let mut n = 0;
+    let mut in_word = false;
+    for c in s.chars() {
+        if is_cjk(c) {
+            n += 1;
+            in_word = false;
+        } else if c.is_alphanumeric() {
+            if !in_word {
+                n += 1;
+            }
+            in_word = true;
+        } else {
+            in_word = false;
+        }
+    }
+    n
+}
+
+/// Han, kana, hangul: scripts written without spaces between words.
+pub fn is_cjk(c: char) -> bool {
+    matches!(c as u32,
+        0x3040..=0x30FF | 0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xF900..=0xFAFF | 0xAC00..=0xD7AF | 0x20000..=0x2FFFF)
+}
+
+/// A breadcrumb trail such as `Home / News` or `News » World`.
+pub fn is_crumb(s: &str) -> bool {
+    let seps = [" / ", " > ", " » ", " › ", " | "];
+    seps.iter().any(|sep| {
+        let parts: Vec<&str> = s.split(sep).collect();
+        parts.len() >= 2 && parts.iter().all(|p| !p.is_empty() && word_count(p) <= 3)
+    })
+}
+
+fn looks_like_title(s: &str) -> bool {
+    if is_crumb(s) {
+        return false;
+    }
+    let cjk = s.chars().filter(|&c| is_cjk(c)).count();
+    if cjk > 0 {
+        return cjk >= 6;
+    }
+    word_count(s) >= 3
+}
+
+/// `By Jane Doe` → `Jane Doe`.
+fn by_prefix(s: &str) -> Option<String> {
+    let rest = s.strip_prefix("By ").or_else(|| s.strip_prefix("by "))?;
+    let words = word_count(rest);
+    (words >= 1 && words <= 6 && !rest.ends_with('.')).then(|| rest.trim().to_string())
+}
+
+/// A parsed date and what surrounded it on a dateline.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Dateline {
+    pub millis: i64,
+    pub byline: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Parsed {
+    millis: i64,
+    start: usize,
+    end: usize,
+}
+
+const MONTHS: [&str; 12] = [
+    "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
+];
+
+fn month_number(name: &str) -> Option<u32> {
+    let lower = name.to_lowercase();
+    MONTHS
+        .iter()
+        .position(|m| lower.starts_with(m))
+        .map(|i| i as u32 + 1)
+}
+
+fn date_patterns() -> &'static [Regex] {
+    static PATTERNS: OnceLock<Vec<Regex>> = OnceLock::new();
+    PATTERNS.get_or_init(|| {
+        let month = r"(?P<mon>Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?";
+        let time = r"(?P<H>\d{1,2}):(?P<M>\d{2})(?::(?P<S>\d{2}))?";
+        let sep = r"\s*[,|\-–]?\s*";
+        [
+            // ISO 8601: 2023-11-02, 2023-11-02T10:26:00(Z|+07:00)
+            format!(r"(?P<y>\d{{4}})-(?P<m>\d{{2}})-(?P<d>\d{{2}})(?:[T ]{time}(?:\.\d+)?(?:Z|[+-]\d{{2}}:?\d{{2}})?)?"),
+            // 12:53, 19/09/2023
+            format!(r"{time}{sep}(?P<d>\d{{1,2}})/(?P<m>\d{{1,2}})/(?P<y>\d{{4}})"),
+            // 19/09/2023 12:53
+            format!(r"(?P<d>\d{{1,2}})/(?P<m>\d{{1,2}})/(?P<y>\d{{4}})(?:{sep}{time})?"),
+            // November 07, 2023 | 10:26
+            format!(r"{month}\s+(?P<d>\d{{1,2}}),?\s+(?P<y>\d{{4}})(?:{sep}{time})?"),
+            // 7 November 2023 10:26
+            format!(r"(?P<d>\d{{1,2}})\s+{month},?\s+(?P<y>\d{{4}})(?:{sep}{time})?"),
+        ]
+        .iter()
+        .filter_map(|p| Regex::new(&format!(r"(?i)\b{p}")).ok())
+        .collect()
+    })
+}
+
+fn find_date(s: &str) -> Option<Parsed> {
+    for (i, re) in date_patterns().iter().enumerate() {
+        let Some(c) = re.captures(s) else { continue };
+        let num = |k: &str| c.name(k).and_then(|m| m.as_str().parse::<u32>().ok());
+        let Some(y) = num("y") else { continue };
+        let m = match c.name("mon") {
+            Some(name) => month_number(name.as_str()),
+            None => num("m"),
+        };
+        let (Some(mut m), Some(mut d)) = (m, num("d")) else {
+            continue;
+        };
+        // Numeric d/m/y: day first (the convention of the sites we read); a first
+        // number that cannot be a month and a second that cannot be a day settle it.
+        // ISO dates (pattern 0) are never swapped.
+        if i > 0 && c.name("mon").is_none() && m > 12 && d <= 12 {
+            std::mem::swap(&mut m, &mut d);
+        }
+        let (hh, mm, ss) = (
+            num("H").unwrap_or(0),
+            num("M").unwrap_or(0),
+            num("S").unwrap_or(0),
+        );
+        if hh > 23 || mm > 59 || ss > 60 {
+            continue;
+        }
+        let Some(days) = days_from_civil(y as i64, m, d) else {
+            continue;
+        };
+        let whole = c.get(0)?;
+        return Some(Parsed {
+            millis: (days * 86_400 + (hh * 3600 + mm * 60 + ss) as i64) * 1000,
+            start: whole.start(),
+            end: whole.end(),
+        });
+    }
+    None
+}
+
+/// Parse a free-standing date such as a JSONL `published` field.
+pub fn parse_date(s: &str) -> Option<Dateline> {
+    find_date(s).map(|p| Dateline {
+        millis: p.millis,
+        byline: None,
+    })
+}
+
+/// A head line that is a date, optionally preceded by a byline
+/// (`Hoai Anh – Lang Khoa 12:53, 19/09/2023`, `November 07, 2023 | 10:26`).
+pub fn parse_dateline(s: &str) -> Option<Dateline> {
+    if s.chars().count() > 120 {
+        return None;
+    }
+    let p = find_date(s)?;
+    let trim = |t: &str| {
+        t.trim_matches(|c: char| c.is_whitespace() || "-–—|,:·•".contains(c))
+            .to_string()
+    };
+    let before = trim(&s[..p.start]);
+    let after = trim(&s[p.end..]);
+    // Anything besides the date must be short and name-like, not a sentence.
+    let name_like = |t: &str| {
+        t.is_empty()
+            || (word_count(t) <= 8 && !t.ends_with('.') && !t.chars().any(|c| c.is_ascii_digit()))
+    };
+    if !name_like(&before) || !name_like(&after) {
+        return None;
+    }
+    let byline = [before, after]
+        .into_iter()
+        .map(|t| t.strip_prefix("By ").map(str::to_string).unwrap_or(t))
+        .find(|t| !t.is_empty() && !is_generic_label(t));
+    Some(Dateline {
+        millis: p.millis,
+        byline,
+    })
+}
+
+/// Labels that sit next to dates but are not names.
+fn is_generic_label(t: &str) -> bool {
+    let lower = t.to_lowercase();
+    ["published", "updated", "posted", "date", "last updated"]
+        .iter()
+        .any(|l| lower.trim_end_matches(':') == *l)
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date, or `None` if it does not exist.
+fn days_from_civil(y: i64, m: u32, d: u32) -> Option<i64> {
+    if !(1..=12).contains(&m) || d == 0 || !(1000..=9999).contains(&y) {
+        return None;
+    }
+    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    let dim = [
+        31,
+        if leap { 29 } else { 28 },
+        31,
+        30,
+        31,
+        30,
+        31,
+        31,
+        30,
+        31,
+        30,
+        31,
+    ];
+    if d > dim[(m - 1) as usize] {
+        return None;
+    }
+    // Howard Hinnant's days_from_civil.
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m as i64 + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d as i64 - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    Some(era * 146_097 + doe - 719_468)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ms(y: i64, m: u32, d: u32, hh: i64, mm: i64) -> i64 {
+        (days_from_civil(y, m, d).unwrap() * 86_400 + hh * 3600 + mm * 60) * 1000
+    }
+
+    fn txt(text: &str) -> RawDoc {
+        RawDoc {
+            source: "a.txt".into(),
+            text: text.into(),
+            format: Some(Format::Text),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn epoch_days() {
+        assert_eq!(days_from_civil(1970, 1, 1), Some(0));
+        assert_eq!(days_from_civil(2000, 3, 1), Some(11_017));
+        assert_eq!(days_from_civil(2023, 2, 29), None);
+        assert_eq!(days_from_civil(2024, 2, 29), Some(19_782));
+    }
+
+    #[test]
+    fn dateline_with_byline_first() {
+        let d = parse_dateline("Hoai Anh – Lang Khoa 12:53, 19/09/2023").unwrap();
+        assert_eq!(d.millis, ms(2023, 9, 19, 12, 53));
+        assert_eq!(d.byline.as_deref(), Some("Hoai Anh – Lang Khoa"));
+    }
+
+    #[test]
+    fn dateline_month_name() {
+        let d = parse_dateline("November 07, 2023 | 10:26").unwrap();
+        assert_eq!(d.millis, ms(2023, 11, 7, 10, 26));
+        assert_eq!(d.byline, None);
+        assert_eq!(
+            parse_date("2023-11-02T10:00:00Z").unwrap().millis,
+            ms(2023, 11, 2, 10, 0)
+        );
+    }
+
+    #[test]
+    fn sentence_with_date_is_not_a_dateline() {
+        assert!(
+            parse_dateline("On November 2, 2023, the Ministry of Foreign Affairs met.").is_none()
+        );
+        assert!(parse_dateline(
+            "Speaking on 19/09/2023 at the event, he said the programme was a success."
+        )
+        .is_none());
+    }
+
+    #[test]
+    fn title_skips_navigation() {
+        let a = Article::parse(txt("Uno\n\nNews\n\nHome / News\n\nVietnam – Japan cooperation is in the best stage\n\nBody text here."));
+        assert_eq!(
+            a.title.as_deref(),
+            Some("Vietnam – Japan cooperation is in the best stage")
+        );
+        assert_eq!(a.blocks[3].role, Some(HeadRole::Title));
+        assert_eq!(a.blocks[0].role, None);
+    }
+
+    #[test]
+    fn head_fields_from_seed_layout() {
+        let a = Article::parse(txt(
+            "Deepening Vietnam-Japan relationship\n\nHoai Anh – Lang Khoa 12:53, 19/09/2023\n\nOn the morning of September 17, the program began.",
+        ));
+        assert_eq!(
+            a.title.as_deref(),
+            Some("Deepening Vietnam-Japan relationship")
+        );
+        assert_eq!(a.byline.as_deref(), Some("Hoai Anh – Lang Khoa"));
+        assert_eq!(a.published, Some(ms(2023, 9, 19, 12, 53)));
+        assert_eq!(a.blocks[1].role, Some(HeadRole::Dateline));
+        assert_eq!(a.blocks[2].role, None);
+    }
+
+    #[test]
+    fn jsonl_title_repeated_in_text_is_marked() {
+        let doc = RawDoc {
+            source: "x.jsonl#L1".into(),
+            title: Some("Big news today".into()),
+            published: Some("2023-10-11".into()),
+            text: "Big news today\nThe body.".into(),
+            format: Some(Format::Jsonl),
+            ..Default::default()
+        };
+        let a = Article::parse(doc);
+        assert_eq!(a.blocks[0].role, Some(HeadRole::Title));
+        assert_eq!(a.published, Some(ms(2023, 10, 11, 0, 0)));
+    }
+
+    #[test]
+    fn crumbs() {
+        assert!(is_crumb("Home / News"));
+        assert!(is_crumb("News » World » Asia"));
+        assert!(!is_crumb(
+            "Vietnam – Japan cooperation / a new stage of development in all fields"
+        ));
+    }
+
+    #[test]
+    fn cjk_words() {
+        assert_eq!(word_count("東京は晴れ"), 5);
+        assert_eq!(word_count("Hello, world 2023"), 3);
+    }
+}

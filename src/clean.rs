@@ -1,1 +1,710 @@
-//! TODO: stage `clean`.
+//! Boilerplate removal: decide for every block of an [`Article`] whether it is body, a
+//! caption, or furniture, and keep the reason for the audit trail.
+//!
+//! This version works inside one article: head fields, navigation before the title,
+//! comment prompts, share/footer links, credits, repeated blocks (a caption printed twice),
+//! related-story lists at the end and an end-of-article byline.
+
+use serde::Serialize;
+use std::collections::HashSet;
+
+use crate::article::{is_crumb, word_count, Article, HeadRole};
+use crate::config::CleanConfig;
+
+/// Why a block left the body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DropReason {
+    Title,
+    Dateline,
+    Byline,
+    Navigation,
+    Repeated,
+    CommentPrompt,
+    Credit,
+    Share,
+    Related,
+    /// Printed by other documents of the corpus too.
+    Boilerplate,
+}
+
+impl DropReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DropReason::Title => "title",
+            DropReason::Dateline => "dateline",
+            DropReason::Byline => "byline",
+            DropReason::Navigation => "navigation",
+            DropReason::Repeated => "repeated",
+            DropReason::CommentPrompt => "comment_prompt",
+            DropReason::Credit => "credit",
+            DropReason::Share => "share",
+            DropReason::Related => "related",
+            DropReason::Boilerplate => "boilerplate",
+        }
+    }
+}
+
+/// What happens to a block.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decision {
+    Body,
+    /// Leaves the body for the `captions` column.
+    Caption,
+    Drop(DropReason),
+}
+
+impl Decision {
+    pub fn label(self) -> &'static str {
+        match self {
+            Decision::Body => "body",
+            Decision::Caption => "caption",
+            Decision::Drop(r) => r.as_str(),
+        }
+    }
+}
+
+/// A block with its decision.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CleanBlock {
+    pub text: String,
+    pub decision: Decision,
+}
+
+/// An article after cleaning: head fields plus every block with its decision.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct CleanArticle {
+    pub source: String,
+    pub source_id: Option<String>,
+    pub url: Option<String>,
+    pub title: Option<String>,
+    pub published: Option<i64>,
+    pub byline: Option<String>,
+    /// Who the article credits as its origin (`(According to VNEconomy)` → `VNEconomy`).
+    pub credit: Option<String>,
+    pub blocks: Vec<CleanBlock>,
+    pub notes: Vec<String>,
+}
+
+impl CleanArticle {
+    /// Body blocks in order.
+    pub fn body(&self) -> impl Iterator<Item = &CleanBlock> {
+        self.blocks.iter().filter(|b| b.decision == Decision::Body)
+    }
+}
+
+/// Phrases that make a whole block a comment prompt (compared case-insensitively).
+const COMMENT_PROMPTS: &[&str] = &[
+    "leave a reply",
+    "leave a comment",
+    "post a comment",
+    "add a comment",
+    "comments",
+    "your email address will not be published",
+    "required fields are marked",
+    "you must be logged in to post a comment",
+    "bình luận",
+    "gửi bình luận",
+    "ý kiến bạn đọc",
+];
+
+/// Links and buttons around an article.
+const SHARE_LINES: &[&str] = &[
+    "phiên bản di động",
+    "share",
+    "share this article",
+    "share on facebook",
+    "print",
+    "email",
+    "tweet",
+    "back to top",
+    "mobile version",
+    "xem thêm",
+    "in bài viết",
+    "chia sẻ",
+];
+
+/// Headings that open a list of other stories.
+const RELATED_HEADINGS: &[&str] = &[
+    "see more",
+    "read more",
+    "related",
+    "related news",
+    "related articles",
+    "related stories",
+    "more news",
+    "more stories",
+    "you may also like",
+    "tin liên quan",
+    "tin khác",
+    "bài liên quan",
+];
+
+/// The clean stage.
+#[derive(Debug, Clone)]
+pub struct Cleaner {
+    cfg: CleanConfig,
+}
+
+impl Cleaner {
+    pub fn new(cfg: &CleanConfig) -> Self {
+        Cleaner { cfg: cfg.clone() }
+    }
+
+    /// Decide every block of one article. `lines` tells how many documents of the corpus
+    /// print each line; without it only evidence inside the article counts.
+    pub fn clean(&self, article: Article, lines: Option<&LineStats>) -> CleanArticle {
+        let n = article.blocks.len();
+        let title_key = article.title.as_deref().map(normalise);
+        let title_at = article
+            .blocks
+            .iter()
+            .position(|b| b.role == Some(HeadRole::Title));
+        let mut decisions: Vec<Option<Decision>> = vec![None; n];
+        let mut credit = None;
+        let mut texts: Vec<String> = article.blocks.iter().map(|b| b.text.clone()).collect();
+
+        for (i, block) in article.blocks.iter().enumerate() {
+            let key = normalise(&block.text);
+            let d = match block.role {
+                Some(HeadRole::Title) => Some(Decision::Drop(DropReason::Title)),
+                Some(HeadRole::Dateline) => Some(Decision::Drop(DropReason::Dateline)),
+                Some(HeadRole::Byline) => Some(Decision::Drop(DropReason::Byline)),
+                None if title_at.is_some_and(|t| i < t) => {
+                    Some(Decision::Drop(DropReason::Navigation))
+                }
+                None if is_crumb(&block.text) => Some(Decision::Drop(DropReason::Navigation)),
+                None if COMMENT_PROMPTS
+                    .iter()
+                    .any(|p| key == *p || (p.len() > 20 && key.starts_with(p))) =>
+                {
+                    Some(Decision::Drop(DropReason::CommentPrompt))
+                }
+                None if SHARE_LINES.contains(&key.as_str()) => {
+                    Some(Decision::Drop(DropReason::Share))
+                }
+                // An image alt text repeating the headline.
+                None if title_key.as_deref() == Some(key.as_str()) => {
+                    Some(Decision::Drop(DropReason::Title))
+                }
+                None if is_photo_credit(&block.text) => Some(Decision::Drop(DropReason::Credit)),
+                None => match source_credit(&block.text) {
+                    Some(who) => {
+                        credit.get_or_insert(who);
+                        Some(Decision::Drop(DropReason::Credit))
+                    }
+                    None => None,
+                },
+            };
+            decisions[i] = d;
+        }
+
+        // A wire credit glued to the end of the last paragraph: "… Lang Son.-VNA".
+        for i in 0..n {
+            if decisions[i].is_none() {
+                if let Some((body, who)) = split_trailing_credit(&texts[i]) {
+                    texts[i] = body;
+                    credit.get_or_insert(who.clone());
+                    // The bare agency name often follows on its own line.
+                    if let Some(j) = (i + 1..n).find(|&j| decisions[j].is_none()) {
+                        if texts[j].trim() == who {
+                            decisions[j] = Some(Decision::Drop(DropReason::Credit));
+                        }
+                    }
+                }
+            }
+        }
+
+        self.mark_repeats(&texts, &mut decisions);
+        mark_related_tail(&texts, &mut decisions);
+        // A line other documents print too is site furniture, unless it is a long
+        // paragraph (shared quotes and syndicated passages are body).
+        let corpus_repeats: Vec<bool> = texts
+            .iter()
+            .map(|t| lines.is_some_and(|l| l.documents_with(t) > 1))
+            .collect();
+        for (i, rep) in corpus_repeats.iter().enumerate() {
+            if *rep && decisions[i].is_none() {
+                decisions[i] = Some(Decision::Drop(DropReason::Boilerplate));
+            }
+        }
+        mark_outside_body(&texts, &mut decisions);
+
+        // An end-of-article byline: the last undecided block, when it is a bare name.
+        let mut byline = article.byline.clone();
+        if let Some(last) = (0..n).rev().find(|&i| {
+            !matches!(
+                decisions[i],
+                Some(Decision::Drop(
+                    DropReason::Share | DropReason::CommentPrompt
+                ))
+            )
+        }) {
+            if matches!(
+                decisions[last],
+                None | Some(Decision::Drop(DropReason::Related))
+            ) && is_name_line(&texts[last])
+            {
+                decisions[last] = Some(Decision::Drop(DropReason::Byline));
+                byline.get_or_insert_with(|| texts[last].clone());
+            }
+        }
+
+        let blocks = texts
+            .into_iter()
+            .zip(decisions)
+            .map(|(text, d)| CleanBlock {
+                text,
+                decision: d.unwrap_or(Decision::Body),
+            })
+            .collect();
+        CleanArticle {
+            source: article.source,
+            source_id: article.source_id,
+            url: article.url,
+            title: article.title,
+            published: article.published,
+            byline,
+            credit,
+            blocks,
+            notes: article.notes,
+        }
+    }
+
+    /// Blocks printed again. A short block printed twice in a row is an image's alt text
+    /// plus its caption: the first copy becomes a caption. Title-case pairs are headlines of
+    /// a related-story list. Anything else printed again loses its later copies.
+    fn mark_repeats(&self, texts: &[String], decisions: &mut [Option<Decision>]) {
+        let mut seen: HashSet<String> = HashSet::new();
+        let mut prev: Option<(usize, String)> = None;
+        for i in 0..texts.len() {
+            if decisions[i].is_some() {
+                continue;
+            }
+            let key = normalise(&texts[i]);
+            if let Some((p, pkey)) = &prev {
+                if near_same(pkey, &key) {
+                    if is_title_case(&texts[*p]) {
+                        decisions[*p] = Some(Decision::Drop(DropReason::Related));
+                        decisions[i] = Some(Decision::Drop(DropReason::Related));
+                    } else {
+                        if word_count(&texts[*p]) <= self.cfg.caption_max_words {
+                            decisions[*p] = Some(Decision::Caption);
+                        }
+                        decisions[i] = Some(Decision::Drop(DropReason::Repeated));
+                    }
+                    prev = None;
+                    seen.insert(key);
+                    continue;
+                }
+            }
+            if !seen.insert(key.clone()) {
+                decisions[i] = Some(Decision::Drop(DropReason::Repeated));
+                continue;
+            }
+            prev = Some((i, key));
+        }
+    }
+
+}
+
+/// From the first related-story marker that follows some body text, everything
+/// undecided is a related-story list.
+fn mark_related_tail(texts: &[String], decisions: &mut [Option<Decision>]) {
+    let mut prose_before = 0;
+    let mut start = None;
+    for i in 0..texts.len() {
+        let key = normalise(&texts[i]);
+        let marker = RELATED_HEADINGS.contains(&key.as_str())
+            || is_doubled_line(&texts[i])
+            || decisions[i] == Some(Decision::Drop(DropReason::Related));
+        if marker && prose_before >= 2 {
+            start = Some(i);
+            break;
+        }
+        if decisions[i].is_none() && size(&texts[i]) >= 20.0 {
+            prose_before += 1;
+        }
+    }
+    if let Some(s) = start {
+        for d in decisions.iter_mut().skip(s) {
+            match d {
+                None | Some(Decision::Caption) | Some(Decision::Drop(DropReason::Repeated)) => {
+                    *d = Some(Decision::Drop(DropReason::Related));
+                }
+                _ => {}
+            }
+        }
+    }
+}
+
+/// How many distinct documents of the corpus print each line.
+///
+/// Memory stays bounded: a line's first sighting only sets bits in a Bloom filter of fixed
+/// size; only lines seen a second time get an exact counter. A Bloom false positive makes a
+/// unique line look printed twice; at the default 32 MiB that is ~0.1 % of lines for a
+/// corpus of ten million distinct lines.
+#[derive(Debug, Clone)]
+pub struct LineStats {
+    bloom: Vec<u64>,
+    mask: u64,
+    counts: std::collections::HashMap<u64, u32>,
+    documents: u64,
+}
+
+impl LineStats {
+    /// A filter of `mib` MiB (rounded down to a power of two, at least 1 MiB).
+    pub fn new(mib: usize) -> Self {
+        let requested = (mib.max(1) as u64) << 23;
+        let bits = 1u64 << (63 - requested.leading_zeros());
+        LineStats {
+            bloom: vec![0; (bits / 64) as usize],
+            mask: bits - 1,
+            counts: std::collections::HashMap::new(),
+            documents: 0,
+        }
+    }
+
+    /// Count the distinct lines of one document.
+    pub fn add_document<'a>(&mut self, lines: impl IntoIterator<Item = &'a str>) {
+        let mut keys: Vec<u64> = lines.into_iter().map(line_key).collect();
+        keys.sort_unstable();
+        keys.dedup();
+        for k in keys {
+            self.add_key(k);
+        }
+        self.documents += 1;
+    }
+
+    fn probes(&self, key: u64) -> [u64; 3] {
+        let h2 = key.rotate_left(29).wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+        [0u64, 1, 2].map(|i| key.wrapping_add(i.wrapping_mul(h2)) & self.mask)
+    }
+
+    fn add_key(&mut self, key: u64) {
+        if let Some(c) = self.counts.get_mut(&key) {
+            *c = c.saturating_add(1);
+            return;
+        }
+        let probes = self.probes(key);
+        let seen = probes
+            .iter()
+            .all(|&b| self.bloom[(b / 64) as usize] & (1 << (b % 64)) != 0);
+        if seen {
+            self.counts.insert(key, 2);
+        } else {
+            for b in probes {
+                self.bloom[(b / 64) as usize] |= 1 << (b % 64);
+            }
+        }
+    }
+
+    /// Distinct documents printing `line` (1 = only the one asking, 0 = never added).
+    pub fn documents_with(&self, line: &str) -> u32 {
+        let key = line_key(line);
+        if let Some(&c) = self.counts.get(&key) {
+            return c;
+        }
+        let seen = self
+            .probes(key)
+            .iter()
+            .all(|&b| self.bloom[(b / 64) as usize] & (1 << (b % 64)) != 0);
+        u32::from(seen)
+    }
+
+    /// Documents counted.
+    pub fn documents(&self) -> u64 {
+        self.documents
+    }
+}
+
+/// A line's identity for corpus statistics: case, spacing and digits ignored, so
+/// "Updated 10:26" and "Updated 11:05" are the same furniture.
+fn line_key(line: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::hash::DefaultHasher::new();
+    for word in line.split_whitespace() {
+        for c in word.chars().flat_map(char::to_lowercase) {
+            let c = if c.is_numeric() { '0' } else { c };
+            c.hash(&mut h);
+        }
+        ' '.hash(&mut h);
+    }
+    h.finish()
+}
+
+/// Sentence-final punctuation in any of our scripts.
+fn ends_sentence(s: &str) -> bool {
+    s.trim_end()
+        .chars()
+        .last()
+        .is_some_and(|c| ".!?。！？…\"”’»)]:;".contains(c))
+}
+
+/// Length in words, a CJK character counting as ~0.6 of a word (they carry less each).
+fn size(s: &str) -> f64 {
+    let mut words = 0usize;
+    let mut cjk = 0usize;
+    let mut in_word = false;
+    for c in s.chars() {
+        if crate::article::is_cjk(c) {
+            cjk += 1;
+            in_word = false;
+        } else if c.is_alphanumeric() || c == '_' {
+            if !in_word {
+                words += 1;
+            }
+            in_word = true;
+        } else {
+            in_word = false;
+        }
+    }
+    words as f64 + cjk as f64 / 1.7
+}
+
+/// How much a block looks like article body: long runs of prose score high, short
+/// lines a little below zero, furniture clearly negative.
+fn block_score(text: &str, decision: Option<Decision>) -> f64 {
+    match decision {
+        Some(Decision::Caption) => 0.0,
+        Some(Decision::Drop(DropReason::Repeated)) => -1.0,
+        Some(Decision::Drop(DropReason::Boilerplate)) => -3.0,
+        Some(Decision::Drop(DropReason::Title | DropReason::Dateline | DropReason::Byline)) => -0.6,
+        Some(Decision::Drop(_)) => -2.0,
+        Some(Decision::Body) | None => {
+            let n = size(text);
+            if n >= 20.0 {
+                2.0
+            } else if n >= 8.0 && ends_sentence(text) {
+                0.5
+            } else {
+                -0.6
+            }
+        }
+    }
+}
+
+/// The body is one dense run of prose: find the contiguous run of blocks with the highest
+/// total score (maximum-sum subarray) and send undecided blocks outside it away, as
+/// navigation before it and related material after it.
+fn mark_outside_body(texts: &[String], decisions: &mut [Option<Decision>]) {
+    let scores: Vec<f64> = texts
+        .iter()
+        .zip(decisions.iter())
+        .map(|(t, d)| block_score(t, *d))
+        .collect();
+    let (mut best, mut cur, mut start) = (0.0f64, 0.0f64, 0usize);
+    let mut span: Option<(usize, usize)> = None;
+    for (i, &s) in scores.iter().enumerate() {
+        if cur <= 0.0 {
+            cur = s;
+            start = i;
+        } else {
+            cur += s;
+        }
+        if cur > best {
+            best = cur;
+            span = Some((start, i));
+        }
+    }
+    let Some((lo, hi)) = span else { return };
+    for (i, d) in decisions.iter_mut().enumerate() {
+        if d.is_none() {
+            if i < lo {
+                *d = Some(Decision::Drop(DropReason::Navigation));
+            } else if i > hi {
+                *d = Some(Decision::Drop(DropReason::Related));
+            }
+        }
+    }
+}
+
+/// Lower-case, whitespace collapsed: the key for comparing blocks.
+pub fn normalise(s: &str) -> String {
+    let lower = s.to_lowercase();
+    lower.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Equal, or differing in one word (alt text and caption often differ by tense).
+fn near_same(a: &str, b: &str) -> bool {
+    if a == b {
+        return true;
+    }
+    let wa: Vec<&str> = a.split(' ').collect();
+    let wb: Vec<&str> = b.split(' ').collect();
+    wa.len() == wb.len() && wa.len() >= 4 && wa.iter().zip(&wb).filter(|(x, y)| x != y).count() == 1
+}
+
+/// Most words start with a capital letter: a headline rather than a sentence.
+fn is_title_case(s: &str) -> bool {
+    let words: Vec<&str> = s
+        .split_whitespace()
+        .filter(|w| w.chars().any(char::is_alphabetic))
+        .collect();
+    if words.len() < 3 {
+        return false;
+    }
+    let caps = words
+        .iter()
+        .filter(|w| {
+            w.chars()
+                .find(|c| c.is_alphabetic())
+                .is_some_and(char::is_uppercase)
+        })
+        .count();
+    caps * 10 >= words.len() * 7 && !s.ends_with('.')
+}
+
+/// A headline printed twice on one line: `X Y Z X Y Z`.
+fn is_doubled_line(s: &str) -> bool {
+    let words: Vec<&str> = s.split_whitespace().collect();
+    let n = words.len();
+    n >= 4 && n % 2 == 0 && words[..n / 2] == words[n / 2..]
+}
+
+/// `Photo: Le Hong Nhung`, `Photo by X`, `Ảnh: X`.
+fn is_photo_credit(s: &str) -> bool {
+    let lower = s.to_lowercase();
+    ["photo:", "photo by", "photos:", "ảnh:", "image:", "credit:"]
+        .iter()
+        .any(|p| lower.starts_with(p))
+        && word_count(s) <= 8
+}
+
+/// `(According to VNEconomy)`, `(Source: Reuters)`, `Theo VnExpress` as a whole block.
+fn source_credit(s: &str) -> Option<String> {
+    let inner = s
+        .trim()
+        .trim_start_matches('(')
+        .trim_end_matches(['.', ' '])
+        .trim_end_matches(')');
+    let lower = inner.to_lowercase();
+    for prefix in [
+        "according to ",
+        "source: ",
+        "source ",
+        "theo ",
+        "nguồn: ",
+        "nguồn ",
+    ] {
+        if lower.starts_with(prefix)
+            && s.trim().starts_with('(') == s.trim().trim_end_matches('.').ends_with(')')
+        {
+            let who = inner[prefix.len()..].trim();
+            if !who.is_empty() && word_count(who) <= 5 {
+                return Some(who.to_string());
+            }
+        }
+    }
+    None
+}
+
+/// `… Lang Son.-VNA` → (`… Lang Son.`, `VNA`).
+fn split_trailing_credit(s: &str) -> Option<(String, String)> {
+    let idx = s.rfind(".-")?;
+    let who = &s[idx + 2..];
+    let upper = who.chars().all(|c| c.is_ascii_uppercase()) && (2..=8).contains(&who.len());
+    upper.then(|| (s[..=idx].to_string(), who.to_string()))
+}
+
+/// A bare personal name: 2–4 capitalised words, no digits or sentence punctuation.
+fn is_name_line(s: &str) -> bool {
+    let words: Vec<&str> = s.split_whitespace().collect();
+    (2..=4).contains(&words.len())
+        && s.chars().count() <= 40
+        && words.iter().all(|w| {
+            w.chars().next().is_some_and(char::is_uppercase) && w.chars().all(char::is_alphabetic)
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::{Format, RawDoc};
+
+    fn clean(text: &str) -> CleanArticle {
+        let doc = RawDoc {
+            source: "t.txt".into(),
+            text: text.into(),
+            format: Some(Format::Text),
+            ..Default::default()
+        };
+        Cleaner::new(&CleanConfig::default()).clean(Article::parse(doc), None)
+    }
+
+    fn decisions(c: &CleanArticle) -> Vec<(&str, &str)> {
+        c.blocks
+            .iter()
+            .map(|b| (b.text.as_str(), b.decision.label()))
+            .collect()
+    }
+
+    #[test]
+    fn navigation_and_comment_prompts_leave() {
+        let c = clean("Uno\n\nNews\n\nHome / News\n\nA title for the story here\n\nThe first paragraph of the body tells the reader what happened at the meeting in Hanoi and why it matters to both countries today.\n\nLeave a Reply\n\nYour email address will not be published. Required fields are marked *");
+        let d = decisions(&c);
+        assert_eq!(d[0].1, "navigation");
+        assert_eq!(d[2].1, "navigation");
+        assert_eq!(d[3].1, "title");
+        assert_eq!(d[4].1, "body");
+        assert_eq!(d[5].1, "comment_prompt");
+        assert_eq!(d[6].1, "comment_prompt");
+    }
+
+    #[test]
+    fn caption_printed_twice_becomes_one_caption() {
+        let c = clean("Title of the article here\n\nThe first paragraph of the body tells the reader what happened at the meeting in Hanoi and why it matters to both countries today.\n\nDelegates participate in the program.\nDelegates participate in the program.\n\nThe second paragraph of the body adds quotes from the minister and figures on trade and investment between the two sides this year.");
+        let d = decisions(&c);
+        assert_eq!(d[2], ("Delegates participate in the program.", "caption"));
+        assert_eq!(d[3].1, "repeated");
+        assert_eq!(c.body().count(), 2);
+    }
+
+    #[test]
+    fn near_identical_caption_pair() {
+        let c = clean("Title of the article here\n\nThe first paragraph of the body tells the reader what happened at the meeting in Hanoi and why it matters to both countries today.\n\nDelegates posed for commemorative photos.\nDelegates pose for commemorative photos.\n\nThe second paragraph of the body adds quotes from the minister and figures on trade and investment between the two sides this year.");
+        assert_eq!(c.blocks[2].decision, Decision::Caption);
+        assert_eq!(c.blocks[3].decision, Decision::Drop(DropReason::Repeated));
+    }
+
+    #[test]
+    fn credits_and_end_byline() {
+        let c = clean("Title of the article here\n\nThe first paragraph of the body tells the reader what happened at the meeting in Hanoi and why it matters to both countries today.\n\nThe second paragraph of the body adds quotes from the minister and figures on trade and investment between the two sides this year.\n\nIt ends in Lang Son after a long day of meetings between the two delegations and their many guests from Japan.-VNA\nVNA\n\n(According to VNEconomy)\n\nRosie Nguyen");
+        // The first credit found wins; both lines leave the body.
+        assert_eq!(c.credit.as_deref(), Some("VNEconomy"));
+        let d = decisions(&c);
+        assert_eq!(d[3].1, "body");
+        assert!(d[3].0.ends_with("guests from Japan."));
+        assert_eq!(d[4].1, "credit");
+        assert_eq!(d[5].1, "credit");
+        assert_eq!(d[6].1, "byline");
+        assert_eq!(c.byline.as_deref(), Some("Rosie Nguyen"));
+    }
+
+    #[test]
+    fn related_list_after_see_more() {
+        let c = clean("Title of the article here\n\nThe first paragraph of the body tells the reader what happened at the meeting in Hanoi and why it matters to both countries today.\n\nThe second paragraph of the body adds quotes from the minister and figures on trade and investment between the two sides this year.\n\nThe third paragraph of the body closes the story with the plans the two delegations agreed to pursue over the coming months together.\n\nSee more\n\nPM meets with leaders\n\nA teaser about another story.");
+        let d = decisions(&c);
+        assert_eq!(d[3].1, "body");
+        assert_eq!(d[4].1, "related");
+        assert_eq!(d[5].1, "related");
+        assert_eq!(d[6].1, "related");
+    }
+
+    #[test]
+    fn doubled_headline_line_starts_related_tail() {
+        assert!(is_doubled_line(
+            "120 Japanese Enterprises Invest 120 Japanese Enterprises Invest"
+        ));
+        assert!(!is_doubled_line("the the"));
+    }
+
+    #[test]
+    fn headline_alt_text_and_photo_credit() {
+        let c = clean("Local Cooperation Pillar\n\nThe first paragraph of the body tells the reader what happened at the meeting in Hanoi and why it matters to both countries today.\n\nLocal Cooperation Pillar\nPhoto: Le Hong Nhung\n\nThe second paragraph of the body adds quotes from the minister and figures on trade and investment between the two sides this year.");
+        let d = decisions(&c);
+        assert_eq!(d[2].1, "title");
+        assert_eq!(d[3].1, "credit");
+        assert_eq!(d[4].1, "body");
+    }
+}

@@ -68,14 +68,20 @@ impl Default for SourceConfig {
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct CleanConfig {
-    /// Lines printed this many times inside one article beyond the first are furniture.
-    pub max_block_repeats: usize,
+    /// Use corpus-wide line repetition (counted over distinct documents) as a signal.
+    pub corpus_lines: bool,
+    /// Memory for the first-sighting filter of corpus line statistics, in MiB.
+    pub line_filter_mib: usize,
+    /// Longest block (in words) taken for a photo caption when printed twice in a row.
+    pub caption_max_words: usize,
 }
 
 impl Default for CleanConfig {
     fn default() -> Self {
         CleanConfig {
-            max_block_repeats: 1,
+            corpus_lines: true,
+            line_filter_mib: 32,
+            caption_max_words: 25,
         }
     }
 }
@@ -154,10 +160,14 @@ impl BuildConfig {
             return Err(Error::Config("no input given".into()));
         }
         if self.release.row_group_bytes == 0 || self.release.row_groups_per_shard == 0 {
-            return Err(Error::Config("row_group_bytes and row_groups_per_shard must be > 0".into()));
+            return Err(Error::Config(
+                "row_group_bytes and row_groups_per_shard must be > 0".into(),
+            ));
         }
         if self.release.encode_chunk_bytes < 1024 {
-            return Err(Error::Config("encode_chunk_bytes must be at least 1024".into()));
+            return Err(Error::Config(
+                "encode_chunk_bytes must be at least 1024".into(),
+            ));
         }
         if self.source.max_doc_bytes == 0 || self.source.max_decompressed_bytes == 0 {
             return Err(Error::Config("size limits must be > 0".into()));

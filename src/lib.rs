@@ -6,6 +6,7 @@
 
 pub mod article;
 pub mod clean;
+pub mod cli;
 pub mod config;
 pub mod dedup;
 pub mod error;

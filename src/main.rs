@@ -1,1 +1,16 @@
-fn main() {}
+//! The `quire` binary: parse arguments, run, map the outcome to an exit code.
+
+use clap::Parser;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let cli = quire::cli::Cli::parse();
+    match quire::cli::run(cli) {
+        Ok(code) => ExitCode::from(code),
+        Err(err) if quire::cli::is_broken_pipe(&err) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::from(quire::cli::EXIT_FAILURE)
+        }
+    }
+}

@@ -5,6 +5,29 @@
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
+mod batch;
+mod card;
+pub mod manifest;
+pub mod paths;
+mod publish;
+pub mod schema;
+mod shard;
+pub mod sums;
+#[cfg(test)]
+pub(crate) mod test_support;
+#[cfg(test)]
+mod tests;
+mod writer;
+
+pub use manifest::{read_manifest, FileEntry, Manifest, ShardEntry, SplitInfo};
+pub use writer::{ReleaseWriter, TokenizerInfo};
+
+/// `format` of every `manifest.json` quire writes.
+pub const FORMAT: &str = "quire-release";
+/// Version of the release layout (manifest, names, schema). Bumped on any incompatible
+/// change; `verify` reads exactly this version.
+pub const FORMAT_VERSION: u32 = 1;
+
 /// A caption kept out of the body.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Caption {

@@ -15,6 +15,15 @@ use std::path::PathBuf;
 use crate::config::SourceConfig;
 use crate::error::Result;
 
+mod decode;
+mod document;
+mod read;
+mod sanitize;
+mod vietnamese;
+mod walk;
+#[cfg(test)]
+mod scratch_tests;
+
 /// How an input file is laid out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub enum Format {
@@ -161,26 +170,56 @@ pub struct Rejection {
 
 impl std::fmt::Display for Rejection {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let verb = if self.reason.is_skip() { "skipped" } else { "rejected" };
-        write!(f, "{verb} `{}` ({}): {}", self.source, self.reason.as_str(), self.detail)
+        let verb = if self.reason.is_skip() {
+            "skipped"
+        } else {
+            "rejected"
+        };
+        write!(
+            f,
+            "{verb} `{}` ({}): {}",
+            self.source,
+            self.reason.as_str(),
+            self.detail
+        )
     }
 }
 
 /// Walk the inputs. Errors only when an input root itself does not exist.
-pub fn discover(_inputs: &[PathBuf]) -> Result<Discovery> {
-    unimplemented!("source::discover")
+///
+/// Directories are walked depth-first with entries sorted by the raw bytes of their names.
+/// Symlinks are followed only to targets inside the (canonicalized) root; loops, dangling
+/// links, FIFOs/sockets/devices, unreadable directories and unsupported extensions become
+/// [`Rejection`]s in [`Discovery::problems`].
+pub fn discover(inputs: &[PathBuf]) -> Result<Discovery> {
+    walk::discover(inputs)
 }
 
 /// Stream the units of one file. Read errors, size caps and corrupt compression come out as
 /// `Err(Rejection)` items; after one, the iterator ends.
+///
+/// The file is opened on the first `next()`. A `.txt` yields one unit (at most
+/// `max_doc_bytes` are buffered); a `.jsonl` yields one unit per non-blank line, streamed,
+/// with over-long lines rejected individually (the iterator goes on after those).
 pub fn open(
-    _file: &InputFile,
-    _cfg: &SourceConfig,
+    file: &InputFile,
+    cfg: &SourceConfig,
 ) -> Box<dyn Iterator<Item = std::result::Result<Unit, Rejection>> + Send> {
-    unimplemented!("source::open")
+    Box::new(read::open(file, cfg))
 }
 
 /// Decode one unit into a document, or say why it cannot be one.
-pub fn decode(_unit: Unit, _cfg: &SourceConfig) -> std::result::Result<RawDoc, Rejection> {
-    unimplemented!("source::decode")
+///
+/// Pure: byte decoding (BOM, UTF-16, UTF-8 with repair, detected legacy encodings incl.
+/// TCVN3/VNI), then cleaning (entities once, line endings, controls, zero-width/bidi,
+/// NFC). Every repair is listed in [`RawDoc::notes`].
+pub fn decode(unit: Unit, cfg: &SourceConfig) -> std::result::Result<RawDoc, Rejection> {
+    document::decode_unit(unit, cfg)
+}
+
+/// Render raw file-name bytes for display the way [`InputFile::source`] does: invalid
+/// UTF-8 as `\xE9`, controls as `\n`/`\x01`, invisible format characters as `\u{202E}`,
+/// and `\` doubled.
+pub fn escape_name(bytes: &[u8]) -> String {
+    walk::escape_bytes(bytes)
 }
