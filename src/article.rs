@@ -203,7 +203,7 @@ fn looks_like_title(s: &str) -> bool {
 fn by_prefix(s: &str) -> Option<String> {
     let rest = s.strip_prefix("By ").or_else(|| s.strip_prefix("by "))?;
     let words = word_count(rest);
-    (words >= 1 && words <= 6 && !rest.ends_with('.')).then(|| rest.trim().to_string())
+    ((1..=6).contains(&words) && !rest.ends_with('.')).then(|| rest.trim().to_string())
 }
 
 /// A parsed date and what surrounded it on a dateline.

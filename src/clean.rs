@@ -462,17 +462,34 @@ fn size(s: &str) -> f64 {
     words as f64 + cjk as f64 / 1.7
 }
 
+/// A line printed with a list marker: `- `, `• `, `* `, `1. `, `2) `.
+fn is_list_item(s: &str) -> bool {
+    let t = s.trim_start();
+    if ["- ", "• ", "* ", "– ", "· "].iter().any(|m| t.starts_with(m)) {
+        return true;
+    }
+    let digits = t.chars().take_while(char::is_ascii_digit).count();
+    (1..=2).contains(&digits) && (t[digits..].starts_with(". ") || t[digits..].starts_with(") "))
+}
+
 /// How much a block looks like article body: long runs of prose score high, short
 /// lines a little below zero, furniture clearly negative.
 fn block_score(text: &str, decision: Option<Decision>) -> f64 {
     match decision {
-        Some(Decision::Caption) => 0.0,
+        // An image (its caption, alt text repeating the headline, photo credit) sitting
+        // between paragraphs does not interrupt the body.
+        Some(Decision::Caption | Decision::Drop(DropReason::Title | DropReason::Credit)) => 0.0,
         Some(Decision::Drop(DropReason::Repeated)) => -1.0,
         Some(Decision::Drop(DropReason::Boilerplate)) => -3.0,
-        Some(Decision::Drop(DropReason::Title | DropReason::Dateline | DropReason::Byline)) => -0.6,
+        Some(Decision::Drop(DropReason::Dateline | DropReason::Byline)) => -0.6,
         Some(Decision::Drop(_)) => -2.0,
         Some(Decision::Body) | None => {
             let n = size(text);
+            // Items of a list the article itself prints ("- Best actor - …") are short
+            // but belong to the body around them: neutral, so they do not split it.
+            if is_list_item(text) && n >= 3.0 {
+                return 0.0;
+            }
             if n >= 20.0 {
                 2.0
             } else if n >= 8.0 && ends_sentence(text) {
@@ -559,7 +576,7 @@ fn is_title_case(s: &str) -> bool {
 fn is_doubled_line(s: &str) -> bool {
     let words: Vec<&str> = s.split_whitespace().collect();
     let n = words.len();
-    n >= 4 && n % 2 == 0 && words[..n / 2] == words[n / 2..]
+    n >= 4 && n.is_multiple_of(2) && words[..n / 2] == words[n / 2..]
 }
 
 /// `Photo: Le Hong Nhung`, `Photo by X`, `Ảnh: X`.

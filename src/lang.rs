@@ -101,6 +101,8 @@ pub struct Detection {
     pub lang: &'static str,
     /// Script/letter evidence, or whatlang's reliability flag.
     pub reliable: bool,
+    /// Decided by script or letters only one language uses, not by statistics.
+    pub script: bool,
 }
 
 /// Per-article language annotation.
@@ -147,6 +149,7 @@ impl LangId {
             return Detection {
                 lang: UND,
                 reliable: false,
+                script: false,
             };
         }
         // Kana is Japanese, with or without kanji; hangul is Korean.
@@ -154,18 +157,21 @@ impl LangId {
             return Detection {
                 lang: "ja",
                 reliable: true,
+                script: true,
             };
         }
         if s.hangul * 2 >= letters {
             return Detection {
                 lang: "ko",
                 reliable: true,
+                script: true,
             };
         }
         if s.thai * 2 >= letters {
             return Detection {
                 lang: "th",
                 reliable: true,
+                script: true,
             };
         }
         if s.han * 2 >= letters {
@@ -178,22 +184,26 @@ impl LangId {
             return Detection {
                 lang,
                 reliable: s.han >= 4,
+                script: true,
             };
         }
         if s.vi_only >= 2 || (s.vi_only >= 1 && s.letters < 40) {
             return Detection {
                 lang: "vi",
                 reliable: true,
+                script: true,
             };
         }
         match self.detector.detect(text) {
             Some(info) => Detection {
                 lang: iso1(info.lang()),
                 reliable: info.is_reliable(),
+                script: false,
             },
             None => Detection {
                 lang: UND,
                 reliable: false,
+                script: false,
             },
         }
     }
@@ -243,33 +253,40 @@ impl LangId {
         if doc_lang != UND {
             let mut i = 0;
             while i < n {
-                let foreign = article.blocks[i].decision
-                    != Decision::Drop(crate::clean::DropReason::Repeated)
-                    && matches!(
-                        article.blocks[i].decision,
-                        Decision::Body | Decision::Caption
-                    )
-                    && langs[i].is_some_and(|d| d.reliable && d.lang != doc_lang && d.lang != UND)
-                    && word_count(&article.blocks[i].text) <= 40;
-                if foreign {
-                    article.blocks[i].decision = Decision::Caption;
-                    if let Some(j) = (i + 1 < n).then_some(i + 1) {
-                        let tgt_ok = matches!(article.blocks[j].decision, Decision::Body | Decision::Caption)
-                            // Short lines are hard to identify: a translation need only
-                            // not be in the caption's own language.
-                            && langs[j].is_some_and(|d| d.lang == doc_lang || (!d.reliable && d.lang != langs[i].map_or(UND, |s| s.lang)))
-                            && plausible_ratio(&article.blocks[i].text, &article.blocks[j].text);
-                        if tgt_ok {
-                            article.blocks[j].decision = Decision::Caption;
-                            parallel.push(ParallelPair {
-                                src_lang: langs[i].map_or(UND, |d| d.lang).to_string(),
-                                src: article.blocks[i].text.clone(),
-                                tgt_lang: doc_lang.to_string(),
-                                tgt: article.blocks[j].text.clone(),
-                            });
-                            i += 2;
-                            continue;
-                        }
+                let src = langs[i].filter(|d| {
+                    d.reliable && d.lang != doc_lang && d.lang != UND
+                });
+                let candidate = matches!(
+                    article.blocks[i].decision,
+                    Decision::Body | Decision::Caption
+                ) && word_count(&article.blocks[i].text) <= 40;
+                if let (Some(src), true) = (src, candidate) {
+                    let j = i + 1;
+                    // Short lines are hard to identify: a translation need only not be in
+                    // the caption's own language. Statistical guesses need an anchor
+                    // (a number or name both lines share) before they pair up.
+                    let tgt_ok = j < n
+                        && matches!(article.blocks[j].decision, Decision::Body | Decision::Caption)
+                        && langs[j].is_some_and(|d| {
+                            d.lang == doc_lang || (!d.reliable && d.lang != src.lang)
+                        })
+                        && plausible_ratio(&article.blocks[i].text, &article.blocks[j].text)
+                        && (src.script || shares_anchor(&article.blocks[i].text, &article.blocks[j].text));
+                    if tgt_ok {
+                        article.blocks[i].decision = Decision::Caption;
+                        article.blocks[j].decision = Decision::Caption;
+                        parallel.push(ParallelPair {
+                            src_lang: src.lang.to_string(),
+                            src: article.blocks[i].text.clone(),
+                            tgt_lang: doc_lang.to_string(),
+                            tgt: article.blocks[j].text.clone(),
+                        });
+                        i += 2;
+                        continue;
+                    }
+                    // A line plainly in another script or alphabet is a caption even alone.
+                    if src.script {
+                        article.blocks[i].decision = Decision::Caption;
                     }
                 }
                 i += 1;
@@ -304,6 +321,21 @@ impl LangId {
             parallel,
         }
     }
+}
+
+/// Numbers and capitalised names (3+ letters) both lines print: what a translation keeps.
+fn shares_anchor(a: &str, b: &str) -> bool {
+    let anchors = |s: &str| -> Vec<String> {
+        s.split(|c: char| !c.is_alphanumeric())
+            .filter(|w| {
+                w.chars().all(|c| c.is_ascii_digit()) && !w.is_empty()
+                    || (w.chars().count() >= 3 && w.chars().next().is_some_and(char::is_uppercase))
+            })
+            .map(str::to_string)
+            .collect()
+    };
+    let first = anchors(a);
+    anchors(b).iter().any(|w| first.contains(w))
 }
 
 /// A translation is rarely under half or over twice the length of its source.

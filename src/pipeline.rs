@@ -121,7 +121,7 @@ impl Stages {
             return Ok(WriteOutcome::Dropped("empty_after_clean", cleaned.source, dropped_blocks));
         }
         if let Some(keep) = &cfg.lang.keep_langs {
-            if !keep.iter().any(|l| *l == annotated.lang) {
+            if !keep.contains(&annotated.lang) {
                 return Ok(WriteOutcome::Dropped("language_filter", cleaned.source, dropped_blocks));
             }
         }
@@ -214,9 +214,7 @@ fn build_with(cfg: &BuildConfig, tokenizer: &Tokenizer, reporter: &dyn Reporter)
     reporter.start("write", spilled);
     let mut pending: Vec<(Article, u32)> = Vec::with_capacity(WRITE_BATCH);
     let mut flush = |pending: &mut Vec<(Article, u32)>, stats: &mut Stats| -> Result<()> {
-        let outcomes: Vec<Result<(WriteOutcome, u32)>> = pending
-            .drain(..)
-            .collect::<Vec<_>>()
+        let outcomes: Vec<Result<(WriteOutcome, u32)>> = std::mem::take(pending)
             .into_par_iter()
             .map(|(a, dup_count)| Ok((stages.write(cfg, a, lines.as_ref(), tokenizer)?, dup_count)))
             .collect();
@@ -354,7 +352,6 @@ fn read_pass(cfg: &BuildConfig, stages: &Stages, spill: &std::fs::File, spill_pa
         reporter.advance(1);
     }
     flush(&mut batch, &mut pass)?;
-    drop(flush);
     out.flush().map_err(io_err)?;
     reporter.finish();
     Ok(pass)

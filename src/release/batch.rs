@@ -159,9 +159,9 @@ impl DocBatch {
         self.bytes
     }
 
-    /// Append one document. Fails (leaving the batch unusable only for this row's
-    /// columns, so the caller must abandon the release) if a value does not fit the
-    /// schema: a token id or `dup_count` above `i32::MAX`.
+    /// Append one document. Fails, leaving the batch unchanged, if a value does not fit
+    /// the schema (a token id or `dup_count` above `i32::MAX`, a document above
+    /// [`MAX_DOC_BYTES`]).
     pub(crate) fn push(&mut self, d: &Document) -> Result<()> {
         let size = doc_bytes(d);
         if size > MAX_DOC_BYTES {

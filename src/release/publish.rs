@@ -199,8 +199,12 @@ fn swap(new: &Path, out: &Path, parent: &Path, name: &OsString) -> Result<()> {
             Err(e) => return Err(Error::io(out, e)),
         }
     }
-    // Not atomic, but never half-written: between the two renames `out` does not exist
-    // at all, and a failure of the second rename puts the old release back.
+    swap_by_renames(new, out, parent, name)
+}
+
+/// Not atomic, but never half-written: between the two renames `out` does not exist at
+/// all, and a failure of the second rename puts the old release back.
+fn swap_by_renames(new: &Path, out: &Path, parent: &Path, name: &OsString) -> Result<()> {
     let aside = tempfile::Builder::new()
         .prefix(&hidden_name(name, ".old-"))
         .tempdir_in(parent)
@@ -320,14 +324,25 @@ mod tests {
     }
 
     #[test]
-    fn swap_fallback_moves_old_aside() {
-        let dir = tempfile::tempdir().unwrap();
-        let (new, out) = (dir.path().join("new"), dir.path().join("out"));
-        std::fs::create_dir(&new).unwrap();
-        std::fs::create_dir(&out).unwrap();
-        std::fs::write(new.join("v"), b"new").unwrap();
-        std::fs::write(out.join("v"), b"old").unwrap();
-        swap(&new, &out, dir.path(), &OsString::from("out")).unwrap();
-        assert_eq!(std::fs::read(out.join("v")).unwrap(), b"new");
+    fn swaps_exchange_and_fallback() {
+        type Swap = fn(&Path, &Path, &Path, &OsString) -> Result<()>;
+        for f in [swap as Swap, swap_by_renames as Swap] {
+            let dir = tempfile::tempdir().unwrap();
+            let (new, out) = (dir.path().join("new"), dir.path().join("out"));
+            std::fs::create_dir(&new).unwrap();
+            std::fs::create_dir(&out).unwrap();
+            std::fs::write(new.join("v"), b"new").unwrap();
+            std::fs::write(out.join("v"), b"old").unwrap();
+            f(&new, &out, dir.path(), &OsString::from("out")).unwrap();
+            assert_eq!(std::fs::read(out.join("v")).unwrap(), b"new");
+            // The old release is either at `new` (exchange) or already removed (renames);
+            // nothing else is left behind.
+            let left: Vec<_> = std::fs::read_dir(dir.path())
+                .unwrap()
+                .map(|e| e.unwrap().file_name().into_string().unwrap())
+                .filter(|n| n != "out" && n != "new")
+                .collect();
+            assert!(left.is_empty(), "{left:?}");
+        }
     }
 }

@@ -2,7 +2,7 @@
 //! encodings (chardetng + encoding_rs, TCVN3/VNI), and binary detection.
 
 use super::sanitize::Repairs;
-use super::vietnamese::{self, Sniff};
+use super::vietnamese::{self, Legacy, Sniff};
 use super::RejectReason;
 
 /// Why bytes could not become text: a reason and a one-line explanation.
@@ -152,9 +152,15 @@ fn decode_legacy(bytes: &[u8], r: &mut Repairs) -> Result<String, Refusal> {
     let mut detector = chardetng::EncodingDetector::new();
     detector.feed(bytes, true);
     let encoding = detector.guess(None, false);
+    let (text, had_errors) = encoding.decode_without_bom_handling(bytes);
+    // TCVN3/VNI bytes are valid in every Latin code page, so detectors pick one of those.
     if encoding.is_single_byte() {
-        match vietnamese::sniff(bytes) {
+        match vietnamese::sniff(bytes, &text) {
             Sniff::NotVietnamese => {}
+            Sniff::Decoded(Legacy::Windows1258, text) => {
+                r.guessed_encoding = Some("windows-1258".to_string());
+                return Ok(text);
+            }
             Sniff::Decoded(kind, text) => {
                 r.guessed_encoding = Some(format!("legacy Vietnamese {}", kind.name()));
                 return Ok(text);
@@ -164,7 +170,6 @@ fn decode_legacy(bytes: &[u8], r: &mut Repairs) -> Result<String, Refusal> {
             }
         }
     }
-    let (text, had_errors) = encoding.decode_without_bom_handling(bytes);
     r.guessed_encoding = Some(encoding.name().to_string());
     if had_errors {
         r.undecodable += count_replacements(&text);

@@ -15,6 +15,8 @@
 pub(crate) enum Legacy {
     Tcvn3,
     Vni,
+    /// Not a font encoding, but detectors mistake short Windows-1258 texts for cp1252.
+    Windows1258,
 }
 
 impl Legacy {
@@ -22,6 +24,7 @@ impl Legacy {
         match self {
             Legacy::Tcvn3 => "TCVN3 (ABC)",
             Legacy::Vni => "VNI-Windows",
+            Legacy::Windows1258 => "windows-1258",
         }
     }
 }
@@ -152,13 +155,6 @@ fn tcvn3(b: u8) -> Option<char> {
     })
 }
 
-/// TCVN3 letters whose cp1252 reading is a symbol (`®·¶µ¸¹¨©ª¬`, soft hyphen …): inside a
-/// word they are a strong TCVN3 signal, since Western text has them only between words.
-/// 0xAB/0xBB (« ») are left out because French puts them against words.
-fn tcvn3_signal(b: u8) -> bool {
-    matches!(b, 0xA1..=0xAA | 0xAC..=0xAE | 0xB5..=0xB9 | 0xBC..=0xBE)
-}
-
 /// VNI tone-mark bytes (lower- and upper-case forms) that follow a vowel.
 fn vni_tone(b: u8) -> Option<char> {
     Some(match b {
@@ -223,28 +219,17 @@ fn vni_letter(b: u8) -> Option<char> {
 /// Result of reading bytes as one encoding.
 struct Scan {
     text: String,
-    /// Bytes giving evidence for this encoding.
-    signals: usize,
     /// Non-ASCII bytes the table does not cover.
     unmapped: usize,
 }
 
 fn scan_tcvn3(bytes: &[u8]) -> Scan {
     let mut text = String::with_capacity(bytes.len() + bytes.len() / 2);
-    let (mut signals, mut unmapped) = (0, 0);
-    for (i, &b) in bytes.iter().enumerate() {
+    let mut unmapped = 0;
+    for &b in bytes {
         if b < 0x80 {
             text.push(char::from(b));
             continue;
-        }
-        if tcvn3_signal(b) {
-            let prev = if i > 0 { bytes[i - 1] } else { b' ' };
-            let next = bytes.get(i + 1).copied().unwrap_or(b' ');
-            let next_letter = next.is_ascii_alphabetic() || next >= 0x80;
-            // `®` (đ) only counts before a letter: "Brand®" is Western.
-            if next_letter || (prev.is_ascii_alphabetic() && b != 0xAE) {
-                signals += 1;
-            }
         }
         match tcvn3(b).or_else(|| cp1252_punctuation(b)) {
             Some(c) => text.push(c),
@@ -254,16 +239,12 @@ fn scan_tcvn3(bytes: &[u8]) -> Scan {
             }
         }
     }
-    Scan {
-        text,
-        signals,
-        unmapped,
-    }
+    Scan { text, unmapped }
 }
 
 fn scan_vni(bytes: &[u8]) -> Scan {
     let mut text = String::with_capacity(bytes.len() + bytes.len() / 2);
-    let (mut signals, mut unmapped) = (0, 0);
+    let mut unmapped = 0;
     let mut i = 0;
     while i < bytes.len() {
         let b = bytes[i];
@@ -299,59 +280,70 @@ fn scan_vni(bytes: &[u8]) -> Scan {
         if let Some((vowel_mark, tone)) = marks {
             text.extend(vowel_mark);
             text.extend(tone);
-            signals += 1;
             i += 1;
         }
     }
-    Scan {
-        text,
-        signals,
-        unmapped,
-    }
+    Scan { text, unmapped }
 }
 
-/// Least number of signal bytes before undecodable text is called TCVN3/VNI.
-const MIN_SIGNALS: usize = 2;
-
 /// Look for TCVN3/VNI in bytes that are not UTF-8 and were guessed to be a single-byte
-/// encoding. Cheap when there is no sign of them.
+/// encoding.
 ///
-/// A candidate decoding is accepted when it covers every byte and at least three quarters
-/// of the words it changed are well-formed Vietnamese syllables; Western text read through
-/// these tables gives words like "prộsident" or "seủalú". Text that carries the byte
-/// patterns of one of them but does not decode cleanly is refused instead of guessed.
-pub(crate) fn sniff(bytes: &[u8]) -> Sniff {
-    let high = bytes.iter().filter(|&&b| b >= 0x80).count();
-    if high == 0 {
+/// Each table is tried; a reading counts as Vietnamese when at least three distinct
+/// multi-letter words it changed are well-formed Vietnamese syllables and they make up
+/// three quarters of the changed words. Western text read through these tables gives
+/// words like "prộsident" or "seủalú", and only a few short accidental matches ("pồ" for
+/// Norwegian "på"). A Vietnamese reading that leaves bytes outside the table is refused
+/// instead of guessed.
+///
+/// `rival` is the text as the byte-level detector would decode it: a legacy reading must
+/// find more Vietnamese words than that one (Windows-1258 Vietnamese read as VNI looks
+/// half-Vietnamese, but the Windows-1258 reading is entirely so).
+pub(crate) fn sniff(bytes: &[u8], rival: &str) -> Sniff {
+    if bytes.is_ascii() {
         return Sniff::NotVietnamese;
     }
+    let floor = SyllableStats::of(rival).valid;
     let mut best: Option<(usize, Legacy, String)> = None;
     let mut undecodable = None;
-    for (kind, scan) in [(Legacy::Tcvn3, scan_tcvn3(bytes)), (Legacy::Vni, scan_vni(bytes))] {
-        if scan.unmapped == 0 {
-            let (words, valid) = syllable_stats(&scan.text);
-            if words >= 2 && valid * 4 >= words * 3 && best.as_ref().is_none_or(|b| valid > b.0) {
-                best = Some((valid, kind, scan.text));
-            }
+    let cp1258 = Scan {
+        text: encoding_rs::WINDOWS_1258
+            .decode_without_bom_handling(bytes)
+            .0
+            .into_owned(),
+        unmapped: 0,
+    };
+    let candidates = [
+        (Legacy::Tcvn3, scan_tcvn3(bytes)),
+        (Legacy::Vni, scan_vni(bytes)),
+        (Legacy::Windows1258, cp1258),
+    ];
+    for (kind, scan) in candidates {
+        let stats = SyllableStats::of(&scan.text);
+        if !stats.is_vietnamese() || stats.valid <= floor {
             continue;
         }
-        // In VNI nearly every non-ASCII byte is a mark after a vowel; in TCVN3 a quarter
-        // or more are cp1252 symbols inside words. Western text has neither.
-        let share = match kind {
-            Legacy::Vni => 3,
-            Legacy::Tcvn3 => 4,
-        };
-        if undecodable.is_none() && scan.signals >= MIN_SIGNALS && scan.signals * share >= high {
-            undecodable = Some(Sniff::Undecodable(
-                kind,
-                format!(
-                    "looks like the legacy Vietnamese font encoding {} ({} of {} non-ASCII bytes match its patterns) but {} bytes are outside its table",
-                    kind.name(),
-                    scan.signals,
-                    high,
-                    scan.unmapped
-                ),
-            ));
+        // Windows-1258 differs from cp1252 mostly in tone-mark positions, which Italian
+        // "può" can hit too; real Vietnamese also has the letters cp1252 lacks.
+        if kind == Legacy::Windows1258
+            && scan.text.chars().filter(|c| "ĂăĐđƠơƯư".contains(*c)).nth(1).is_none()
+        {
+            continue;
+        }
+        if scan.unmapped > 0 {
+            undecodable.get_or_insert_with(|| {
+                Sniff::Undecodable(
+                    kind,
+                    format!(
+                        "legacy Vietnamese encoding {} ({} Vietnamese words) with {} bytes outside its table",
+                        kind.name(),
+                        stats.valid,
+                        scan.unmapped
+                    ),
+                )
+            });
+        } else if best.as_ref().is_none_or(|b| stats.valid > b.0) {
+            best = Some((stats.valid, kind, scan.text));
         }
     }
     match (best, undecodable) {
@@ -361,20 +353,51 @@ pub(crate) fn sniff(bytes: &[u8]) -> Sniff {
     }
 }
 
-/// Words containing non-ASCII letters, and how many of them are Vietnamese syllables.
-fn syllable_stats(text: &str) -> (usize, usize) {
-    let (mut words, mut valid) = (0, 0);
-    let is_word_char = |c: char| c.is_alphabetic() || ('\u{300}'..='\u{36F}').contains(&c);
-    for word in text.split(|c: char| !is_word_char(c)) {
-        if word.is_ascii() {
-            continue;
+/// How Vietnamese the non-ASCII words of a candidate decoding look.
+struct SyllableStats {
+    /// Multi-letter words with non-ASCII letters, including ones with U+FFFD (bytes the
+    /// table does not cover), which never count as valid.
+    words: usize,
+    /// Those that are Vietnamese syllables.
+    valid: usize,
+    /// Distinct valid ones, ignoring case (capped; only "at least 3" matters).
+    distinct: usize,
+}
+
+impl SyllableStats {
+    fn of(text: &str) -> Self {
+        let mut st = SyllableStats {
+            words: 0,
+            valid: 0,
+            distinct: 0,
+        };
+        let mut seen: Vec<String> = Vec::new();
+        let is_word_char = |c: char| {
+            c.is_alphabetic() || c == '\u{FFFD}' || ('\u{300}'..='\u{36F}').contains(&c)
+        };
+        for word in text.split(|c: char| !is_word_char(c)) {
+            // Single letters ("è", "å" as a word) match by accident too easily.
+            if word.is_ascii() || word.chars().nth(1).is_none() {
+                continue;
+            }
+            st.words += 1;
+            if !word.contains('\u{FFFD}') && is_syllable(word) {
+                st.valid += 1;
+                if seen.len() < 3 {
+                    let lower = word.to_lowercase();
+                    if !seen.contains(&lower) {
+                        seen.push(lower);
+                    }
+                }
+            }
         }
-        words += 1;
-        if is_syllable(word) {
-            valid += 1;
-        }
+        st.distinct = seen.len();
+        st
     }
-    (words, valid)
+
+    fn is_vietnamese(&self) -> bool {
+        self.distinct >= 3 && self.valid * 4 >= self.words * 3
+    }
 }
 
 const INITIALS: [&str; 28] = [
@@ -438,7 +461,7 @@ mod tests {
     }
 
     fn decoded(bytes: &[u8]) -> (Legacy, String) {
-        match sniff(bytes) {
+        match sniff(bytes, &String::from_utf8_lossy(bytes)) {
             Sniff::Decoded(kind, text) => (kind, nfc(&text)),
             other => panic!("not decoded: {other:?}"),
         }
@@ -497,9 +520,10 @@ mod tests {
             b"\x93Meeting Japan\x94 conference \x96 the ministry\x92s annual event, caf\xe9 talks",
         ];
         for s in samples {
-            assert_eq!(sniff(s), Sniff::NotVietnamese, "{}", String::from_utf8_lossy(s));
+            let (cp1252, _) = encoding_rs::WINDOWS_1252.decode_without_bom_handling(s);
+            assert_eq!(sniff(s, &cp1252), Sniff::NotVietnamese, "{cp1252}");
         }
-        assert_eq!(sniff(b"plain ascii"), Sniff::NotVietnamese);
+        assert_eq!(sniff(b"plain ascii", "plain ascii"), Sniff::NotVietnamese);
     }
 
     #[test]
@@ -519,10 +543,25 @@ mod tests {
     }
 
     #[test]
+    fn short_windows_1258_is_not_left_to_cp1252() {
+        let b = b"Ch\xfd\xf5ng tri\xccnh ho\xf2p t\xe2\xf2p hu\xe2\xecn l\xfd\xf2c";
+        let (cp1252, _) = encoding_rs::WINDOWS_1252.decode_without_bom_handling(b);
+        match sniff(b, &cp1252) {
+            Sniff::Decoded(Legacy::Windows1258, t) => {
+                assert_eq!(nfc(&t), "Chương trình họp tập huấn lực")
+            }
+            other => panic!("{other:?}"),
+        }
+        // When the detector already chose Windows-1258 there is nothing to add.
+        let (cp1258, _) = encoding_rs::WINDOWS_1258.decode_without_bom_handling(b);
+        assert_eq!(sniff(b, &cp1258), Sniff::NotVietnamese);
+    }
+
+    #[test]
     fn vietnamese_with_bytes_outside_the_table_is_rejected() {
         let mut bytes = TCVN3_HOI_NGHI.to_vec();
         bytes.extend_from_slice(b" \xb0\xb1\xb2");
-        match sniff(&bytes) {
+        match sniff(&bytes, "") {
             Sniff::Undecodable(Legacy::Tcvn3, detail) => assert!(detail.contains("TCVN3")),
             other => panic!("{other:?}"),
         }
