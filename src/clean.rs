@@ -188,6 +188,7 @@ impl Cleaner {
                     Some(Decision::Drop(DropReason::Title))
                 }
                 None if is_photo_credit(&block.text) => Some(Decision::Drop(DropReason::Credit)),
+                None if is_credited_caption(&block.text) => Some(Decision::Caption),
                 None => match source_credit(&block.text) {
                     Some(who) => {
                         credit.get_or_insert(who);
@@ -216,7 +217,7 @@ impl Cleaner {
         }
 
         self.mark_repeats(&texts, &mut decisions);
-        mark_related_tail(&texts, &mut decisions);
+        mark_related_lists(&texts, &mut decisions);
         // A line other documents print too is site furniture, unless it is a long
         // paragraph (shared quotes and syndicated passages are body).
         let corpus_repeats: Vec<bool> = texts
@@ -308,34 +309,59 @@ impl Cleaner {
 
 }
 
-/// From the first related-story marker that follows some body text, everything
-/// undecided is a related-story list.
-fn mark_related_tail(texts: &[String], decisions: &mut [Option<Decision>]) {
+/// Related-story lists. A marker (a "See more"/"Related" heading, a headline printed twice,
+/// a headline pair) that follows some body text opens a list; the list runs over headlines
+/// (short lines) and the teaser right after each headline, and ends at the first run of
+/// prose that no headline introduces. An inline "Read more" link followed by the article's
+/// own paragraphs is therefore dropped alone.
+fn mark_related_lists(texts: &[String], decisions: &mut [Option<Decision>]) {
+    let n = texts.len();
     let mut prose_before = 0;
-    let mut start = None;
-    for i in 0..texts.len() {
-        let key = normalise(&texts[i]);
-        let marker = RELATED_HEADINGS.contains(&key.as_str())
-            || is_doubled_line(&texts[i])
+    let mut i = 0;
+    while i < n {
+        let heading = RELATED_HEADINGS.contains(&normalise(&texts[i]).as_str());
+        let headline = decisions[i].is_none() && is_doubled_line(&texts[i])
             || decisions[i] == Some(Decision::Drop(DropReason::Related));
-        if marker && prose_before >= 2 {
-            start = Some(i);
-            break;
+        if (heading || headline) && prose_before >= 2 {
+            decisions[i] = Some(Decision::Drop(DropReason::Related));
+            // After a heading the next prose is the article's unless a headline comes first.
+            let mut after_headline = headline;
+            let mut j = i + 1;
+            while j < n {
+                match decisions[j] {
+                    Some(Decision::Drop(DropReason::Related)) => after_headline = true,
+                    Some(Decision::Caption | Decision::Drop(DropReason::Repeated)) => {
+                        decisions[j] = Some(Decision::Drop(DropReason::Related));
+                    }
+                    Some(_) => {}
+                    None => {
+                        let t = &texts[j];
+                        if size(t) < 12.0 || is_doubled_line(t) {
+                            after_headline = true;
+                        } else if after_headline || is_teaser(t) {
+                            after_headline = false;
+                        } else {
+                            break;
+                        }
+                        decisions[j] = Some(Decision::Drop(DropReason::Related));
+                    }
+                }
+                j += 1;
+            }
+            i = j;
+            continue;
         }
         if decisions[i].is_none() && size(&texts[i]) >= 20.0 {
             prose_before += 1;
         }
+        i += 1;
     }
-    if let Some(s) = start {
-        for d in decisions.iter_mut().skip(s) {
-            match d {
-                None | Some(Decision::Caption) | Some(Decision::Drop(DropReason::Repeated)) => {
-                    *d = Some(Decision::Drop(DropReason::Related));
-                }
-                _ => {}
-            }
-        }
-    }
+}
+
+/// A teaser cut short: ends in an ellipsis.
+fn is_teaser(s: &str) -> bool {
+    let t = s.trim_end();
+    t.ends_with('…') || t.ends_with("...")
 }
 
 /// How many distinct documents of the corpus print each line.
@@ -586,6 +612,17 @@ fn is_photo_credit(s: &str) -> bool {
         .iter()
         .any(|p| lower.starts_with(p))
         && word_count(s) <= 8
+}
+
+/// A caption that ends with its photo credit: `… in Hanoi (Photo: VNA)`, `… event. Photo: WVR`.
+fn is_credited_caption(s: &str) -> bool {
+    let t = s.trim_end();
+    let lower = t.to_lowercase();
+    let tail = lower.rfind("photo:").or_else(|| lower.rfind("ảnh:")).map(|i| &lower[i..]);
+    let Some(tail) = tail else { return false };
+    // The credit is the last thing on the line and short.
+    let credit_words = tail.split_whitespace().count();
+    word_count(t) <= 60 && credit_words <= 5 && (tail.ends_with(')') || !tail.contains('.'))
 }
 
 /// `(According to VNEconomy)`, `(Source: Reuters)`, `Theo VnExpress` as a whole block.

@@ -37,7 +37,11 @@ fn cases() -> Vec<Case> {
                     .as_array()
                     .unwrap_or_else(|| panic!("ids of {}", t["name"]))
                     .iter()
-                    .map(|v| v.as_u64().and_then(|v| u32::try_from(v).ok()).unwrap_or(u32::MAX))
+                    .map(|v| {
+                        v.as_u64()
+                            .and_then(|v| u32::try_from(v).ok())
+                            .unwrap_or(u32::MAX)
+                    })
                     .collect(),
             }
         })
@@ -54,7 +58,10 @@ fn fixture_is_for_the_shipped_tokenizer() {
         &std::fs::read_to_string(format!("{FIXTURE}/meta.json")).unwrap_or_default(),
     )
     .unwrap_or_else(|e| panic!("meta.json: {e}"));
-    assert_eq!(meta["tokenizer_sha256"].as_str(), Some(tokenizer().sha256()));
+    assert_eq!(
+        meta["tokenizer_sha256"].as_str(),
+        Some(tokenizer().sha256())
+    );
     assert_eq!(meta["cases"].as_u64(), Some(cases().len() as u64));
 }
 
@@ -71,9 +78,15 @@ fn ids_equal_python_tokenizers() {
         }
         // 0 = one call; the others force chunking of everything longer than them.
         for max in [0, 1024, 4096, 65_536] {
-            let ids = tok.encode(&case.text, max).unwrap_or_else(|e| panic!("{e}"));
+            let ids = tok
+                .encode(&case.text, max)
+                .unwrap_or_else(|e| panic!("{e}"));
             if ids != case.ids {
-                let at = ids.iter().zip(&case.ids).take_while(|(a, b)| a == b).count();
+                let at = ids
+                    .iter()
+                    .zip(&case.ids)
+                    .take_while(|(a, b)| a == b)
+                    .count();
                 failures.push(format!(
                     "{} (max {max}): {} ids vs python {}, first difference at {at}",
                     case.name,
@@ -83,7 +96,10 @@ fn ids_equal_python_tokenizers() {
             }
         }
     }
-    assert!(long >= 1, "no fixture text is longer than the default chunk");
+    assert!(
+        long >= 1,
+        "no fixture text is longer than the default chunk"
+    );
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
@@ -91,8 +107,14 @@ fn ids_equal_python_tokenizers() {
 fn decode_gives_back_the_nfc_text() {
     let tok = tokenizer();
     for case in cases() {
-        let text = tok.decode(&case.ids).unwrap_or_else(|e| panic!("{}: {e}", case.name));
+        let text = tok
+            .decode(&case.ids)
+            .unwrap_or_else(|e| panic!("{}: {e}", case.name));
         let nfc: String = case.text.nfc().collect();
-        assert!(text == nfc, "{}: decode differs from the NFC text", case.name);
+        assert!(
+            text == nfc,
+            "{}: decode differs from the NFC text",
+            case.name
+        );
     }
 }

@@ -9,7 +9,8 @@ use super::RejectReason;
 pub(crate) type Refusal = (RejectReason, String);
 
 /// Decode `bytes` to text (not yet cleaned). Guesses and repairs are recorded in `r`.
-pub(crate) fn bytes_to_text(bytes: &[u8], r: &mut Repairs) -> Result<String, Refusal> {
+/// Takes the buffer so that valid UTF-8, the common case, becomes the text without a copy.
+pub(crate) fn bytes_to_text(mut bytes: Vec<u8>, r: &mut Repairs) -> Result<String, Refusal> {
     // Byte-order marks are authoritative. UTF-32 before UTF-16: FF FE 00 00 starts both.
     if let Some(rest) = bytes.strip_prefix(b"\x00\x00\xFE\xFF") {
         return Ok(decode_utf32(rest, true, r));
@@ -17,19 +18,19 @@ pub(crate) fn bytes_to_text(bytes: &[u8], r: &mut Repairs) -> Result<String, Ref
     if let Some(rest) = bytes.strip_prefix(b"\xFF\xFE\x00\x00") {
         return Ok(decode_utf32(rest, false, r));
     }
-    if let Some(rest) = bytes.strip_prefix(b"\xEF\xBB\xBF") {
-        return decode_utf8(rest, r);
-    }
     if let Some(rest) = bytes.strip_prefix(b"\xFF\xFE") {
         return Ok(decode_utf16(rest, encoding_rs::UTF_16LE, r));
     }
     if let Some(rest) = bytes.strip_prefix(b"\xFE\xFF") {
         return Ok(decode_utf16(rest, encoding_rs::UTF_16BE, r));
     }
-    if bytes.contains(&0) {
-        if let Some(enc) = sniff_utf16(bytes) {
+    let utf8_bom = bytes.starts_with(b"\xEF\xBB\xBF");
+    if utf8_bom {
+        bytes.drain(..3);
+    } else if bytes.contains(&0) {
+        if let Some(enc) = sniff_utf16(&bytes) {
             r.guessed_encoding = Some(format!("{} without BOM", enc.name()));
-            return Ok(decode_utf16(bytes, enc, r));
+            return Ok(decode_utf16(&bytes, enc, r));
         }
     }
     // C-string / preallocation padding: not part of the text, and not a sign of binary.
@@ -38,27 +39,32 @@ pub(crate) fn bytes_to_text(bytes: &[u8], r: &mut Repairs) -> Result<String, Ref
         return Err((RejectReason::Binary, "only NUL bytes".to_string()));
     }
     r.trailing_nuls = bytes.len() - body_len;
-    let bytes = &bytes[..body_len];
-    if let Some(kind) = binary_signature(bytes) {
-        return Err((RejectReason::Binary, format!("{kind} data")));
-    }
-    if bytes.contains(&0x1B) && is_iso_2022_jp(bytes) {
-        let (text, had_errors) = encoding_rs::ISO_2022_JP.decode_without_bom_handling(bytes);
-        r.guessed_encoding = Some("ISO-2022-JP".to_string());
-        if had_errors {
-            r.undecodable += count_replacements(&text);
+    bytes.truncate(body_len);
+    if !utf8_bom {
+        if let Some(kind) = binary_signature(&bytes) {
+            return Err((RejectReason::Binary, format!("{kind} data")));
         }
-        return Ok(text.into_owned());
+        if bytes.contains(&0x1B) && is_iso_2022_jp(&bytes) {
+            let (text, had_errors) = encoding_rs::ISO_2022_JP.decode_without_bom_handling(&bytes);
+            r.guessed_encoding = Some("ISO-2022-JP".to_string());
+            if had_errors {
+                r.undecodable += count_replacements(&text);
+            }
+            return Ok(text.into_owned());
+        }
     }
-    decode_utf8(bytes, r)
+    match String::from_utf8(bytes) {
+        Ok(s) => Ok(s),
+        Err(e) => decode_non_utf8(e.as_bytes(), e.utf8_error(), r),
+    }
 }
 
-/// UTF-8, falling back to repairs or to a legacy encoding when it is not valid.
-fn decode_utf8(bytes: &[u8], r: &mut Repairs) -> Result<String, Refusal> {
-    let err = match std::str::from_utf8(bytes) {
-        Ok(s) => return Ok(s.to_owned()),
-        Err(e) => e,
-    };
+/// Not valid UTF-8: repair it if it is UTF-8 with a little damage, else a legacy encoding.
+fn decode_non_utf8(
+    bytes: &[u8],
+    err: std::str::Utf8Error,
+    r: &mut Repairs,
+) -> Result<String, Refusal> {
     let stats = Utf8Stats::of(bytes);
     if err.error_len().is_none() {
         // Valid up to an incomplete sequence at the very end: a cut-off UTF-8 file, unless
@@ -150,12 +156,13 @@ fn decode_legacy(bytes: &[u8], r: &mut Repairs) -> Result<String, Refusal> {
         ));
     }
     let mut detector = chardetng::EncodingDetector::new();
-    detector.feed(bytes, true);
+    // A megabyte is plenty to decide, and bounds the detector's cost on huge files.
+    detector.feed(&bytes[..bytes.len().min(1 << 20)], true);
     let encoding = detector.guess(None, false);
     let (text, had_errors) = encoding.decode_without_bom_handling(bytes);
     // TCVN3/VNI bytes are valid in every Latin code page, so detectors pick one of those.
     if encoding.is_single_byte() {
-        match vietnamese::sniff(bytes, &text) {
+        match vietnamese::sniff(bytes, encoding) {
             Sniff::NotVietnamese => {}
             Sniff::Decoded(Legacy::Windows1258, text) => {
                 r.guessed_encoding = Some("windows-1258".to_string());
@@ -238,12 +245,9 @@ fn decode_utf32(bytes: &[u8], big_endian: bool, r: &mut Repairs) -> String {
 /// ISO-2022-JP is 7-bit (so also valid UTF-8); recognise it by its escape sequences.
 fn is_iso_2022_jp(bytes: &[u8]) -> bool {
     bytes.is_ascii()
-        && bytes.windows(3).any(|w| {
-            matches!(
-                w,
-                b"\x1b$B" | b"\x1b$@" | b"\x1b(J" | b"\x1b(I" | b"\x1b$("
-            )
-        })
+        && bytes
+            .windows(3)
+            .any(|w| matches!(w, b"\x1b$B" | b"\x1b$@" | b"\x1b(J" | b"\x1b(I" | b"\x1b$("))
 }
 
 /// File-format signatures of things that are certainly not articles.
@@ -268,7 +272,10 @@ fn binary_signature(b: &[u8]) -> Option<&'static str> {
         (b"OggS\x00", "Ogg media"),
         (b"fLaC", "FLAC audio"),
         (b"\x1A\x45\xDF\xA3", "Matroska/WebM media"),
-        (b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1", "OLE2 (legacy Office) document"),
+        (
+            b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1",
+            "OLE2 (legacy Office) document",
+        ),
         (b"II*\x00", "TIFF image"),
         (b"MM\x00*", "TIFF image"),
         (b"\x00asm", "WebAssembly"),
@@ -306,13 +313,13 @@ mod tests {
 
     fn text(bytes: &[u8]) -> (String, Repairs) {
         let mut r = Repairs::default();
-        let t = bytes_to_text(bytes, &mut r).unwrap_or_else(|e| panic!("refused: {e:?}"));
+        let t = bytes_to_text(bytes.to_vec(), &mut r).unwrap_or_else(|e| panic!("refused: {e:?}"));
         (t, r)
     }
 
     fn refused(bytes: &[u8]) -> RejectReason {
         let mut r = Repairs::default();
-        match bytes_to_text(bytes, &mut r) {
+        match bytes_to_text(bytes.to_vec(), &mut r) {
             Ok(t) => panic!("decoded to {t:?}"),
             Err((reason, _)) => reason,
         }
@@ -374,7 +381,9 @@ mod tests {
 
     #[test]
     fn invalid_utf8_in_the_middle_is_replaced_not_truncated() {
-        let mut b = "Phát biểu tại hội nghị, Minister of Foreign Affairs Bui Thanh Son said".as_bytes().to_vec();
+        let mut b = "Phát biểu tại hội nghị, Minister of Foreign Affairs Bui Thanh Son said"
+            .as_bytes()
+            .to_vec();
         b.extend_from_slice(b"\xff\xfe\xc3\x28\xa0\xa1\xe2\x28\xa1\xf0\x28\x8c\xbc\xc0\xaf");
         b.extend_from_slice(b" that the relationship is at its best. The end.");
         let (t, r) = text(&b);
@@ -402,10 +411,15 @@ mod tests {
     fn windows_1252() {
         let b = b"\x93Meeting Japan\x94 conference \x96 the ministry\x92s annual event, caf\xe9 talks. The Ministry of Foreign Affairs and the Embassy of Japan organised the event.";
         let (t, r) = text(b);
-        assert!(t.starts_with("“Meeting Japan” conference – the ministry’s annual event, café talks."));
+        assert!(
+            t.starts_with("“Meeting Japan” conference – the ministry’s annual event, café talks.")
+        );
         assert_eq!(r.guessed_encoding.as_deref(), Some("windows-1252"));
         // A lone cp1252 letter at EOF is not truncated UTF-8.
-        assert_eq!(text(b"Cafe au lait at the caf\xe9").0, "Cafe au lait at the café");
+        assert_eq!(
+            text(b"Cafe au lait at the caf\xe9").0,
+            "Cafe au lait at the café"
+        );
     }
 
     #[test]
@@ -416,7 +430,7 @@ mod tests {
         let (t, r) = text(b);
         assert_eq!(r.guessed_encoding.as_deref(), Some("windows-1258"));
         let mut r2 = Repairs::default();
-        let cleaned = crate::source::sanitize::clean(&t, &mut r2);
+        let cleaned = crate::source::sanitize::clean(t, &mut r2);
         assert_eq!(
             cleaned,
             "Chương trình \"Gặp gỡ Nhật Bản 2023\". Ông Yamada Takio, Đại sứ Nhật Bản tại Việt Nam phát biểu."
@@ -427,7 +441,10 @@ mod tests {
     #[test]
     fn shift_jis_with_5c_trail_bytes() {
         let (sjis, _, _) = encoding_rs::SHIFT_JIS.encode("代表団がプログラムに参加した。ソン外務大臣は表明した。日本とベトナムの協力関係について。\nJapanese Ambassador to Vietnam Yamada Takio said.\n");
-        assert!(sjis.windows(2).any(|w| w[1] == 0x5C), "needs a 0x5C trail byte");
+        assert!(
+            sjis.windows(2).any(|w| w[1] == 0x5C),
+            "needs a 0x5C trail byte"
+        );
         let (t, r) = text(&sjis);
         assert!(t.contains("ソン外務大臣は表明した。"), "{t}");
         assert_eq!(r.guessed_encoding.as_deref(), Some("Shift_JIS"));
@@ -452,7 +469,10 @@ mod tests {
     #[test]
     fn tcvn3_and_vni_are_decoded_not_mojibake() {
         let (t, r) = text(b"To\xb5n c\xb6nh h\xe9i ngh\xde. H\xe9i ngh\xde \xae\xb7 thu h\xf3t \xae\xabng \xae\xb6o \xae\xb9i bi\xd3u.");
-        assert_eq!(t, "Toàn cảnh hội nghị. Hội nghị đã thu hút đông đảo đại biểu.");
+        assert_eq!(
+            t,
+            "Toàn cảnh hội nghị. Hội nghị đã thu hút đông đảo đại biểu."
+        );
         assert_eq!(
             r.guessed_encoding.as_deref(),
             Some("legacy Vietnamese TCVN3 (ABC)")
@@ -460,10 +480,13 @@ mod tests {
         let (t, r) = text(b"O\xc2ng Yamada Takio, \xd1a\xefi s\xf6\xf9 Nha\xe4t Ba\xfbn ta\xefi Vie\xe4t Nam pha\xf9t bie\xe5u.");
         let mut r2 = Repairs::default();
         assert_eq!(
-            crate::source::sanitize::clean(&t, &mut r2),
+            crate::source::sanitize::clean(t, &mut r2),
             "Ông Yamada Takio, Đại sứ Nhật Bản tại Việt Nam phát biểu."
         );
-        assert_eq!(r.guessed_encoding.as_deref(), Some("legacy Vietnamese VNI-Windows"));
+        assert_eq!(
+            r.guessed_encoding.as_deref(),
+            Some("legacy Vietnamese VNI-Windows")
+        );
     }
 
     #[test]
@@ -489,7 +512,13 @@ mod tests {
     #[test]
     fn real_text_is_not_binary() {
         for s in [
-            "BMW said on Monday", "ID3 tags", "RIFF raff", "GIF", "%PD", "a", "\u{1b}[31mred\u{1b}[0m",
+            "BMW said on Monday",
+            "ID3 tags",
+            "RIFF raff",
+            "GIF",
+            "%PD",
+            "a",
+            "\u{1b}[31mred\u{1b}[0m",
         ] {
             assert_eq!(text(s.as_bytes()).0, s);
         }

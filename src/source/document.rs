@@ -22,7 +22,7 @@ pub(crate) fn decode_unit(unit: Unit, cfg: &SourceConfig) -> Result<RawDoc, Reje
             format!("larger than max_doc_bytes ({} bytes)", cfg.max_doc_bytes),
         ))
     } else if is_json {
-        json_doc(&bytes)
+        json_doc(bytes)
     } else {
         text_doc(bytes)
     };
@@ -45,10 +45,8 @@ fn text_doc(bytes: Vec<u8>) -> Result<RawDoc, Refusal> {
         return Err((RejectReason::Empty, "0 bytes".to_string()));
     }
     let mut r = Repairs::default();
-    let raw = bytes_to_text(&bytes, &mut r)?;
-    drop(bytes);
-    let text = clean(&raw, &mut r);
-    drop(raw);
+    let raw = bytes_to_text(bytes, &mut r)?;
+    let text = clean(raw, &mut r);
     check_text(&text, &r)?;
     Ok(RawDoc {
         text,
@@ -59,11 +57,12 @@ fn text_doc(bytes: Vec<u8>) -> Result<RawDoc, Refusal> {
     })
 }
 
-fn json_doc(bytes: &[u8]) -> Result<RawDoc, Refusal> {
+fn json_doc(bytes: Vec<u8>) -> Result<RawDoc, Refusal> {
+    let n = bytes.len() as u64;
     let mut r = Repairs::default();
     let raw = bytes_to_text(bytes, &mut r)?;
-    let value: Value = serde_json::from_str(&raw)
-        .map_err(|e| (RejectReason::InvalidJson, e.to_string()))?;
+    let value: Value =
+        serde_json::from_str(&raw).map_err(|e| (RejectReason::InvalidJson, e.to_string()))?;
     let Value::Object(obj) = value else {
         return Err((
             RejectReason::InvalidJson,
@@ -71,7 +70,7 @@ fn json_doc(bytes: &[u8]) -> Result<RawDoc, Refusal> {
         ));
     };
     let text = match obj.get("text") {
-        Some(Value::String(s)) => clean(s, &mut r),
+        Some(Value::String(s)) => clean(s.clone(), &mut r),
         Some(other) => {
             return Err((
                 RejectReason::MissingText,
@@ -103,7 +102,7 @@ fn json_doc(bytes: &[u8]) -> Result<RawDoc, Refusal> {
         text,
         format: Some(Format::Jsonl),
         notes: r.notes(),
-        bytes: bytes.len() as u64,
+        bytes: n,
         ..RawDoc::default()
     })
 }
@@ -212,16 +211,27 @@ mod tests {
 
     #[test]
     fn binary_is_rejected() {
-        assert_eq!(reason(txt(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")), RejectReason::Binary);
+        assert_eq!(
+            reason(txt(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")),
+            RejectReason::Binary
+        );
         // Valid UTF-8 but mostly controls.
-        assert_eq!(reason(txt(b"ab\x01\x02\x03\x04cd\x05\x06\x07\x08")), RejectReason::Binary);
+        assert_eq!(
+            reason(txt(b"ab\x01\x02\x03\x04cd\x05\x06\x07\x08")),
+            RejectReason::Binary
+        );
         assert_eq!(reason(txt(&[0u8; 64])), RejectReason::Binary);
     }
 
     #[test]
     fn nul_bytes_are_stripped_not_truncating() {
-        let doc = txt(b"Government stands\0 ready to create optimal conditions. More text here.\0\0\0").unwrap();
-        assert_eq!(doc.text, "Government stands ready to create optimal conditions. More text here.");
+        let doc =
+            txt(b"Government stands\0 ready to create optimal conditions. More text here.\0\0\0")
+                .unwrap();
+        assert_eq!(
+            doc.text,
+            "Government stands ready to create optimal conditions. More text here."
+        );
         assert_eq!(doc.notes, vec!["removed 4 NUL characters".to_string()]);
     }
 
@@ -239,20 +249,32 @@ mod tests {
         b.extend_from_slice(format!("{para}{para}Việt Nam.").as_bytes());
         let doc = txt(&b).unwrap();
         assert!(doc.text.ends_with("in history. Việt Nam."));
-        assert_eq!(doc.notes, vec!["replaced 12 invalid UTF-8 bytes".to_string()]);
+        assert_eq!(
+            doc.notes,
+            vec!["replaced 12 invalid UTF-8 bytes".to_string()]
+        );
     }
 
     #[test]
     fn tcvn3_document_is_decoded_to_nfc() {
         let doc = txt(b"H\xe9i ngh\xde \xae\xb7 thu h\xf3t \xae\xabng \xae\xb6o \xae\xb9i bi\xd3u trong v\xb5 ngo\xb5i n\xad\xedc tham d\xf9.").unwrap();
-        assert_eq!(doc.text, "Hội nghị đã thu hút đông đảo đại biểu trong và ngoài nước tham dự.");
-        assert_eq!(doc.notes, vec!["decoded as legacy Vietnamese TCVN3 (ABC) (detected)".to_string()]);
+        assert_eq!(
+            doc.text,
+            "Hội nghị đã thu hút đông đảo đại biểu trong và ngoài nước tham dự."
+        );
+        assert_eq!(
+            doc.notes,
+            vec!["decoded as legacy Vietnamese TCVN3 (ABC) (detected)".to_string()]
+        );
     }
 
     #[test]
     fn vni_document_is_decoded_to_nfc() {
         let doc = txt(b"Toa\xf8n ca\xfbnh ho\xe4i ngh\xf2. O\xc2ng Yamada Takio, \xd1a\xefi s\xf6\xf9 Nha\xe4t Ba\xfbn ta\xefi Vie\xe4t Nam pha\xf9t bie\xe5u.").unwrap();
-        assert_eq!(doc.text, "Toàn cảnh hội nghị. Ông Yamada Takio, Đại sứ Nhật Bản tại Việt Nam phát biểu.");
+        assert_eq!(
+            doc.text,
+            "Toàn cảnh hội nghị. Ông Yamada Takio, Đại sứ Nhật Bản tại Việt Nam phát biểu."
+        );
         assert!(!doc.text.contains('\u{301}'));
     }
 
@@ -284,7 +306,8 @@ mod tests {
         assert_eq!(doc.byline, None);
         assert_eq!(doc.format, Some(Format::Jsonl));
         assert!(doc.notes.iter().any(|n| n.contains("zero-width")));
-        let doc = json(r#"{"id": "abc", "text": "x", "published": "2024", "date": "2023"}"#).unwrap();
+        let doc =
+            json(r#"{"id": "abc", "text": "x", "published": "2024", "date": "2023"}"#).unwrap();
         assert_eq!(doc.source_id.as_deref(), Some("abc"));
         assert_eq!(doc.published.as_deref(), Some("2024"));
     }

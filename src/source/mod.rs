@@ -21,8 +21,6 @@ mod read;
 mod sanitize;
 mod vietnamese;
 mod walk;
-#[cfg(test)]
-mod scratch_tests;
 
 /// How an input file is laid out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -44,7 +42,8 @@ pub enum Compression {
 /// One regular file found under an input root.
 #[derive(Debug, Clone)]
 pub struct InputFile {
-    /// Path to open.
+    /// Path to open. For a followed symlink this is the resolved target inside the root,
+    /// so nothing can redirect the read between [`discover`] and [`open`].
     pub path: PathBuf,
     /// Stable display name: the path relative to the input root's parent-independent name,
     /// `/`-separated, with bytes that are not printable UTF-8 escaped. Never absolute.

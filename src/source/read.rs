@@ -284,7 +284,9 @@ impl<R: Read> Read for Capped<R> {
                 _ => Err(io::Error::other(CapExceeded)),
             };
         }
-        let max = buf.len().min(usize::try_from(self.remaining).unwrap_or(usize::MAX));
+        let max = buf
+            .len()
+            .min(usize::try_from(self.remaining).unwrap_or(usize::MAX));
         let n = self.inner.read(&mut buf[..max])?;
         self.remaining -= n as u64;
         Ok(n)
@@ -412,7 +414,10 @@ mod tests {
         let t = tempfile::tempdir().unwrap();
         let p = t.path().join("a.txt");
         std::fs::write(&p, b"Title\n\nBody\n").unwrap();
-        let items = collect(&input(&p, Format::Text, Compression::None), &SourceConfig::default());
+        let items = collect(
+            &input(&p, Format::Text, Compression::None),
+            &SourceConfig::default(),
+        );
         assert_eq!(items.len(), 1);
         assert_eq!(text_of(&items[0]), b"Title\n\nBody\n");
     }
@@ -435,7 +440,10 @@ mod tests {
         let mut data = gzip(b"first half, ");
         data.extend(gzip(b"second half"));
         std::fs::write(&p, data).unwrap();
-        let items = collect(&input(&p, Format::Text, Compression::Gzip), &SourceConfig::default());
+        let items = collect(
+            &input(&p, Format::Text, Compression::Gzip),
+            &SourceConfig::default(),
+        );
         assert_eq!(text_of(&items[0]), b"first half, second half");
     }
 
@@ -444,7 +452,10 @@ mod tests {
         let t = tempfile::tempdir().unwrap();
         let p = t.path().join("a.txt.zst");
         std::fs::write(&p, zstd::encode_all(&b"zstd article"[..], 3).unwrap()).unwrap();
-        let items = collect(&input(&p, Format::Text, Compression::Zstd), &SourceConfig::default());
+        let items = collect(
+            &input(&p, Format::Text, Compression::Zstd),
+            &SourceConfig::default(),
+        );
         assert_eq!(text_of(&items[0]), b"zstd article");
     }
 
@@ -455,7 +466,10 @@ mod tests {
         let full = gzip(article.as_bytes());
         let p = t.path().join("cut.txt.gz");
         std::fs::write(&p, &full[..full.len() * 6 / 10]).unwrap();
-        let items = collect(&input(&p, Format::Text, Compression::Gzip), &SourceConfig::default());
+        let items = collect(
+            &input(&p, Format::Text, Compression::Gzip),
+            &SourceConfig::default(),
+        );
         assert_eq!(items.len(), 1);
         assert_eq!(reason(&items[0]), RejectReason::CorruptCompressed);
 
@@ -464,18 +478,27 @@ mod tests {
         let n = bad.len();
         bad[n - 6] ^= 0xFF;
         std::fs::write(&p, &bad).unwrap();
-        let items = collect(&input(&p, Format::Text, Compression::Gzip), &SourceConfig::default());
+        let items = collect(
+            &input(&p, Format::Text, Compression::Gzip),
+            &SourceConfig::default(),
+        );
         assert_eq!(reason(&items[0]), RejectReason::CorruptCompressed);
 
         // Not gzip at all.
         std::fs::write(&p, b"plain text named .gz").unwrap();
-        let items = collect(&input(&p, Format::Text, Compression::Gzip), &SourceConfig::default());
+        let items = collect(
+            &input(&p, Format::Text, Compression::Gzip),
+            &SourceConfig::default(),
+        );
         assert_eq!(reason(&items[0]), RejectReason::CorruptCompressed);
 
         let z = zstd::encode_all(article.as_bytes(), 3).unwrap();
         let pz = t.path().join("cut.txt.zst");
         std::fs::write(&pz, &z[..z.len() / 2]).unwrap();
-        let items = collect(&input(&pz, Format::Text, Compression::Zstd), &SourceConfig::default());
+        let items = collect(
+            &input(&pz, Format::Text, Compression::Zstd),
+            &SourceConfig::default(),
+        );
         assert_eq!(items.len(), 1);
         assert_eq!(reason(&items[0]), RejectReason::CorruptCompressed);
     }
@@ -495,15 +518,27 @@ mod tests {
         }
         assert!(std::fs::metadata(&p).unwrap().len() < 1 << 20);
         // Decompressed cap below the doc cap: the bomb is refused as such.
-        let items = collect(&input(&p, Format::Text, Compression::Gzip), &cfg(16 << 20, 1 << 20));
+        let items = collect(
+            &input(&p, Format::Text, Compression::Gzip),
+            &cfg(16 << 20, 1 << 20),
+        );
         assert_eq!(items.len(), 1);
         assert_eq!(reason(&items[0]), RejectReason::DecompressedTooLarge);
         // Doc cap below: refused as too large, still without expanding it all.
-        let items = collect(&input(&p, Format::Text, Compression::Gzip), &cfg(1 << 20, 4 << 30));
+        let items = collect(
+            &input(&p, Format::Text, Compression::Gzip),
+            &cfg(1 << 20, 4 << 30),
+        );
         assert_eq!(reason(&items[0]), RejectReason::TooLarge);
         // JSONL stream: the decompressed cap applies across lines.
-        let items = collect(&input(&p, Format::Jsonl, Compression::Gzip), &cfg(1 << 20, 2 << 20));
-        assert_eq!(reason(items.last().unwrap()), RejectReason::DecompressedTooLarge);
+        let items = collect(
+            &input(&p, Format::Jsonl, Compression::Gzip),
+            &cfg(1 << 20, 2 << 20),
+        );
+        assert_eq!(
+            reason(items.last().unwrap()),
+            RejectReason::DecompressedTooLarge
+        );
         assert!(items.len() <= 2);
     }
 
@@ -512,7 +547,9 @@ mod tests {
         let mut out = Vec::new();
         Capped::new(&b"12345"[..], 5).read_to_end(&mut out).unwrap();
         assert_eq!(out, b"12345");
-        let err = Capped::new(&b"123456"[..], 5).read_to_end(&mut Vec::new()).unwrap_err();
+        let err = Capped::new(&b"123456"[..], 5)
+            .read_to_end(&mut Vec::new())
+            .unwrap_err();
         assert!(err.get_ref().unwrap().is::<CapExceeded>());
     }
 
@@ -523,11 +560,21 @@ mod tests {
         let long = format!("{{\"text\":\"{}\"}}", "x".repeat(300));
         let data = format!("{{\"id\":1}}\r\n\n   \n{long}\n{{\"id\":5}}\n{{\"id\":6}}");
         std::fs::write(&p, data).unwrap();
-        let items = collect(&input(&p, Format::Jsonl, Compression::None), &cfg(100, 1000));
+        let items = collect(
+            &input(&p, Format::Jsonl, Compression::None),
+            &cfg(100, 1000),
+        );
         assert_eq!(items.len(), 4);
         match &items[0] {
-            Ok(Unit::JsonLine { source, line, bytes }) => {
-                assert_eq!((source.as_str(), *line, bytes.as_slice()), ("dir/file", 1, &b"{\"id\":1}"[..]));
+            Ok(Unit::JsonLine {
+                source,
+                line,
+                bytes,
+            }) => {
+                assert_eq!(
+                    (source.as_str(), *line, bytes.as_slice()),
+                    ("dir/file", 1, &b"{\"id\":1}"[..])
+                );
             }
             other => panic!("{other:?}"),
         }
@@ -552,15 +599,26 @@ mod tests {
     fn jsonl_gzip_and_truncation() {
         let t = tempfile::tempdir().unwrap();
         let p = t.path().join("a.jsonl.gz");
-        let body: String = (1..=200).map(|i| format!("{{\"id\":{i},\"text\":\"article {i}\"}}\n")).collect();
+        let body: String = (1..=200)
+            .map(|i| format!("{{\"id\":{i},\"text\":\"article {i}\"}}\n"))
+            .collect();
         let gz = gzip(body.as_bytes());
         std::fs::write(&p, &gz).unwrap();
-        let items = collect(&input(&p, Format::Jsonl, Compression::Gzip), &SourceConfig::default());
+        let items = collect(
+            &input(&p, Format::Jsonl, Compression::Gzip),
+            &SourceConfig::default(),
+        );
         assert_eq!(items.len(), 200);
         assert!(items.iter().all(|i| i.is_ok()));
         std::fs::write(&p, &gz[..gz.len() / 2]).unwrap();
-        let items = collect(&input(&p, Format::Jsonl, Compression::Gzip), &SourceConfig::default());
-        assert_eq!(reason(items.last().unwrap()), RejectReason::CorruptCompressed);
+        let items = collect(
+            &input(&p, Format::Jsonl, Compression::Gzip),
+            &SourceConfig::default(),
+        );
+        assert_eq!(
+            reason(items.last().unwrap()),
+            RejectReason::CorruptCompressed
+        );
         // Only complete lines came out before the error.
         for i in &items[..items.len() - 1] {
             match i {
@@ -574,16 +632,28 @@ mod tests {
     fn missing_or_special_files_are_rejections() {
         let t = tempfile::tempdir().unwrap();
         let p = t.path().join("gone.txt");
-        let items = collect(&input(&p, Format::Text, Compression::None), &SourceConfig::default());
+        let items = collect(
+            &input(&p, Format::Text, Compression::None),
+            &SourceConfig::default(),
+        );
         assert_eq!(reason(&items[0]), RejectReason::Unreadable);
-        assert!(!items.iter().any(|i| matches!(i, Err(r) if r.detail.contains(t.path().to_str().unwrap()))));
+        assert!(!items
+            .iter()
+            .any(|i| matches!(i, Err(r) if r.detail.contains(t.path().to_str().unwrap()))));
         // A directory (e.g. swapped in after the walk).
-        let items = collect(&input(t.path(), Format::Text, Compression::None), &SourceConfig::default());
+        let items = collect(
+            &input(t.path(), Format::Text, Compression::None),
+            &SourceConfig::default(),
+        );
         assert_eq!(reason(&items[0]), RejectReason::NotRegularFile);
         // A FIFO must not block.
         let fifo = t.path().join("fifo.txt");
-        if matches!(std::process::Command::new("mkfifo").arg(&fifo).status(), Ok(s) if s.success()) {
-            let items = collect(&input(&fifo, Format::Text, Compression::None), &SourceConfig::default());
+        if matches!(std::process::Command::new("mkfifo").arg(&fifo).status(), Ok(s) if s.success())
+        {
+            let items = collect(
+                &input(&fifo, Format::Text, Compression::None),
+                &SourceConfig::default(),
+            );
             assert_eq!(reason(&items[0]), RejectReason::NotRegularFile);
         }
     }
@@ -595,7 +665,10 @@ mod tests {
         let p = t.path().join("locked.txt");
         std::fs::write(&p, b"secret").unwrap();
         std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o000)).unwrap();
-        let items = collect(&input(&p, Format::Text, Compression::None), &SourceConfig::default());
+        let items = collect(
+            &input(&p, Format::Text, Compression::None),
+            &SourceConfig::default(),
+        );
         if std::fs::read(&p).is_ok() {
             eprintln!("running as root: permissions are not enforced; skipping");
             return;

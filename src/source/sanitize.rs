@@ -42,7 +42,10 @@ impl Repairs {
             notes.push(format!("decoded as {enc} (detected)"));
         }
         if self.invalid_utf8 > 0 {
-            notes.push(format!("replaced {} invalid UTF-8 bytes", self.invalid_utf8));
+            notes.push(format!(
+                "replaced {} invalid UTF-8 bytes",
+                self.invalid_utf8
+            ));
         }
         if self.truncated_utf8 > 0 {
             notes.push(format!(
@@ -84,19 +87,20 @@ impl Repairs {
 
 /// Clean one decoded text: entities once, then line endings, controls, format characters,
 /// then NFC (last, because removing characters can make new composable pairs meet).
-pub(crate) fn clean(text: &str, r: &mut Repairs) -> String {
-    let unescaped = unescape_entities(text, r);
-    let scrubbed = match scrub(&unescaped, r) {
-        Some(s) => s,
-        None => unescaped.into_owned(),
+/// Text that needs none of it is returned as is, without a copy.
+pub(crate) fn clean(text: String, r: &mut Repairs) -> String {
+    let text = match unescape_entities(&text, r) {
+        Cow::Borrowed(_) => text,
+        Cow::Owned(s) => s,
     };
-    to_nfc(scrubbed, r)
+    let text = scrub(&text, r).unwrap_or(text);
+    to_nfc(text, r)
 }
 
 /// Clean a one-line metadata field (title, byline, …): like [`clean`], then line breaks
 /// become spaces and the ends are trimmed. `None` if nothing is left.
 pub(crate) fn clean_field(text: &str, r: &mut Repairs) -> Option<String> {
-    let cleaned = clean(text, r);
+    let cleaned = clean(text.to_string(), r);
     let one_line = if cleaned.contains('\n') {
         cleaned.replace('\n', " ")
     } else {
@@ -208,10 +212,19 @@ fn classify(c: char, r: &mut Repairs) -> Action {
     }
 }
 
-/// UTF-8 lead bytes of every character [`classify`] may change: U+0080–U+00BF (C2),
-/// U+061C (D8), U+180E (E1), U+2000–U+207F (E2), U+F000–U+FFFF (EF).
-fn may_be_special(lead: u8) -> bool {
-    matches!(lead, 0xC2 | 0xD8 | 0xE1 | 0xE2 | 0xEF)
+/// Whether the character starting with these two UTF-8 bytes may be one [`classify`]
+/// changes: U+0080–U+009F and U+00AD (C2), U+061C (D8 9C), U+180E (E1 A0), U+2000–U+207F
+/// (E2 80/81), U+FEFF (EF BB) and U+FFF9–U+FFFF (EF BF). Everything else, e.g. every
+/// Vietnamese or CJK letter, is skipped without decoding.
+fn may_be_special(lead: u8, second: u8) -> bool {
+    match lead {
+        0xC2 => second <= 0x9F || second == 0xAD,
+        0xD8 => second == 0x9C,
+        0xE1 => second == 0xA0,
+        0xE2 => second == 0x80 || second == 0x81,
+        0xEF => second == 0xBB || second == 0xBF,
+        _ => false,
+    }
 }
 
 fn utf8_width(lead: u8) -> usize {
@@ -266,7 +279,7 @@ fn scrub(s: &str, r: &mut Repairs) -> Option<String> {
             }
         } else {
             let w = utf8_width(x);
-            if !may_be_special(x) {
+            if !may_be_special(x, b.get(i + 1).copied().unwrap_or(0)) {
                 i += w;
                 continue;
             }
@@ -361,7 +374,7 @@ mod tests {
 
     fn cleaned(s: &str) -> (String, Repairs) {
         let mut r = Repairs::default();
-        let out = clean(s, &mut r);
+        let out = clean(s.to_string(), &mut r);
         (out, r)
     }
 

@@ -286,39 +286,29 @@ fn scan_vni(bytes: &[u8]) -> Scan {
     Scan { text, unmapped }
 }
 
-/// Look for TCVN3/VNI in bytes that are not UTF-8 and were guessed to be a single-byte
-/// encoding.
+/// Bytes looked at to decide; the chosen table then decodes the whole text.
+const SAMPLE: usize = 64 << 10;
+
+/// Look for TCVN3/VNI (and Windows-1258 mistaken for cp1252) in bytes that are not UTF-8
+/// and that `rival` (the byte-level detector's single-byte guess) would otherwise decode.
 ///
-/// Each table is tried; a reading counts as Vietnamese when at least three distinct
-/// multi-letter words it changed are well-formed Vietnamese syllables and they make up
-/// three quarters of the changed words. Western text read through these tables gives
-/// words like "prộsident" or "seủalú", and only a few short accidental matches ("pồ" for
-/// Norwegian "på"). A Vietnamese reading that leaves bytes outside the table is refused
-/// instead of guessed.
-///
-/// `rival` is the text as the byte-level detector would decode it: a legacy reading must
-/// find more Vietnamese words than that one (Windows-1258 Vietnamese read as VNI looks
-/// half-Vietnamese, but the Windows-1258 reading is entirely so).
-pub(crate) fn sniff(bytes: &[u8], rival: &str) -> Sniff {
+/// Each table is tried on a sample; a reading counts as Vietnamese when at least three
+/// distinct multi-letter words it changed are well-formed Vietnamese syllables, they make
+/// up three quarters of the changed words, and there are more of them than in the rival
+/// reading. Western text read through these tables gives words like "prộsident" or
+/// "seủalú", and only a few short accidental matches ("pồ" for Norwegian "på"); Windows-1258
+/// Vietnamese read as VNI looks half-Vietnamese but its own reading is entirely so. A
+/// Vietnamese reading that leaves bytes outside the table is refused instead of guessed.
+pub(crate) fn sniff(bytes: &[u8], rival: &'static encoding_rs::Encoding) -> Sniff {
     if bytes.is_ascii() {
         return Sniff::NotVietnamese;
     }
-    let floor = SyllableStats::of(rival).valid;
-    let mut best: Option<(usize, Legacy, String)> = None;
-    let mut undecodable = None;
-    let cp1258 = Scan {
-        text: encoding_rs::WINDOWS_1258
-            .decode_without_bom_handling(bytes)
-            .0
-            .into_owned(),
-        unmapped: 0,
-    };
-    let candidates = [
-        (Legacy::Tcvn3, scan_tcvn3(bytes)),
-        (Legacy::Vni, scan_vni(bytes)),
-        (Legacy::Windows1258, cp1258),
-    ];
-    for (kind, scan) in candidates {
+    let sample = sample_of(bytes);
+    let floor = SyllableStats::of(&rival.decode_without_bom_handling(sample).0).valid;
+    // (valid words, fully mapped on the sample, kind)
+    let mut best: Option<(usize, bool, Legacy)> = None;
+    for kind in [Legacy::Tcvn3, Legacy::Vni, Legacy::Windows1258] {
+        let scan = scan(kind, sample);
         let stats = SyllableStats::of(&scan.text);
         if !stats.is_vietnamese() || stats.valid <= floor {
             continue;
@@ -326,31 +316,64 @@ pub(crate) fn sniff(bytes: &[u8], rival: &str) -> Sniff {
         // Windows-1258 differs from cp1252 mostly in tone-mark positions, which Italian
         // "può" can hit too; real Vietnamese also has the letters cp1252 lacks.
         if kind == Legacy::Windows1258
-            && scan.text.chars().filter(|c| "ĂăĐđƠơƯư".contains(*c)).nth(1).is_none()
+            && scan
+                .text
+                .chars()
+                .filter(|c| "ĂăĐđƠơƯư".contains(*c))
+                .nth(1)
+                .is_none()
         {
             continue;
         }
-        if scan.unmapped > 0 {
-            undecodable.get_or_insert_with(|| {
-                Sniff::Undecodable(
-                    kind,
-                    format!(
-                        "legacy Vietnamese encoding {} ({} Vietnamese words) with {} bytes outside its table",
-                        kind.name(),
-                        stats.valid,
-                        scan.unmapped
-                    ),
-                )
-            });
-        } else if best.as_ref().is_none_or(|b| stats.valid > b.0) {
-            best = Some((stats.valid, kind, scan.text));
+        let candidate = (stats.valid, scan.unmapped == 0, kind);
+        // A clean reading beats one with unmapped bytes; then more valid words win.
+        if best.is_none_or(|b| (candidate.1, candidate.0) > (b.1, b.0)) {
+            best = Some(candidate);
         }
     }
-    match (best, undecodable) {
-        (Some((_, kind, text)), _) => Sniff::Decoded(kind, text),
-        (None, Some(u)) => u,
-        (None, None) => Sniff::NotVietnamese,
+    let Some((valid, _, kind)) = best else {
+        return Sniff::NotVietnamese;
+    };
+    let full = scan(kind, bytes);
+    if full.unmapped == 0 {
+        Sniff::Decoded(kind, full.text)
+    } else {
+        Sniff::Undecodable(
+            kind,
+            format!(
+                "legacy Vietnamese encoding {} ({valid} Vietnamese words) with {} bytes outside its table",
+                kind.name(),
+                full.unmapped
+            ),
+        )
     }
+}
+
+fn scan(kind: Legacy, bytes: &[u8]) -> Scan {
+    match kind {
+        Legacy::Tcvn3 => scan_tcvn3(bytes),
+        Legacy::Vni => scan_vni(bytes),
+        Legacy::Windows1258 => Scan {
+            text: encoding_rs::WINDOWS_1258
+                .decode_without_bom_handling(bytes)
+                .0
+                .into_owned(),
+            unmapped: 0,
+        },
+    }
+}
+
+/// The first [`SAMPLE`] bytes, cut at an ASCII space or line break so no VNI letter+mark
+/// pair is split.
+fn sample_of(bytes: &[u8]) -> &[u8] {
+    if bytes.len() <= SAMPLE {
+        return bytes;
+    }
+    let cut = bytes[SAMPLE..]
+        .iter()
+        .position(|&b| b == b' ' || b == b'\n')
+        .map_or(bytes.len(), |p| SAMPLE + p);
+    &bytes[..cut]
 }
 
 /// How Vietnamese the non-ASCII words of a candidate decoding look.
@@ -372,9 +395,8 @@ impl SyllableStats {
             distinct: 0,
         };
         let mut seen: Vec<String> = Vec::new();
-        let is_word_char = |c: char| {
-            c.is_alphabetic() || c == '\u{FFFD}' || ('\u{300}'..='\u{36F}').contains(&c)
-        };
+        let is_word_char =
+            |c: char| c.is_alphabetic() || c == '\u{FFFD}' || ('\u{300}'..='\u{36F}').contains(&c);
         for word in text.split(|c: char| !is_word_char(c)) {
             // Single letters ("è", "å" as a word) match by accident too easily.
             if word.is_ascii() || word.chars().nth(1).is_none() {
@@ -406,10 +428,10 @@ const INITIALS: [&str; 28] = [
 ];
 const FINALS: [&str; 9] = ["ng", "nh", "ch", "c", "m", "n", "p", "t", ""];
 const NUCLEI: &[&str] = &[
-    "a", "ă", "â", "e", "ê", "i", "o", "ô", "ơ", "u", "ư", "y", "ai", "ao", "au", "ay", "âu",
-    "ây", "eo", "êu", "ia", "iê", "iu", "oa", "oă", "oe", "oi", "oo", "ôi", "ơi", "ua", "uâ",
-    "uê", "ui", "uô", "uơ", "uy", "ưa", "ưi", "ươ", "ưu", "yê", "iêu", "oai", "oao", "oay",
-    "oeo", "uây", "uôi", "ươi", "ươu", "uya", "uyê", "uyu", "yêu",
+    "a", "ă", "â", "e", "ê", "i", "o", "ô", "ơ", "u", "ư", "y", "ai", "ao", "au", "ay", "âu", "ây",
+    "eo", "êu", "ia", "iê", "iu", "oa", "oă", "oe", "oi", "oo", "ôi", "ơi", "ua", "uâ", "uê", "ui",
+    "uô", "uơ", "uy", "ưa", "ưi", "ươ", "ưu", "yê", "iêu", "oai", "oao", "oay", "oeo", "uây",
+    "uôi", "ươi", "ươu", "uya", "uyê", "uyu", "yêu",
 ];
 
 /// Whether `word` is one well-formed Vietnamese syllable: initial consonant(s), a vowel
@@ -422,7 +444,9 @@ fn is_syllable(word: &str) -> bool {
         match c {
             GRAVE | ACUTE | TILDE | HOOK | DOT => tones += 1,
             CIRCUMFLEX | BREVE | '\u{31B}' => {
-                let Some(last) = bases.last_mut() else { return false };
+                let Some(last) = bases.last_mut() else {
+                    return false;
+                };
                 *last = match (*last, c) {
                     ('a', CIRCUMFLEX) => 'â',
                     ('e', CIRCUMFLEX) => 'ê',
@@ -461,7 +485,7 @@ mod tests {
     }
 
     fn decoded(bytes: &[u8]) -> (Legacy, String) {
-        match sniff(bytes, &String::from_utf8_lossy(bytes)) {
+        match sniff(bytes, encoding_rs::WINDOWS_1252) {
             Sniff::Decoded(kind, text) => (kind, nfc(&text)),
             other => panic!("not decoded: {other:?}"),
         }
@@ -520,10 +544,17 @@ mod tests {
             b"\x93Meeting Japan\x94 conference \x96 the ministry\x92s annual event, caf\xe9 talks",
         ];
         for s in samples {
-            let (cp1252, _) = encoding_rs::WINDOWS_1252.decode_without_bom_handling(s);
-            assert_eq!(sniff(s, &cp1252), Sniff::NotVietnamese, "{cp1252}");
+            assert_eq!(
+                sniff(s, encoding_rs::WINDOWS_1252),
+                Sniff::NotVietnamese,
+                "{}",
+                String::from_utf8_lossy(s)
+            );
         }
-        assert_eq!(sniff(b"plain ascii", "plain ascii"), Sniff::NotVietnamese);
+        assert_eq!(
+            sniff(b"plain ascii", encoding_rs::WINDOWS_1252),
+            Sniff::NotVietnamese
+        );
     }
 
     #[test]
@@ -535,8 +566,18 @@ mod tests {
             assert!(is_syllable(w), "{w}");
         }
         for w in [
-            "prộsident", "seủalú", "aủo", "fỹr", "trốs", "ộtộ", "cafộ", "grửòere", "việtt",
-            "vìệt", "ý1", "siờ",
+            "prộsident",
+            "seủalú",
+            "aủo",
+            "fỹr",
+            "trốs",
+            "ộtộ",
+            "cafộ",
+            "grửòere",
+            "việtt",
+            "vìệt",
+            "ý1",
+            "siờ",
         ] {
             assert!(!is_syllable(w), "{w}");
         }
@@ -545,23 +586,36 @@ mod tests {
     #[test]
     fn short_windows_1258_is_not_left_to_cp1252() {
         let b = b"Ch\xfd\xf5ng tri\xccnh ho\xf2p t\xe2\xf2p hu\xe2\xecn l\xfd\xf2c";
-        let (cp1252, _) = encoding_rs::WINDOWS_1252.decode_without_bom_handling(b);
-        match sniff(b, &cp1252) {
+        match sniff(b, encoding_rs::WINDOWS_1252) {
             Sniff::Decoded(Legacy::Windows1258, t) => {
                 assert_eq!(nfc(&t), "Chương trình họp tập huấn lực")
             }
             other => panic!("{other:?}"),
         }
         // When the detector already chose Windows-1258 there is nothing to add.
-        let (cp1258, _) = encoding_rs::WINDOWS_1258.decode_without_bom_handling(b);
-        assert_eq!(sniff(b, &cp1258), Sniff::NotVietnamese);
+        assert_eq!(sniff(b, encoding_rs::WINDOWS_1258), Sniff::NotVietnamese);
+    }
+
+    #[test]
+    fn long_text_is_decided_on_a_sample_but_decoded_whole() {
+        let mut bytes = TCVN3_HOI_NGHI.repeat(2000);
+        assert!(bytes.len() > SAMPLE);
+        let (kind, text) = decoded(&bytes);
+        assert_eq!(kind, Legacy::Tcvn3);
+        assert!(text.ends_with("ngoài nước tham dự."));
+        // A byte outside the table after the sample still refuses the whole text.
+        bytes.extend_from_slice(b" \xb0");
+        assert!(matches!(
+            sniff(&bytes, encoding_rs::WINDOWS_1252),
+            Sniff::Undecodable(..)
+        ));
     }
 
     #[test]
     fn vietnamese_with_bytes_outside_the_table_is_rejected() {
         let mut bytes = TCVN3_HOI_NGHI.to_vec();
         bytes.extend_from_slice(b" \xb0\xb1\xb2");
-        match sniff(&bytes, "") {
+        match sniff(&bytes, encoding_rs::WINDOWS_1252) {
             Sniff::Undecodable(Legacy::Tcvn3, detail) => assert!(detail.contains("TCVN3")),
             other => panic!("{other:?}"),
         }

@@ -41,6 +41,9 @@ fn dir_id(path: &Path, _md: &Metadata) -> DirId {
     fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
 }
 
+/// A directory entry: its name and, when the OS reported it, its type (not followed).
+type Entry = (OsString, Option<FileType>);
+
 /// One directory being listed.
 struct Frame {
     /// Path used to read its entries.
@@ -48,7 +51,7 @@ struct Frame {
     /// Escaped root-relative name plus `/` (empty for the root).
     prefix: String,
     id: DirId,
-    entries: std::vec::IntoIter<(OsString, Option<FileType>)>,
+    entries: std::vec::IntoIter<Entry>,
 }
 
 #[derive(Default)]
@@ -141,7 +144,16 @@ impl Walker {
     }
 
     /// List a directory and push it on the stack; an unreadable one is reported.
-    fn enter(&mut self, stack: &mut Vec<Frame>, path: PathBuf, prefix: String, id: DirId, source: String) {
+    fn enter(
+        &mut self,
+        stack: &mut Vec<Frame>,
+        path: PathBuf,
+        prefix: String,
+        id: DirId,
+        source: String,
+    ) {
+        // `DirId` is `Copy` on unix but a `PathBuf` elsewhere.
+        #[allow(clippy::clone_on_copy)]
         self.visited.insert(id.clone());
         match read_sorted(&path) {
             Ok((entries, err)) => {
@@ -169,7 +181,9 @@ impl Walker {
 
     fn walk(&mut self, stack: &mut Vec<Frame>, root_canon: &Path) {
         loop {
-            let Some(frame) = stack.last_mut() else { return };
+            let Some(frame) = stack.last_mut() else {
+                return;
+            };
             let Some((name, ftype)) = frame.entries.next() else {
                 stack.pop();
                 continue;
@@ -269,7 +283,9 @@ impl Walker {
                 self.problem(
                     source,
                     RejectReason::SymlinkLoop,
-                    format!("symlink to `{text}` points to a directory containing it (not followed)"),
+                    format!(
+                        "symlink to `{text}` points to a directory containing it (not followed)"
+                    ),
                 );
             } else if self.visited.contains(&id) {
                 self.problem(
@@ -290,7 +306,7 @@ impl Walker {
 
 /// Entries of `dir` sorted by the raw bytes of their names, plus the error that cut the
 /// listing short, if any (the entries read before it are kept).
-fn read_sorted(dir: &Path) -> io::Result<(Vec<(OsString, Option<FileType>)>, Option<io::Error>)> {
+fn read_sorted(dir: &Path) -> io::Result<(Vec<Entry>, Option<io::Error>)> {
     let mut entries = Vec::new();
     let mut error = None;
     for entry in fs::read_dir(dir)? {
@@ -490,7 +506,16 @@ mod tests {
         assert_eq!(c("A.TXT"), Some((Format::Text, Compression::None)));
         assert_eq!(c("a.jsonl.GZ"), Some((Format::Jsonl, Compression::Gzip)));
         assert_eq!(c("a.Txt.zst"), Some((Format::Text, Compression::Zstd)));
-        for bad in ["a.bin", "a.png", "a.md", "txt", "a.gz", "a.txt.bz2", "a.json", "a.txt.gz.gz"] {
+        for bad in [
+            "a.bin",
+            "a.png",
+            "a.md",
+            "txt",
+            "a.gz",
+            "a.txt.bz2",
+            "a.json",
+            "a.txt.gz.gz",
+        ] {
             assert_eq!(c(bad), None, "{bad}");
         }
     }
@@ -498,8 +523,14 @@ mod tests {
     #[test]
     fn escaping() {
         assert_eq!(escape_bytes(b"caf\xe9_b\xe1o.txt"), "caf\\xE9_b\\xE1o.txt");
-        assert_eq!(escape_bytes(b"name_with\nnewline.txt"), "name_with\\nnewline.txt");
-        assert_eq!(escape_bytes("a\\b\t\u{7}\u{202e}ü.txt".as_bytes()), "a\\\\b\\t\\x07\\u{202E}ü.txt");
+        assert_eq!(
+            escape_bytes(b"name_with\nnewline.txt"),
+            "name_with\\nnewline.txt"
+        );
+        assert_eq!(
+            escape_bytes("a\\b\t\u{7}\u{202e}ü.txt".as_bytes()),
+            "a\\\\b\\t\\x07\\u{202E}ü.txt"
+        );
     }
 
     #[test]
@@ -516,13 +547,25 @@ mod tests {
         let d = discover(std::slice::from_ref(&root)).unwrap();
         assert_eq!(
             sources(&d),
-            ["Z.txt.gz", "a/B.txt", "a/z.jsonl", "b.txt", "looks_like_file.txt/inner.txt"]
+            [
+                "Z.txt.gz",
+                "a/B.txt",
+                "a/z.jsonl",
+                "b.txt",
+                "looks_like_file.txt/inner.txt"
+            ]
         );
         assert_eq!(d.files[0].compression, Compression::Gzip);
         assert_eq!(d.files[2].format, Format::Jsonl);
         assert_eq!(d.files[3].bytes, 1);
-        assert_eq!(problem(&d, "img.PNG").reason, RejectReason::UnsupportedExtension);
-        assert_eq!(problem(&d, "notes.md").reason, RejectReason::UnsupportedExtension);
+        assert_eq!(
+            problem(&d, "img.PNG").reason,
+            RejectReason::UnsupportedExtension
+        );
+        assert_eq!(
+            problem(&d, "notes.md").reason,
+            RejectReason::UnsupportedExtension
+        );
         // A file input is named by its file name.
         let d = discover(&[root.join("a/B.txt")]).unwrap();
         assert_eq!(sources(&d), ["B.txt"]);
@@ -554,9 +597,15 @@ mod tests {
         let t = tempfile::tempdir().unwrap();
         use std::os::unix::ffi::OsStrExt;
         write(&t.path().join("name_with\nnewline.txt"), b"x");
-        write(&t.path().join(OsStr::from_bytes(b"latin1_caf\xe9.txt")), b"x");
+        write(
+            &t.path().join(OsStr::from_bytes(b"latin1_caf\xe9.txt")),
+            b"x",
+        );
         let d = discover(&[t.path().to_path_buf()]).unwrap();
-        assert_eq!(sources(&d), ["latin1_caf\\xE9.txt", "name_with\\nnewline.txt"]);
+        assert_eq!(
+            sources(&d),
+            ["latin1_caf\\xE9.txt", "name_with\\nnewline.txt"]
+        );
     }
 
     #[test]
@@ -577,7 +626,10 @@ mod tests {
         symlink("..", root.join("up_out")).unwrap();
         let d = discover(std::slice::from_ref(&root)).unwrap();
         assert_eq!(sources(&d), ["article.txt", "link_to_article.txt"]);
-        assert_eq!(d.files[1].path, fs::canonicalize(root.join("article.txt")).unwrap());
+        assert_eq!(
+            d.files[1].path,
+            fs::canonicalize(root.join("article.txt")).unwrap()
+        );
         let reason = |s| problem(&d, s).reason;
         assert_eq!(reason("passwd_link.txt"), RejectReason::SymlinkOutsideRoot);
         assert_eq!(reason("escape.txt"), RejectReason::SymlinkOutsideRoot);
@@ -587,7 +639,9 @@ mod tests {
         assert_eq!(reason("dangling.txt"), RejectReason::DanglingSymlink);
         assert_eq!(reason("dir_loop/up"), RejectReason::SymlinkLoop);
         assert_eq!(reason("dir_loop/self"), RejectReason::SymlinkLoop);
-        assert!(problem(&d, "passwd_link.txt").detail.contains("/etc/passwd"));
+        assert!(problem(&d, "passwd_link.txt")
+            .detail
+            .contains("/etc/passwd"));
         assert!(d.problems.iter().all(|p| p.reason.is_skip()));
     }
 
