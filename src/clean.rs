@@ -216,17 +216,19 @@ impl Cleaner {
             }
         }
 
+        mark_caption_pairs(&texts, &mut decisions);
         self.mark_repeats(&texts, &mut decisions);
         mark_related_lists(&texts, &mut decisions);
-        // A line other documents print too is site furniture, unless it is a long
-        // paragraph (shared quotes and syndicated passages are body).
-        let corpus_repeats: Vec<bool> = texts
-            .iter()
-            .map(|t| lines.is_some_and(|l| l.documents_with(t) > 1))
-            .collect();
-        for (i, rep) in corpus_repeats.iter().enumerate() {
-            if *rep && decisions[i].is_none() {
-                decisions[i] = Some(Decision::Drop(DropReason::Boilerplate));
+        // A line other documents print too is site furniture. A long paragraph needs
+        // more evidence: two different stories quoting one statement, or a syndicated
+        // passage, is body; a disclaimer printed under every article is not.
+        if let Some(lines) = lines {
+            for (i, t) in texts.iter().enumerate() {
+                let others = lines.documents_with(t).saturating_sub(1);
+                let needed = if size(t) >= LONG_WORDS { self.cfg.long_line_repeats } else { 1 };
+                if decisions[i].is_none() && others >= needed {
+                    decisions[i] = Some(Decision::Drop(DropReason::Boilerplate));
+                }
             }
         }
         mark_outside_body(&texts, &mut decisions);
@@ -358,11 +360,48 @@ fn mark_related_lists(texts: &[String], decisions: &mut [Option<Decision>]) {
     }
 }
 
+/// Letters that mark a line as written in another script than Latin-only English:
+/// Vietnamese-only letters, kana, han, hangul, Thai.
+fn marked_letters(s: &str) -> usize {
+    s.chars()
+        .filter(|&c| {
+            matches!(c, 'ơ' | 'Ơ' | 'ư' | 'Ư' | 'ă' | 'Ă' | 'đ' | 'Đ')
+                || matches!(c as u32, 0x1EA0..=0x1EF9 | 0x0E00..=0x0E7F | 0xAC00..=0xD7AF)
+                || crate::article::is_cjk(c)
+        })
+        .count()
+}
+
+/// A caption and its translation printed on two lines (`Chương trình …` / `Program …`):
+/// short, one line in a marked script, the other in plain Latin letters, of similar length.
+/// Marked early so the pair does not interrupt the body around it; the language stage
+/// pairs them up.
+fn mark_caption_pairs(texts: &[String], decisions: &mut [Option<Decision>]) {
+    let short = |t: &str| size(t) <= 40.0 && size(t) >= 1.0;
+    for i in 0..texts.len().saturating_sub(1) {
+        if decisions[i].is_some() || decisions[i + 1].is_some() {
+            continue;
+        }
+        let (a, b) = (&texts[i], &texts[i + 1]);
+        let (ma, mb) = (marked_letters(a), marked_letters(b));
+        let latin = |t: &str| t.chars().filter(|c| c.is_ascii_alphabetic()).count() >= 3;
+        let one_marked = (ma >= 2 && mb == 0 && latin(b)) || (mb >= 2 && ma == 0 && latin(a));
+        let (la, lb) = (a.chars().count() as f64, b.chars().count() as f64);
+        if one_marked && short(a) && short(b) && (0.33..=3.0).contains(&(lb / la)) {
+            decisions[i] = Some(Decision::Caption);
+            decisions[i + 1] = Some(Decision::Caption);
+        }
+    }
+}
+
 /// A teaser cut short: ends in an ellipsis.
 fn is_teaser(s: &str) -> bool {
     let t = s.trim_end();
     t.ends_with('…') || t.ends_with("...")
 }
+
+/// A block of this many words is prose rather than a label or link.
+const LONG_WORDS: f64 = 20.0;
 
 /// How many distinct documents of the corpus print each line.
 ///

@@ -74,6 +74,9 @@ pub struct CleanConfig {
     pub line_filter_mib: usize,
     /// Longest block (in words) taken for a photo caption when printed twice in a row.
     pub caption_max_words: usize,
+    /// Other documents that must print a long (20+ word) line before it counts as
+    /// furniture; short lines need one.
+    pub long_line_repeats: u32,
 }
 
 impl Default for CleanConfig {
@@ -82,6 +85,7 @@ impl Default for CleanConfig {
             corpus_lines: true,
             line_filter_mib: 32,
             caption_max_words: 25,
+            long_line_repeats: 1,
         }
     }
 }
@@ -110,17 +114,63 @@ impl Default for LangConfig {
     }
 }
 
-/// Deduplication.
+/// Deduplication: exact (same normalised body) and near-duplicate (MinHash LSH over
+/// shingles, candidates verified by their Jaccard similarity and containment). See
+/// [`crate::dedup`] for the method and its memory use; [`DedupConfig::validate`] (defined
+/// there) checks the invariants.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct DedupConfig {
     /// Drop exact duplicates of the normalised body (NFC, case-folded, whitespace collapsed).
     pub exact: bool,
+    /// Also drop near-duplicates (syndicated copies with edits, truncation, typos).
+    pub near: bool,
+    /// Words per shingle (word n-gram) for text written with spaces.
+    pub shingle_words: usize,
+    /// Characters per shingle for text mostly in scripts written without spaces
+    /// (Han, kana, Thai, Lao, Khmer, Myanmar).
+    pub shingle_chars: usize,
+    /// Share of letters in scripts without spaces from which a body is shingled by characters.
+    pub char_script_share: f64,
+    /// LSH bands; MinHash uses `bands * rows` permutations.
+    pub bands: usize,
+    /// MinHash values per band.
+    pub rows: usize,
+    /// Smallest shingle hashes kept per body (bottom-k) to verify candidates; bodies with
+    /// fewer distinct shingles are compared exactly.
+    pub sample_size: usize,
+    /// Candidates with at least this Jaccard similarity are duplicates.
+    pub jaccard: f64,
+    /// Candidates where this share of the smaller body's shingles is found in the larger
+    /// one are duplicates (a truncated copy), provided `min_size_ratio` holds.
+    pub containment: f64,
+    /// The containment rule applies only when the smaller body has at least this share of
+    /// the larger one's shingles, so a passage quoted by another story does not count.
+    pub min_size_ratio: f64,
+    /// Bodies with fewer distinct shingles take part in exact dedup only.
+    pub min_shingles: usize,
+    /// In an LSH bucket, each body is compared with at most this many earlier members
+    /// (bounds the work of very large buckets).
+    pub bucket_window: usize,
 }
 
 impl Default for DedupConfig {
     fn default() -> Self {
-        DedupConfig { exact: true }
+        DedupConfig {
+            exact: true,
+            near: true,
+            shingle_words: 4,
+            shingle_chars: 5,
+            char_script_share: 0.3,
+            bands: 32,
+            rows: 3,
+            sample_size: 512,
+            jaccard: 0.4,
+            containment: 0.6,
+            min_size_ratio: 0.3,
+            min_shingles: 10,
+            bucket_window: 64,
+        }
     }
 }
 

@@ -7,7 +7,7 @@
 //!
 //! Long texts are encoded in pieces (one 16 MB call took 2.2 GB of memory). The pieces are cut
 //! where the pre-tokenizer would cut anyway, so for the default byte-level BPE the ids of the
-//! pieces, concatenated, are the ids of the whole text; see [`chunk_ranges`].
+//! pieces, concatenated, are the ids of the whole text; see `plan_chunks`.
 
 use std::borrow::Cow;
 use std::ops::Range;
@@ -137,9 +137,10 @@ impl Tokenizer {
     }
 
     /// Token ids of `text`, no special tokens added. Texts longer than `max_chunk_bytes` are
-    /// encoded in pieces cut at paragraph breaks, then other whitespace, then (a word longer
-    /// than the limit) any character boundary; 0 means no limit. For the default tokenizer
-    /// the result is the same as one call on the whole text except at such hard cuts.
+    /// encoded in pieces cut at paragraph breaks, then other whitespace, then letter/punctuation
+    /// boundaries, and only inside a "word" longer than the limit at any character boundary;
+    /// 0 means no limit. For the default tokenizer the result equals one call on the whole
+    /// text except around such hard cuts. Memory stays proportional to the piece size.
     pub fn encode(&self, text: &str, max_chunk_bytes: usize) -> Result<Vec<u32>> {
         let inner = &*self.inner;
         // ~4 bytes per token for byte-level BPE on news text; a guess, not a limit.

@@ -114,7 +114,8 @@ pub(crate) struct DocBatch {
     lang: StrCol,
     text: StrCol,
     paragraph_langs: (ListOffsets, StrCol),
-    captions: (ListOffsets, [StrCol; 2]),
+    captions: (ListOffsets, StrCol),
+    caption_langs: (ListOffsets, StrCol),
     parallel: (ListOffsets, [StrCol; 4]),
     credit: StrCol,
     tokens: (ListOffsets, Vec<i32>),
@@ -206,12 +207,16 @@ impl DocBatch {
         }
         offs.push(vals.valid.len())?;
 
-        let (offs, [text, lang]) = &mut self.captions;
+        let (offs, vals) = &mut self.captions;
         for c in &d.captions {
-            text.push(Some(&c.text))?;
-            lang.push(Some(&c.lang))?;
+            vals.push(Some(&c.text))?;
         }
-        offs.push(text.valid.len())?;
+        offs.push(vals.valid.len())?;
+        let (offs, vals) = &mut self.caption_langs;
+        for c in &d.captions {
+            vals.push(Some(&c.lang))?;
+        }
+        offs.push(vals.valid.len())?;
 
         let (offs, [src_lang, src, tgt_lang, tgt]) = &mut self.parallel;
         for p in &d.parallel {
@@ -253,7 +258,8 @@ impl DocBatch {
         };
 
         let (pl_offs, pl_vals) = b.paragraph_langs;
-        let (cap_offs, cap_cols) = b.captions;
+        let (cap_offs, cap_vals) = b.captions;
+        let (cl_offs, cl_vals) = b.caption_langs;
         let (par_offs, par_cols) = b.parallel;
         let (tok_offs, tok_vals) = b.tokens;
         let columns: Vec<ArrayRef> = vec![
@@ -267,7 +273,8 @@ impl DocBatch {
             b.lang.finish()?,
             b.text.finish()?,
             list("paragraph_langs", pl_offs, pl_vals.finish()?)?,
-            list("captions", cap_offs, structs("captions", cap_cols.into())?)?,
+            list("captions", cap_offs, cap_vals.finish()?)?,
+            list("caption_langs", cl_offs, cl_vals.finish()?)?,
             list("parallel", par_offs, structs("parallel", par_cols.into())?)?,
             b.credit.finish()?,
             list("tokens", tok_offs, Arc::new(Int32Array::from(tok_vals)))?,

@@ -253,11 +253,8 @@ mod tests {
                 DataType::List(item(DataType::Utf8)),
                 false,
             ),
-            Field::new(
-                "captions",
-                DataType::List(item(strct(&["text", "lang"]))),
-                false,
-            ),
+            Field::new("captions", DataType::List(item(DataType::Utf8)), false),
+            Field::new("caption_langs", DataType::List(item(DataType::Utf8)), false),
             Field::new(
                 "parallel",
                 DataType::List(item(strct(&["src_lang", "src", "tgt_lang", "tgt"]))),

@@ -182,18 +182,20 @@ pub(crate) fn batch_to_docs(b: &RecordBatch) -> Vec<Document> {
         .downcast_ref::<TimestampMillisecondArray>()
         .unwrap()
         .clone();
-    let (pl, caps, par, toks) = (
+    let (pl, caps, cap_langs, par, toks) = (
         l("paragraph_langs"),
         l("captions"),
+        l("caption_langs"),
         l("parallel"),
         l("tokens"),
     );
     let (n_tokens, dup) = (i32s("n_tokens"), i32s("dup_count"));
     (0..b.num_rows())
         .map(|i| {
-            let cap = caps.value(i);
-            let cap = cap.as_any().downcast_ref::<StructArray>().unwrap();
-            let (ct, cl) = (strings(cap.column(0)), strings(cap.column(1)));
+            let (ct, cl) = (
+                strings(caps.value(i).as_ref()),
+                strings(cap_langs.value(i).as_ref()),
+            );
             let pr = par.value(i);
             let pr = pr.as_any().downcast_ref::<StructArray>().unwrap();
             let cols: Vec<Vec<String>> = (0..4).map(|c| strings(pr.column(c))).collect();

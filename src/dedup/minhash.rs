@@ -1,0 +1,286 @@
+//! The per-document [`Sketch`]: a MinHash signature for LSH banding plus a bottom-k sample
+//! of shingle hashes for verifying candidates by their actual overlap.
+
+use serde::{Deserialize, Serialize};
+
+use super::shingle::{self, mix64};
+use crate::config::DedupConfig;
+use crate::error::Result;
+
+/// What near-dedup knows about one body. Computed by [`Sketcher::sketch`] (in parallel,
+/// during the read pass) and handed to [`super::NearDedup::add`].
+///
+/// Serialised compactly: the hash lists are little-endian bytes, written as base64 in
+/// human-readable formats (JSON) and as raw bytes in binary ones.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Sketch {
+    /// Distinct shingles of the body (counted as 32-bit hashes).
+    shingles: u32,
+    /// One minimum per permutation (`bands * rows` values).
+    #[serde(with = "compact")]
+    minhash: Vec<u32>,
+    /// The smallest 32-bit shingle hashes, ascending and distinct, at most `sample_size`;
+    /// all of them when the body has no more shingles than that.
+    #[serde(with = "compact")]
+    sample: Vec<u32>,
+}
+
+impl Sketch {
+    /// Distinct shingles of the body.
+    pub fn shingles(&self) -> u32 {
+        self.shingles
+    }
+
+    /// The MinHash signature.
+    pub fn minhash(&self) -> &[u32] {
+        &self.minhash
+    }
+
+    /// The bottom-k sample of shingle hashes, ascending.
+    pub fn sample(&self) -> &[u32] {
+        &self.sample
+    }
+
+    /// Repair what a hand-made or damaged sketch may break (unsorted or repeated sample,
+    /// a count below the sample size), so later steps can rely on the invariants.
+    pub(crate) fn sanitise(&mut self) {
+        if !self.sample.windows(2).all(|w| w[0] < w[1]) {
+            self.sample.sort_unstable();
+            self.sample.dedup();
+        }
+        let len = u32::try_from(self.sample.len()).unwrap_or(u32::MAX);
+        self.shingles = self.shingles.max(len);
+    }
+}
+
+/// Computes sketches; holds the MinHash permutations. Cheap to share across threads.
+#[derive(Debug, Clone)]
+pub struct Sketcher {
+    words: usize,
+    chars: usize,
+    char_share: f64,
+    sample_size: usize,
+    /// Multiply-shift hash functions `(a * x + b) >> 32`, `a` odd.
+    a: Vec<u64>,
+    b: Vec<u64>,
+}
+
+/// Seed of the permutation stream: fixed, so signatures are comparable across runs.
+const PERMUTATION_SEED: u64 = 0x7175_6972_655f_6d68; // "quire_mh"
+
+impl Sketcher {
+    /// Sketcher for a configuration (checked with [`DedupConfig::validate`]).
+    pub fn new(cfg: &DedupConfig) -> Result<Self> {
+        cfg.validate()?;
+        let perms = cfg.bands * cfg.rows;
+        let mut state = PERMUTATION_SEED;
+        let mut next = || {
+            state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
+            mix64(state)
+        };
+        let mut a = Vec::with_capacity(perms);
+        let mut b = Vec::with_capacity(perms);
+        for _ in 0..perms {
+            a.push(next() | 1);
+            b.push(next());
+        }
+        Ok(Sketcher {
+            words: cfg.shingle_words,
+            chars: cfg.shingle_chars,
+            char_share: cfg.char_script_share,
+            sample_size: cfg.sample_size,
+            a,
+            b,
+        })
+    }
+
+    /// Sketch a clean body text. Never fails: an empty body gives an empty sketch, which
+    /// near-dedup leaves alone.
+    pub fn sketch(&self, body: &str) -> Sketch {
+        let tokens = shingle::tokens(body);
+        let n = if tokens.unspaced_share() >= self.char_share {
+            self.chars
+        } else {
+            self.words
+        };
+        let mut hashes = shingle::shingles(&tokens.hashes, n);
+        hashes.sort_unstable();
+        hashes.dedup();
+
+        let mut minhash = vec![u32::MAX; self.a.len()];
+        for &x in &hashes {
+            for ((m, &a), &b) in minhash.iter_mut().zip(&self.a).zip(&self.b) {
+                let v = (a.wrapping_mul(x).wrapping_add(b) >> 32) as u32;
+                *m = (*m).min(v);
+            }
+        }
+
+        // The high half of an already mixed 64-bit hash is a uniform 32-bit hash.
+        let mut sample: Vec<u32> = hashes.iter().map(|&x| (x >> 32) as u32).collect();
+        sample.sort_unstable();
+        sample.dedup();
+        let shingles = u32::try_from(sample.len()).unwrap_or(u32::MAX);
+        sample.truncate(self.sample_size);
+        Sketch {
+            shingles,
+            minhash,
+            sample,
+        }
+    }
+}
+
+/// `Vec<u32>` as little-endian bytes: base64 text for human-readable formats, raw bytes
+/// otherwise.
+mod compact {
+    use serde::de::{self, Deserializer, SeqAccess, Visitor};
+    use serde::Serializer;
+    use std::fmt;
+
+    const ALPHABET: &[u8; 64] =
+        b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+    pub fn serialize<S: Serializer>(values: &[u32], s: S) -> Result<S::Ok, S::Error> {
+        let bytes: Vec<u8> = values.iter().flat_map(|v| v.to_le_bytes()).collect();
+        if s.is_human_readable() {
+            s.serialize_str(&encode(&bytes))
+        } else {
+            s.serialize_bytes(&bytes)
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u32>, D::Error> {
+        if d.is_human_readable() {
+            d.deserialize_any(Bytes)
+        } else {
+            d.deserialize_bytes(Bytes)
+        }
+    }
+
+    struct Bytes;
+
+    impl<'de> Visitor<'de> for Bytes {
+        type Value = Vec<u32>;
+
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("base64 text or bytes holding little-endian u32 values")
+        }
+
+        fn visit_str<E: de::Error>(self, v: &str) -> Result<Vec<u32>, E> {
+            let bytes = decode(v).ok_or_else(|| E::custom("invalid base64"))?;
+            self.visit_bytes(&bytes)
+        }
+
+        fn visit_bytes<E: de::Error>(self, v: &[u8]) -> Result<Vec<u32>, E> {
+            if v.len() % 4 != 0 {
+                return Err(E::custom("byte length is not a multiple of 4"));
+            }
+            Ok(v.chunks_exact(4)
+                .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+                .collect())
+        }
+
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<u32>, A::Error> {
+            let mut bytes = Vec::new();
+            while let Some(b) = seq.next_element::<u8>()? {
+                bytes.push(b);
+            }
+            self.visit_bytes(&bytes)
+        }
+    }
+
+    pub(super) fn encode(bytes: &[u8]) -> String {
+        let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+        for chunk in bytes.chunks(3) {
+            let n = chunk
+                .iter()
+                .enumerate()
+                .fold(0u32, |n, (i, &b)| n | (b as u32) << (16 - 8 * i));
+            for i in 0..4 {
+                if i <= chunk.len() {
+                    out.push(ALPHABET[(n >> (18 - 6 * i)) as usize & 63] as char);
+                } else {
+                    out.push('=');
+                }
+            }
+        }
+        out
+    }
+
+    pub(super) fn decode(text: &str) -> Option<Vec<u8>> {
+        let text = text.trim_end_matches('=').as_bytes();
+        let mut out = Vec::with_capacity(text.len() * 3 / 4);
+        let mut acc = 0u32;
+        let mut bits = 0u32;
+        for &c in text {
+            let v = ALPHABET.iter().position(|&a| a == c)? as u32;
+            acc = (acc << 6) | v;
+            bits += 6;
+            if bits >= 8 {
+                bits -= 8;
+                out.push((acc >> bits) as u8);
+                acc &= (1 << bits) - 1;
+            }
+        }
+        Some(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sketcher() -> Sketcher {
+        Sketcher::new(&DedupConfig::default()).unwrap()
+    }
+
+    #[test]
+    fn empty_body_gives_empty_sketch() {
+        let s = sketcher().sketch("  \n\n ");
+        assert_eq!(s.shingles(), 0);
+        assert!(s.sample().is_empty());
+        assert!(s.minhash().iter().all(|&v| v == u32::MAX));
+    }
+
+    #[test]
+    fn same_text_same_sketch_and_sample_is_sorted_bottom_k() {
+        let cfg = DedupConfig {
+            sample_size: 8,
+            ..DedupConfig::default()
+        };
+        let k = Sketcher::new(&cfg).unwrap();
+        let text = (0..100).map(|i| format!("w{i}")).collect::<Vec<_>>().join(" ");
+        let a = k.sketch(&text);
+        assert_eq!(a, k.sketch(&text.replace(' ', "\n")));
+        assert_eq!(a.shingles(), 97);
+        assert_eq!(a.sample().len(), 8);
+        assert!(a.sample().windows(2).all(|w| w[0] < w[1]));
+        assert_eq!(a.minhash().len(), cfg.bands * cfg.rows);
+    }
+
+    #[test]
+    fn compact_serde_round_trips() {
+        let s = sketcher().sketch("one two three four five six seven eight nine ten");
+        let json = serde_json::to_string(&s).unwrap();
+        assert!(json.len() < 4 * (s.minhash().len() + s.sample().len()) * 3 / 2 + 100);
+        let back: Sketch = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, s);
+        for n in 0..10usize {
+            let bytes: Vec<u8> = (0..n as u8).collect();
+            assert_eq!(compact::decode(&compact::encode(&bytes)).unwrap(), bytes);
+        }
+        assert!(serde_json::from_str::<Sketch>(r#"{"shingles":1,"minhash":"AAA","sample":""}"#).is_err());
+        assert!(serde_json::from_str::<Sketch>(r#"{"shingles":1,"minhash":"@@@@","sample":""}"#).is_err());
+    }
+
+    #[test]
+    fn sanitise_repairs_order_and_count() {
+        let mut s = Sketch {
+            shingles: 1,
+            minhash: vec![],
+            sample: vec![5, 3, 3, 9],
+        };
+        s.sanitise();
+        assert_eq!(s.sample(), &[3, 5, 9]);
+        assert_eq!(s.shingles(), 3);
+    }
+}

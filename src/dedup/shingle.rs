@@ -1,0 +1,159 @@
+//! Body text → tokens → shingle hashes.
+//!
+//! Normal form before shingling: HTML entities decoded (`&amp;` and `&` must agree), NFKC
+//! (which also folds full-width forms and no-break spaces), lower case. A token is a run
+//! of letters, digits and combining marks; everything else — punctuation, quotes of any
+//! style, dashes, whitespace, line breaks — only separates tokens, so curly quotes, dash
+//! styles and re-wrapping change nothing. Digits are kept (figures tell wire stories
+//! apart). In scripts written without spaces (Han, kana, Thai, Lao, Khmer, Myanmar) every
+//! character is a token of its own.
+//!
+//! All hashes here are fixed functions of the text (no random seeds, no std `Hasher`), so
+//! sketches are the same on every machine and every run.
+
+use std::borrow::Cow;
+use unicode_normalization::char::is_combining_mark;
+use unicode_normalization::UnicodeNormalization;
+
+/// The splitmix64 finaliser: a fast bijective mix of 64 bits.
+pub(crate) fn mix64(mut z: u64) -> u64 {
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
+const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+const FNV_PRIME: u64 = 0x0000_0100_0000_01b3;
+
+/// Characters of scripts written without spaces between words: each is a token.
+pub(crate) fn is_unspaced(c: char) -> bool {
+    matches!(c as u32,
+        0x0E00..=0x0EFF     // Thai, Lao
+        | 0x1000..=0x109F   // Myanmar
+        | 0x1780..=0x17FF   // Khmer
+        | 0x3040..=0x30FF   // Hiragana, Katakana
+        | 0x31F0..=0x31FF   // Katakana phonetic extensions
+        | 0x3400..=0x4DBF   // CJK extension A
+        | 0x4E00..=0x9FFF   // CJK unified ideographs
+        | 0xF900..=0xFAFF   // CJK compatibility ideographs
+        | 0x20000..=0x3FFFF) // CJK extensions B and later
+}
+
+/// The tokens of a body, as hashes, with the script counts that choose the shingle kind.
+#[derive(Debug, Default)]
+pub(crate) struct Tokens {
+    pub hashes: Vec<u64>,
+    /// Letters and digits seen.
+    pub letters: usize,
+    /// Of which in scripts written without spaces.
+    pub unspaced: usize,
+}
+
+impl Tokens {
+    /// Share of the letters written in scripts without spaces (0 for no letters).
+    pub fn unspaced_share(&self) -> f64 {
+        if self.letters == 0 {
+            0.0
+        } else {
+            self.unspaced as f64 / self.letters as f64
+        }
+    }
+}
+
+/// Split a body into token hashes (see the module doc for the normal form).
+pub(crate) fn tokens(text: &str) -> Tokens {
+    let decoded: Cow<'_, str> = if text.contains('&') {
+        html_escape::decode_html_entities(text)
+    } else {
+        Cow::Borrowed(text)
+    };
+    let mut out = Tokens::default();
+    // FNV-1a state of the word being read, if any.
+    let mut word: Option<u64> = None;
+    let flush = |word: &mut Option<u64>, hashes: &mut Vec<u64>| {
+        if let Some(h) = word.take() {
+            hashes.push(mix64(h));
+        }
+    };
+    for c in decoded.nfkc().flat_map(char::to_lowercase) {
+        if is_unspaced(c) {
+            flush(&mut word, &mut out.hashes);
+            // Tagged so a one-character token never equals a word token by construction.
+            out.hashes.push(mix64((c as u64) | (1 << 40)));
+            out.letters += 1;
+            out.unspaced += 1;
+        } else if c.is_alphanumeric() || (word.is_some() && is_combining_mark(c)) {
+            let h = word.unwrap_or(FNV_OFFSET);
+            word = Some((h ^ c as u64).wrapping_mul(FNV_PRIME));
+            if c.is_alphanumeric() {
+                out.letters += 1;
+            }
+        } else {
+            flush(&mut word, &mut out.hashes);
+        }
+    }
+    flush(&mut word, &mut out.hashes);
+    out
+}
+
+/// Hashes of the `n`-token shingles, in text order (not de-duplicated). A body shorter
+/// than `n` tokens gives one shingle of all its tokens; an empty body gives none.
+pub(crate) fn shingles(tokens: &[u64], n: usize) -> Vec<u64> {
+    if tokens.is_empty() {
+        return Vec::new();
+    }
+    let n = n.clamp(1, tokens.len());
+    tokens
+        .windows(n)
+        .map(|w| {
+            // Order-sensitive chain of a bijective mix: "a b" and "b a" differ.
+            w.iter()
+                .fold(0x5348_494e_474c_4553_u64, |h, &t| mix64(h ^ t))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn toks(s: &str) -> Vec<u64> {
+        tokens(s).hashes
+    }
+
+    #[test]
+    fn punctuation_quotes_dashes_and_wrapping_do_not_matter() {
+        let a = "He said \u{201c}it\u{2019}s fine\u{201d} \u{2013} at 5.30 & left.";
+        let b = "he said \"it's fine\" - at 5.30 &amp; left";
+        let c = "He said\n\"it's\u{a0}fine\" --\r\nat 5.30 &\nleft.";
+        assert_eq!(toks(a), toks(b));
+        assert_eq!(toks(a), toks(c));
+        // Digits are kept.
+        assert_ne!(toks("rose 5 pct"), toks("rose 6 pct"));
+    }
+
+    #[test]
+    fn composition_and_width_fold() {
+        // NFD Vietnamese and full-width Latin fold to the same tokens as NFC / ASCII.
+        assert_eq!(toks("Vie\u{0323}\u{0302}t Nam"), toks("Việt Nam"));
+        assert_eq!(toks("\u{ff21}\u{ff22}\u{ff23} 2024"), toks("abc 2024"));
+    }
+
+    #[test]
+    fn unspaced_scripts_give_one_token_per_character() {
+        let t = tokens("东京大学 is big");
+        assert_eq!(t.hashes.len(), 6);
+        assert_eq!(t.unspaced, 4);
+        assert!(t.unspaced_share() > 0.3);
+        assert_eq!(tokens("").unspaced_share(), 0.0);
+    }
+
+    #[test]
+    fn shingles_are_ordered_windows() {
+        let t = toks("a b c d");
+        assert_eq!(shingles(&t, 2).len(), 3);
+        assert_eq!(shingles(&t, 9).len(), 1);
+        assert!(shingles(&[], 3).is_empty());
+        assert_ne!(shingles(&toks("a b"), 2), shingles(&toks("b a"), 2));
+    }
+}

@@ -1,0 +1,402 @@
+//! The evidence one piece of text gives about its language: scripts first, then the
+//! n-gram model for Latin-script text, whatlang for languages neither covers.
+
+use std::borrow::Cow;
+
+use unicode_normalization::UnicodeNormalization;
+
+use super::fallback::{self, Fallback};
+use super::model::{self, Model, Scores, MAX_LANGS};
+use super::script::{Script, ScriptCounts};
+use super::UND;
+
+/// Weight of a capitalised word inside a sentence, or an acronym: mostly names, which say
+/// little about the language around them ("Bui Thanh Son", "Yamada Takio" in English text).
+const NAME_WEIGHT: f32 = 0.2;
+/// A statistical answer is reliable with this lead (in nats) over the runner-up ...
+pub const RELIABLE_MARGIN: f32 = 6.0;
+/// ... and at least this many words that are not names.
+pub const RELIABLE_CONTENT: usize = 2;
+/// Kanji-only text is Chinese unless something says Japanese: this is how far ja starts
+/// behind zh, and what each kanji in a Japanese-only form gives it.
+const HAN_JA_PENALTY: f32 = 4.0;
+const JA_KANJI_BONUS: f32 = 12.0;
+
+/// Candidate languages with scores (log-likelihood-like, higher is better), best first.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Evidence {
+    cands: Vec<(&'static str, f32)>,
+    /// Settled by script, or by letters only one allowed language writes.
+    pub script: bool,
+    /// Words that carry evidence: Latin words that are not names, CJK characters, others.
+    pub content: usize,
+}
+
+impl Evidence {
+    /// No letters, or nothing the allowed languages write.
+    pub fn none() -> Self {
+        Evidence {
+            cands: Vec::new(),
+            script: false,
+            content: 0,
+        }
+    }
+
+    fn settled(lang: &'static str, content: usize) -> Self {
+        Evidence {
+            cands: vec![(lang, 0.0)],
+            script: true,
+            content,
+        }
+    }
+
+    /// The best language, or `und`.
+    pub fn best(&self) -> &'static str {
+        self.cands.first().map_or(UND, |c| c.0)
+    }
+
+    /// Lead of the best language over the runner-up (infinite when there is no runner-up).
+    pub fn margin(&self) -> f32 {
+        match self.cands.as_slice() {
+            [] => 0.0,
+            [_] => f32::INFINITY,
+            [a, b, ..] => a.1 - b.1,
+        }
+    }
+
+    /// Script evidence, or a clear statistical lead on enough words.
+    pub fn reliable(&self) -> bool {
+        !self.cands.is_empty()
+            && (self.script
+                || (self.content >= RELIABLE_CONTENT && self.margin() >= RELIABLE_MARGIN))
+    }
+
+    /// Whether `lang` is a candidate at all.
+    pub fn has(&self, lang: &str) -> bool {
+        self.cands.iter().any(|c| c.0 == lang)
+    }
+
+    /// The best language when the languages in `favoured` get `bonus` nats (the context:
+    /// the document's language, the languages of the neighbouring lines), with its lead.
+    pub fn decide(&self, favoured: &[&str], bonus: f32) -> (&'static str, f32) {
+        let mut best: Option<(&'static str, f32)> = None;
+        let mut second = f32::NEG_INFINITY;
+        for &(lang, score) in &self.cands {
+            let s = if favoured.contains(&lang) {
+                score + bonus
+            } else {
+                score
+            };
+            match best {
+                Some((_, b)) if s <= b => second = second.max(s),
+                Some((_, b)) => {
+                    second = b;
+                    best = Some((lang, s));
+                }
+                None => best = Some((lang, s)),
+            }
+        }
+        match best {
+            Some((lang, s)) => (lang, s - second),
+            None => (UND, 0.0),
+        }
+    }
+}
+
+/// What a [`Detector`] may answer.
+pub struct Detector {
+    allow: Vec<String>,
+    model: Option<&'static Model>,
+    /// Per model language: allowed.
+    model_allowed: [bool; MAX_LANGS],
+    /// whatlang for allowed languages we have no evidence of our own for.
+    fallback: Option<Fallback>,
+    /// Allowed Latin-script languages outside our model (whatlang decides those).
+    latin_extra: bool,
+}
+
+/// Languages settled by their script alone, with the script.
+const SCRIPT_LANGS: &[(&str, Script)] = &[
+    ("ja", Script::Kana),
+    ("zh", Script::Han),
+    ("ko", Script::Hangul),
+    ("th", Script::Thai),
+    ("ru", Script::Cyrillic),
+];
+
+/// Allowed Cyrillic languages besides Russian that whatlang knows: with any of them,
+/// Cyrillic no longer means Russian.
+const OTHER_CYRILLIC: &[&str] = &["uk", "bg", "be", "mk", "sr"];
+
+/// Latin-script languages whatlang knows and our model does not.
+const LATIN_OUTSIDE_MODEL: &[&str] = &[
+    "eo", "it", "pl", "jv", "nb", "da", "sv", "fi", "tr", "nl", "hu", "cs", "ro", "sl", "hr", "lt",
+    "lv", "et", "uz", "az", "tk", "ak", "zu", "sn", "af", "la", "sk", "ca",
+];
+
+impl Detector {
+    /// `allow` empty = every language we or whatlang know.
+    pub fn new(allow: &[String]) -> Self {
+        // A corrupt embedded model cannot happen in a built binary; without it Latin text
+        // falls to whatlang rather than failing the build.
+        let model = model::shared().ok();
+        let allowed = |c: &str| allow.is_empty() || allow.iter().any(|a| a == c);
+        let mut model_allowed = [false; MAX_LANGS];
+        if let Some(m) = model {
+            for (i, c) in m.codes().iter().enumerate() {
+                model_allowed[i] = allowed(c);
+            }
+        }
+        let ours = |c: &str| {
+            model.is_some_and(|m| m.codes().contains(&c)) || SCRIPT_LANGS.iter().any(|s| s.0 == c)
+        };
+        // whatlang answers the allowed languages we have no evidence of our own for.
+        let (fallback, latin_extra) = if allow.is_empty() {
+            (Some(Fallback::all()), true)
+        } else {
+            let extra: Vec<&str> = allow
+                .iter()
+                .map(String::as_str)
+                .filter(|c| !ours(c) && fallback::known(c))
+                .collect();
+            let latin = extra.iter().any(|c| LATIN_OUTSIDE_MODEL.contains(c));
+            (Fallback::new(&extra), latin)
+        };
+        Detector {
+            allow: allow.to_vec(),
+            model,
+            model_allowed,
+            fallback,
+            latin_extra,
+        }
+    }
+
+    pub fn allowed(&self, code: &str) -> bool {
+        self.allow.is_empty() || self.allow.iter().any(|a| a == code)
+    }
+
+    /// All the evidence `text` gives.
+    pub fn evidence(&self, text: &str) -> Evidence {
+        // Decomposed Vietnamese (e + combining marks) is composed first, as the model is.
+        let text: Cow<str> = if text.chars().any(|c| ('\u{300}'..='\u{36f}').contains(&c)) {
+            Cow::Owned(text.nfc().collect())
+        } else {
+            Cow::Borrowed(text)
+        };
+        let s = ScriptCounts::of(&text);
+        let Some(script) = s.dominant() else {
+            return Evidence::none();
+        };
+        match script {
+            Script::Kana if self.allowed("ja") => Evidence::settled("ja", s.kana + s.han),
+            Script::Hangul if self.allowed("ko") => Evidence::settled("ko", s.hangul),
+            Script::Thai if self.allowed("th") => Evidence::settled("th", s.thai),
+            Script::Han | Script::Kana => self.han(&s),
+            Script::Cyrillic
+                if self.allowed("ru") && !OTHER_CYRILLIC.iter().any(|c| self.allowed(c)) =>
+            {
+                Evidence::settled("ru", s.cyrillic)
+            }
+            Script::Latin => self.latin(&text, &s),
+            _ => self.whatlang(&text, s.letters),
+        }
+    }
+
+    /// Kanji-only text (or kana where Japanese is not allowed).
+    fn han(&self, s: &ScriptCounts) -> Evidence {
+        let content = s.han + s.kana;
+        match (self.allowed("zh"), self.allowed("ja")) {
+            (true, true) => {
+                let ja = JA_KANJI_BONUS * s.ja_kanji as f32 - HAN_JA_PENALTY;
+                let mut cands = vec![("zh", 0.0), ("ja", ja)];
+                cands.sort_by(|a, b| b.1.total_cmp(&a.1));
+                // Not settled by script: the lead decides whether it is reliable, so
+                // plain kanji stay open to context while a Japanese-only form is clear.
+                Evidence {
+                    cands,
+                    script: false,
+                    content,
+                }
+            }
+            (true, false) => Evidence::settled("zh", content),
+            (false, true) => Evidence::settled("ja", content),
+            (false, false) => Evidence::none(),
+        }
+    }
+
+    fn whatlang(&self, text: &str, content: usize) -> Evidence {
+        match self.fallback.as_ref().and_then(|f| f.detect(text)) {
+            Some((lang, reliable)) if self.allowed(lang) => Evidence {
+                cands: vec![(lang, 0.0)],
+                script: reliable,
+                content,
+            },
+            _ => Evidence::none(),
+        }
+    }
+
+    /// Latin-script text: the n-gram model over the allowed languages.
+    fn latin(&self, text: &str, s: &ScriptCounts) -> Evidence {
+        if self.latin_extra {
+            // An allowed language only whatlang knows (Italian, Dutch, ...) wins when
+            // whatlang is sure of it.
+            if let Some((lang, true)) = self.fallback.as_ref().and_then(|f| f.detect(text)) {
+                if LATIN_OUTSIDE_MODEL.contains(&lang) && self.allowed(lang) {
+                    return Evidence {
+                        cands: vec![(lang, 0.0)],
+                        script: false,
+                        content: RELIABLE_CONTENT,
+                    };
+                }
+            }
+        }
+        let Some(model) = self.model else {
+            return self.whatlang(text, s.latin);
+        };
+        if s.latin < 2 {
+            return Evidence::none();
+        }
+        let words = latin_words(text);
+        let content = words.iter().filter(|w| !w.name).count();
+        // Names only count fully when there is little else to go on.
+        let name_weight = if content >= RELIABLE_CONTENT {
+            NAME_WEIGHT
+        } else {
+            1.0
+        };
+        let mut scores: Scores = [0.0; MAX_LANGS];
+        let mut buf: Vec<char> = Vec::with_capacity(32);
+        let mut vi_only = 0usize;
+        for w in &words {
+            buf.clear();
+            for c in text[w.start..w.end].chars() {
+                if is_vietnamese_only(c) {
+                    vi_only += 1;
+                }
+                buf.extend(c.to_lowercase().filter(|c| c.is_alphabetic()));
+            }
+            let weight = if w.name { name_weight } else { 1.0 };
+            model.score_word(&buf, weight, &mut scores);
+        }
+        // One candidate per language: the Vietnamese variants (with and without
+        // diacritics) keep their better score.
+        let mut cands: Vec<(&'static str, f32)> = Vec::with_capacity(MAX_LANGS);
+        for (i, code) in model.codes().iter().enumerate() {
+            if !self.model_allowed[i] {
+                continue;
+            }
+            match cands.iter_mut().find(|c| c.0 == *code) {
+                Some(c) => c.1 = c.1.max(scores[i]),
+                None => cands.push((code, scores[i])),
+            }
+        }
+        cands.sort_by(|a, b| b.1.total_cmp(&a.1));
+        // Letters only Vietnamese writes (ư ơ đ, tone-marked vowels), more than a stray
+        // name's worth, settle it.
+        let script = cands.first().is_some_and(|c| c.0 == "vi")
+            && (vi_only >= 3 || (vi_only >= 1 && vi_only * 8 >= s.latin));
+        Evidence {
+            cands,
+            script,
+            content,
+        }
+    }
+}
+
+/// A run of Latin letters in the text.
+struct Word {
+    start: usize,
+    end: usize,
+    /// Capitalised inside a sentence, or all capitals: a name or an acronym.
+    name: bool,
+}
+
+/// The Latin-script words of `text`, each marked as name-like or not.
+fn latin_words(text: &str) -> Vec<Word> {
+    let mut words = Vec::new();
+    let mut sentence_start = true;
+    let mut cur: Option<(usize, bool, bool, usize)> = None; // start, first upper, all upper, letters
+    let mut flush = |cur: &mut Option<(usize, bool, bool, usize)>, end: usize, start_flag: &mut bool| {
+        if let Some((start, first_upper, all_upper, n)) = cur.take() {
+            let acronym = all_upper && n >= 2;
+            words.push(Word {
+                start,
+                end,
+                name: acronym || (first_upper && !*start_flag),
+            });
+            *start_flag = false;
+        }
+    };
+    for (i, c) in text.char_indices() {
+        if matches!(script_letter(c), Some(Script::Latin)) {
+            match cur.as_mut() {
+                Some((_, _, all_upper, n)) => {
+                    *all_upper &= c.is_uppercase();
+                    *n += 1;
+                }
+                None => cur = Some((i, c.is_uppercase(), c.is_uppercase(), 1)),
+            }
+        } else {
+            flush(&mut cur, i, &mut sentence_start);
+            if matches!(
+                c,
+                '.' | '!' | '?' | '…' | ':' | ';' | '\n' | '"' | '“' | '”' | '(' | '[' | '«' | '¿' | '¡'
+            ) {
+                sentence_start = true;
+            }
+        }
+    }
+    flush(&mut cur, text.len(), &mut sentence_start);
+    words
+}
+
+fn script_letter(c: char) -> Option<Script> {
+    super::script::script_of(c)
+}
+
+/// Letters no other language we model writes: ơ ư ă đ and the tone-marked vowels of the
+/// Latin Extended Additional block (ạ ả ấ … ỹ).
+fn is_vietnamese_only(c: char) -> bool {
+    matches!(c, 'ơ' | 'Ơ' | 'ư' | 'Ư' | 'ă' | 'Ă' | 'đ' | 'Đ') || matches!(u32::from(c), 0x1EA0..=0x1EF9)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn default_detector() -> Detector {
+        Detector::new(&crate::config::LangConfig::default().allowlist)
+    }
+
+    #[test]
+    fn names_inside_sentences_are_marked() {
+        let t = "Bui Thanh Son met JETRO staff. Then he left.";
+        let w: Vec<(&str, bool)> = latin_words(t)
+            .iter()
+            .map(|w| (&t[w.start..w.end], w.name))
+            .collect();
+        assert_eq!(
+            w,
+            [
+                ("Bui", false),
+                ("Thanh", true),
+                ("Son", true),
+                ("met", false),
+                ("JETRO", true),
+                ("staff", false),
+                ("Then", false),
+                ("he", false),
+                ("left", false)
+            ]
+        );
+    }
+
+    #[test]
+    fn decide_with_context_bonus() {
+        let d = default_detector();
+        let e = d.evidence("大丈夫");
+        assert_eq!(e.best(), "zh");
+        assert_eq!(e.decide(&["ja"], 6.0).0, "ja");
+        assert_eq!(Evidence::none().decide(&["en"], 6.0).0, UND);
+    }
+}

@@ -1,0 +1,330 @@
+//! Character n-gram model of the Latin-script languages we label most: en fr de es pt id
+//! ms tl vi, plus Vietnamese written without diacritics ("vi-ascii").
+//!
+//! Each language is a 5-gram model over `^word$` (lower-cased letters with word-boundary
+//! marks), interpolated Witten-Bell, stored ARPA-style: a log probability for every kept
+//! n-gram and a back-off weight for every kept history. The tables are derived from
+//! lingua-rs's Apache-2.0 language models by `data/build_model.py` (see `data/README.md`)
+//! and embedded compressed (~2.6 MB); they are unpacked once per process.
+//!
+//! A text's score under a language is the sum of its words' log probabilities, each word
+//! weighted (names count less, see `super::detect`). Comparing these scores is naive Bayes
+//! with equal priors; callers add priors (document language, neighbouring lines).
+
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+use std::io::Read;
+use std::sync::OnceLock;
+
+/// The packed model, written by `data/build_model.py`.
+const PACKED: &[u8] = include_bytes!("data/latin.qlm");
+
+/// Longest n-gram, counting the boundary marks.
+const ORDER: usize = 5;
+/// Start- and end-of-word marks; letters never take these values.
+const BOW: char = '^';
+const EOW: char = '$';
+/// Most languages a model file may hold (scores live in fixed arrays).
+pub const MAX_LANGS: usize = 16;
+
+/// Scores per model language, in [`Model::codes`] order.
+pub type Scores = [f32; MAX_LANGS];
+
+/// The unpacked model.
+pub struct Model {
+    /// ISO 639-1 code per model language; the two Vietnamese variants both say "vi".
+    codes: Vec<&'static str>,
+    /// Log probability of a symbol the language never showed.
+    unk: Vec<f32>,
+    /// n-gram hash → (first entry, number of entries).
+    index: HashMap<u64, (u32, u8), BuildHasherDefault<KeyHasher>>,
+    /// (language, −10·log p, −10·log back-off) per n-gram and language that kept it.
+    entries: Vec<[u8; 3]>,
+}
+
+/// The process-wide model, or why it could not be read (only a corrupt build can fail).
+pub fn shared() -> Result<&'static Model, &'static str> {
+    static MODEL: OnceLock<Result<Model, String>> = OnceLock::new();
+    MODEL
+        .get_or_init(|| Model::unpack(PACKED))
+        .as_ref()
+        .map_err(String::as_str)
+}
+
+impl Model {
+    /// Decode the zlib-compressed table (format in `data/build_model.py`).
+    fn unpack(packed: &[u8]) -> Result<Model, String> {
+        let mut raw = Vec::new();
+        flate2::read::ZlibDecoder::new(packed)
+            .read_to_end(&mut raw)
+            .map_err(|e| format!("language model: {e}"))?;
+        let mut r = Reader { buf: &raw, pos: 0 };
+        if r.take(4)? != b"QLM1" {
+            return Err("language model: bad magic".into());
+        }
+        let n_langs = usize::from(r.u8()?);
+        if n_langs == 0 || n_langs > MAX_LANGS {
+            return Err(format!("language model: {n_langs} languages"));
+        }
+        let mut codes = Vec::with_capacity(n_langs);
+        let mut unk = Vec::with_capacity(n_langs);
+        for _ in 0..n_langs {
+            let len = usize::from(r.u8()?);
+            let name = std::str::from_utf8(r.take(len)?)
+                .map_err(|_| "language model: bad language name".to_string())?;
+            codes.push(static_code(name)?);
+            unk.push(f32::from_le_bytes(r.array()?));
+        }
+        let n_keys = u32::from_le_bytes(r.array()?) as usize;
+        let mut index = HashMap::with_capacity_and_hasher(n_keys, Default::default());
+        let mut entries = Vec::with_capacity(n_keys * 3);
+        let mut key: Vec<u8> = Vec::with_capacity(32);
+        for _ in 0..n_keys {
+            let shared = usize::from(r.u8()?);
+            let suffix = usize::from(r.u8()?);
+            if shared > key.len() {
+                return Err("language model: bad key prefix".into());
+            }
+            key.truncate(shared);
+            key.extend_from_slice(r.take(suffix)?);
+            let text = std::str::from_utf8(&key)
+                .map_err(|_| "language model: key is not UTF-8".to_string())?;
+            let m = r.u8()?;
+            let start = entries.len() as u32;
+            for _ in 0..m {
+                let e: [u8; 3] = r.array()?;
+                if usize::from(e[0]) >= n_langs {
+                    return Err("language model: bad language index".into());
+                }
+                entries.push(e);
+            }
+            index.insert(hash_chars(text.chars()), (start, m));
+        }
+        Ok(Model {
+            codes,
+            unk,
+            index,
+            entries,
+        })
+    }
+
+    /// ISO 639-1 code of each model language, in score order.
+    pub fn codes(&self) -> &[&'static str] {
+        &self.codes
+    }
+
+    /// Add `weight` × log P(word) under every language to `scores`. `word` holds
+    /// lower-case letters only.
+    pub fn score_word(&self, word: &[char], weight: f32, scores: &mut Scores) {
+        let n = self.codes.len();
+        // Symbols: ^ w1 .. wk $. Position i is predicted from up to ORDER-1 symbols before it.
+        let len = word.len() + 2;
+        let sym = |i: usize| -> char {
+            if i == 0 {
+                BOW
+            } else if i == len - 1 {
+                EOW
+            } else {
+                word[i - 1]
+            }
+        };
+        // found[k] = entries of the n-gram of length k+1 ending at the previous / current
+        // position; the previous ones are the histories whose back-off weights apply.
+        let mut prev: [Option<(u32, u8)>; ORDER] = [None; ORDER];
+        let mut cur: [Option<(u32, u8)>; ORDER] = [None; ORDER];
+        // The n-grams ending at position 0 ("^"), to seed the histories.
+        prev[0] = self.index.get(&hash_chars([BOW].into_iter())).copied();
+        let mut logp = [0f32; MAX_LANGS];
+        let mut done = [false; MAX_LANGS];
+        let mut bow = [[0f32; MAX_LANGS]; ORDER];
+        for i in 1..len {
+            let max_k = i.min(ORDER - 1); // history length available
+            let mut h: u64 = HASH_SEED;
+            // n-gram of length k+1 = sym(i-k ..= i); build the hash right to left.
+            let mut chars = [' '; ORDER];
+            for k in 0..=max_k {
+                chars[k] = sym(i - k);
+            }
+            for k in 0..ORDER {
+                cur[k] = None;
+            }
+            for k in 0..=max_k {
+                // Hash of chars[k], chars[k-1], .., chars[0] (left to right).
+                h = HASH_SEED;
+                for j in (0..=k).rev() {
+                    h = hash_step(h, chars[j]);
+                }
+                cur[k] = self.index.get(&finish(h)).copied();
+            }
+            // Back-off weights of the histories sym(i-j .. i), j = 1..=max_k: the n-gram of
+            // length j ending at i-1, i.e. prev[j-1].
+            for row in bow.iter_mut() {
+                row[..n].fill(0.0);
+            }
+            for j in 1..=max_k {
+                if let Some((start, m)) = prev[j - 1] {
+                    for e in &self.entries[start as usize..start as usize + usize::from(m)] {
+                        bow[j][usize::from(e[0])] = -f32::from(e[2]) / 10.0;
+                    }
+                }
+            }
+            done[..n].fill(false);
+            logp[..n].fill(0.0);
+            // Longest n-gram first; every language takes the first one it kept, plus the
+            // back-off weights of the longer histories it skipped.
+            let mut pending = n;
+            for k in (0..=max_k).rev() {
+                if let Some((start, m)) = cur[k] {
+                    for e in &self.entries[start as usize..start as usize + usize::from(m)] {
+                        let l = usize::from(e[0]);
+                        if !done[l] {
+                            done[l] = true;
+                            pending -= 1;
+                            let mut lp = -f32::from(e[1]) / 10.0;
+                            for b in bow.iter().take(max_k + 1).skip(k + 1) {
+                                lp += b[l];
+                            }
+                            logp[l] = lp;
+                        }
+                    }
+                }
+                if pending == 0 {
+                    break;
+                }
+            }
+            for l in 0..n {
+                if !done[l] {
+                    let mut lp = self.unk[l];
+                    for b in bow.iter().take(max_k + 1).skip(1) {
+                        lp += b[l];
+                    }
+                    logp[l] = lp;
+                }
+                scores[l] += weight * logp[l];
+            }
+            prev = cur;
+        }
+    }
+}
+
+/// Map a model language name to its ISO 639-1 code.
+fn static_code(name: &str) -> Result<&'static str, String> {
+    Ok(match name {
+        "en" => "en",
+        "fr" => "fr",
+        "de" => "de",
+        "es" => "es",
+        "pt" => "pt",
+        "id" => "id",
+        "ms" => "ms",
+        "tl" => "tl",
+        "vi" | "vi-ascii" => "vi",
+        other => return Err(format!("language model: unknown language {other:?}")),
+    })
+}
+
+const HASH_SEED: u64 = 0xcbf2_9ce4_8422_2325;
+
+/// FNV-1a over code points.
+fn hash_step(h: u64, c: char) -> u64 {
+    (h ^ u64::from(u32::from(c))).wrapping_mul(0x0100_0000_01b3)
+}
+
+/// Spread the bits, since the table hashes keys by identity.
+fn finish(mut h: u64) -> u64 {
+    h ^= h >> 33;
+    h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+    h ^= h >> 33;
+    h
+}
+
+fn hash_chars(chars: impl Iterator<Item = char>) -> u64 {
+    finish(chars.fold(HASH_SEED, hash_step))
+}
+
+/// Keys are already hashes.
+#[derive(Default)]
+struct KeyHasher(u64);
+
+impl Hasher for KeyHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = (self.0 << 8) | u64::from(*b);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+}
+
+/// Bounds-checked reads from the unpacked table.
+struct Reader<'a> {
+    buf: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Reader<'a> {
+    fn take(&mut self, n: usize) -> Result<&'a [u8], String> {
+        let end = self.pos.checked_add(n).filter(|&e| e <= self.buf.len());
+        match end {
+            Some(end) => {
+                let s = &self.buf[self.pos..end];
+                self.pos = end;
+                Ok(s)
+            }
+            None => Err("language model: truncated".into()),
+        }
+    }
+    fn u8(&mut self) -> Result<u8, String> {
+        Ok(self.take(1)?[0])
+    }
+    fn array<const N: usize>(&mut self) -> Result<[u8; N], String> {
+        let mut a = [0u8; N];
+        a.copy_from_slice(self.take(N)?);
+        Ok(a)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn best(m: &Model, text: &str) -> &'static str {
+        let mut s = [0f32; MAX_LANGS];
+        for w in text.split_whitespace() {
+            let w: Vec<char> = w.chars().flat_map(char::to_lowercase).collect();
+            m.score_word(&w, 1.0, &mut s);
+        }
+        let n = m.codes().len();
+        let i = (0..n)
+            .max_by(|&a, &b| s[a].total_cmp(&s[b]))
+            .unwrap_or(0);
+        m.codes()[i]
+    }
+
+    #[test]
+    fn model_unpacks_and_separates_languages() {
+        let m = shared().unwrap();
+        assert_eq!(m.codes().len(), 10);
+        assert_eq!(best(m, "the house is on the hill"), "en");
+        assert_eq!(best(m, "la maison est sur la colline"), "fr");
+        assert_eq!(best(m, "das haus steht auf dem hügel"), "de");
+        assert_eq!(best(m, "la casa está en la colina"), "es");
+        assert_eq!(best(m, "a casa fica no morro"), "pt");
+        assert_eq!(best(m, "ngôi nhà ở trên đồi"), "vi");
+        assert_eq!(best(m, "ngoi nha o tren doi"), "vi");
+        assert_eq!(best(m, "ang bahay ay nasa burol"), "tl");
+    }
+
+    #[test]
+    fn corrupt_tables_are_errors_not_panics() {
+        assert!(Model::unpack(b"not zlib").is_err());
+        let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::fast());
+        std::io::Write::write_all(&mut z, b"QLM1\x01\x02en").unwrap();
+        let truncated = z.finish().unwrap();
+        assert!(Model::unpack(&truncated).is_err());
+    }
+}

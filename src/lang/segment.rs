@@ -1,0 +1,248 @@
+//! Mixed-language text: split into units (lines, and the one-line bilingual forms
+//! "vi text / en text" and "en text (vi text)"), label each unit, and let the languages the
+//! text shows clearly decide the units that are unsure on their own.
+
+use super::detect::{Detector, Evidence};
+use super::UND;
+
+/// Bonus (nats) for a language the surrounding text is clearly written in, when a unit
+/// is unsure: enough to settle a near tie between, say, en and tl, not enough to overrule
+/// clear evidence.
+pub const CONTEXT_BONUS: f32 = 5.0;
+
+/// A piece of the input in one language. `text` is a substring of the input.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Segment<'a> {
+    pub text: &'a str,
+    pub lang: &'static str,
+}
+
+/// A unit with its evidence.
+pub struct Unit<'a> {
+    pub text: &'a str,
+    pub evidence: Evidence,
+}
+
+/// Split one line into its bilingual parts, or `None` when it is one language.
+///
+/// The forms: "vi / en" (any number of parts joined by " / ") and "en (vi)" with the
+/// parenthesis closing the line. A split needs the parts to be in different languages,
+/// each clearly, so a monolingual line with "(Photo: VNA)", "(local time)" or an "and / or"
+/// stays whole.
+pub fn split_line<'a>(det: &Detector, line: &'a str) -> Option<Vec<Unit<'a>>> {
+    if line.contains(" / ") {
+        let parts: Vec<&str> = line
+            .split(" / ")
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+            .collect();
+        if parts.len() >= 2 {
+            let units: Vec<Unit> = parts
+                .into_iter()
+                .map(|p| Unit {
+                    text: p,
+                    evidence: det.evidence(p),
+                })
+                .collect();
+            if clearly_different(&units) {
+                return Some(units);
+            }
+        }
+    }
+    let (outer, inner) = trailing_parenthesis(line)?;
+    let units = vec![
+        Unit {
+            text: outer,
+            evidence: det.evidence(outer),
+        },
+        Unit {
+            text: inner,
+            evidence: det.evidence(inner),
+        },
+    ];
+    clearly_different(&units).then_some(units)
+}
+
+/// Every part reliable and at least two languages among them.
+fn clearly_different(units: &[Unit]) -> bool {
+    units.iter().all(|u| u.evidence.reliable())
+        && units
+            .iter()
+            .any(|u| u.evidence.best() != units[0].evidence.best())
+}
+
+/// "outer (inner)" where the parenthesis closes the line (trailing punctuation allowed):
+/// the text before it and the text inside, both trimmed and non-empty.
+fn trailing_parenthesis(line: &str) -> Option<(&str, &str)> {
+    let body = line.trim_end_matches(|c: char| c.is_whitespace() || matches!(c, '.' | '。' | ','));
+    let close = body.len().checked_sub(1)?;
+    if !body.ends_with(')') && !body.ends_with('）') {
+        return None;
+    }
+    let close = if body.ends_with('）') {
+        body.len() - '）'.len_utf8()
+    } else {
+        close
+    };
+    // The matching opening parenthesis, scanning back.
+    let mut depth = 0usize;
+    let mut open = None;
+    for (i, c) in body[..close].char_indices().rev() {
+        match c {
+            ')' | '）' => depth += 1,
+            '(' | '（' if depth == 0 => {
+                open = Some((i, c.len_utf8()));
+                break;
+            }
+            '(' | '（' => depth -= 1,
+            _ => {}
+        }
+    }
+    let (open, width) = open?;
+    let outer = line[..open].trim();
+    let inner = line[open + width..close].trim();
+    (!outer.is_empty() && !inner.is_empty()).then_some((outer, inner))
+}
+
+/// The units of a text: its non-empty lines, each split into its bilingual parts.
+pub fn units<'a>(det: &Detector, text: &'a str) -> Vec<Unit<'a>> {
+    let mut out = Vec::new();
+    for line in text.split('\n') {
+        let line = line.trim();
+        if line.is_empty() {
+            continue;
+        }
+        match split_line(det, line) {
+            Some(parts) => out.extend(parts),
+            None => out.push(Unit {
+                text: line,
+                evidence: det.evidence(line),
+            }),
+        }
+    }
+    out
+}
+
+/// Label every unit of `text`. Units that are clear keep their own language; the others
+/// choose among their own candidates with a bonus for the languages the clear units show
+/// (a short "Let's try it." between Vietnamese captions and English lines stays en, a
+/// kanji-only line among Japanese ones becomes ja).
+pub fn segments<'a>(det: &Detector, text: &'a str) -> Vec<Segment<'a>> {
+    let units = units(det, text);
+    let clear: Vec<&'static str> = {
+        let mut v: Vec<&'static str> = Vec::new();
+        for u in &units {
+            let l = u.evidence.best();
+            if u.evidence.reliable() && !v.contains(&l) {
+                v.push(l);
+            }
+        }
+        v
+    };
+    units
+        .iter()
+        .map(|u| {
+            let lang = if u.evidence.reliable() || clear.is_empty() {
+                u.evidence.best()
+            } else {
+                u.evidence.decide(&clear, CONTEXT_BONUS).0
+            };
+            Segment { text: u.text, lang }
+        })
+        .collect()
+}
+
+/// Whether `lang` is a real answer.
+pub fn known(lang: &str) -> bool {
+    lang != UND
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn det() -> Detector {
+        Detector::new(&crate::config::LangConfig::default().allowlist)
+    }
+
+    fn seq(text: &str) -> Vec<(&str, &'static str)> {
+        segments(&det(), text)
+            .into_iter()
+            .map(|s| (s.text, s.lang))
+            .collect()
+    }
+
+    #[test]
+    fn slash_form_splits_into_vi_and_en() {
+        let t = "Và điều đó, với mức độ rộng lớn hơn, là cái chúng ta muốn làm hiện nay. / And that, to a large extent, is what we want to do now.";
+        assert_eq!(
+            seq(t),
+            [
+                (
+                    "Và điều đó, với mức độ rộng lớn hơn, là cái chúng ta muốn làm hiện nay.",
+                    "vi"
+                ),
+                ("And that, to a large extent, is what we want to do now.", "en")
+            ]
+        );
+        let t = "ベッドの下にモンスターがいる。 / There's a monster under my bed.";
+        assert_eq!(
+            seq(t),
+            [
+                ("ベッドの下にモンスターがいる。", "ja"),
+                ("There's a monster under my bed.", "en")
+            ]
+        );
+    }
+
+    #[test]
+    fn trailing_parenthesis_form_splits() {
+        let t = "Settling down in South Korea was a lot more challenging than I had expected. (Việc ổn định cuộc sống ở đây khó khăn hơn nhiều so với tôi tưởng tượng.)";
+        let s = seq(t);
+        assert_eq!(s.len(), 2);
+        assert_eq!(s[0].1, "en");
+        assert_eq!(s[1].1, "vi");
+        assert!(s[1].0.starts_with("Việc") && s[1].0.ends_with("tượng."));
+        let s = seq("He repeated his question. (彼は質問を繰り返しました。)");
+        assert_eq!(
+            s,
+            [
+                ("He repeated his question.", "en"),
+                ("彼は質問を繰り返しました。", "ja")
+            ]
+        );
+    }
+
+    #[test]
+    fn monolingual_parentheses_and_slashes_stay_whole() {
+        for t in [
+            "Prime Minister Pham Minh Chinh arrives in Kazan city of Russia (Photo: VNA)",
+            "Deputy Minister of Justice Nguyen Thanh Tinh. (Photo: VNA)",
+            "They met on October 23 (local time).",
+            "Tom suýt (mém) bị đuối nước.",
+            "Bring your passport and / or your identity card.",
+        ] {
+            let s = seq(t);
+            assert_eq!(s.len(), 1, "{t}: {s:?}");
+        }
+    }
+
+    #[test]
+    fn parenthesis_parsing() {
+        assert_eq!(trailing_parenthesis("a (b)"), Some(("a", "b")));
+        assert_eq!(trailing_parenthesis("a (b (c)) ."), Some(("a", "b (c)")));
+        assert_eq!(trailing_parenthesis("a （b）"), Some(("a", "b")));
+        assert_eq!(trailing_parenthesis("(b)"), None);
+        assert_eq!(trailing_parenthesis("a b)"), None);
+        assert_eq!(trailing_parenthesis(")"), None);
+        assert_eq!(trailing_parenthesis(""), None);
+    }
+
+    #[test]
+    fn unsure_lines_follow_the_clear_ones() {
+        let s = seq("トムはメアリーの唇にキスをした。\n了解。");
+        assert_eq!(s[1].1, "ja");
+        let s = seq("了解。");
+        assert_eq!(s[0].1, "zh");
+    }
+}
