@@ -225,7 +225,11 @@ impl Cleaner {
         if let Some(lines) = lines {
             for (i, t) in texts.iter().enumerate() {
                 let others = lines.documents_with(t).saturating_sub(1);
-                let needed = if size(t) >= LONG_WORDS { self.cfg.long_line_repeats } else { 1 };
+                let needed = if size(t) >= LONG_WORDS {
+                    self.cfg.long_line_repeats
+                } else {
+                    1
+                };
                 if decisions[i].is_none() && others >= needed {
                     decisions[i] = Some(Decision::Drop(DropReason::Boilerplate));
                 }
@@ -308,7 +312,6 @@ impl Cleaner {
             prev = Some((i, key));
         }
     }
-
 }
 
 /// Related-story lists. A marker (a "See more"/"Related" heading, a headline printed twice,
@@ -377,19 +380,29 @@ fn marked_letters(s: &str) -> usize {
 /// Marked early so the pair does not interrupt the body around it; the language stage
 /// pairs them up.
 fn mark_caption_pairs(texts: &[String], decisions: &mut [Option<Decision>]) {
-    let short = |t: &str| size(t) <= 40.0 && size(t) >= 1.0;
-    for i in 0..texts.len().saturating_sub(1) {
-        if decisions[i].is_some() || decisions[i + 1].is_some() {
+    let short = |t: &str| (1.0..=40.0).contains(&size(t));
+    let plain = |t: &str| {
+        marked_letters(t) == 0 && t.chars().filter(char::is_ascii_alphabetic).count() >= 3
+    };
+    let similar = |a: &str, b: &str| {
+        let (la, lb) = (a.chars().count() as f64, b.chars().count() as f64);
+        (0.33..=3.0).contains(&(lb / la))
+    };
+    for i in 0..texts.len() {
+        if decisions[i].is_some() || marked_letters(&texts[i]) < 2 || !short(&texts[i]) {
             continue;
         }
-        let (a, b) = (&texts[i], &texts[i + 1]);
-        let (ma, mb) = (marked_letters(a), marked_letters(b));
-        let latin = |t: &str| t.chars().filter(|c| c.is_ascii_alphabetic()).count() >= 3;
-        let one_marked = (ma >= 2 && mb == 0 && latin(b)) || (mb >= 2 && ma == 0 && latin(a));
-        let (la, lb) = (a.chars().count() as f64, b.chars().count() as f64);
-        if one_marked && short(a) && short(b) && (0.33..=3.0).contains(&(lb / la)) {
+        // The translation usually follows its caption; otherwise it may precede it.
+        let partner = [i + 1, i.wrapping_sub(1)].into_iter().find(|&j| {
+            j < texts.len()
+                && decisions[j].is_none()
+                && short(&texts[j])
+                && plain(&texts[j])
+                && similar(&texts[i], &texts[j])
+        });
+        if let Some(j) = partner {
             decisions[i] = Some(Decision::Caption);
-            decisions[i + 1] = Some(Decision::Caption);
+            decisions[j] = Some(Decision::Caption);
         }
     }
 }
@@ -530,7 +543,10 @@ fn size(s: &str) -> f64 {
 /// A line printed with a list marker: `- `, `• `, `* `, `1. `, `2) `.
 fn is_list_item(s: &str) -> bool {
     let t = s.trim_start();
-    if ["- ", "• ", "* ", "– ", "· "].iter().any(|m| t.starts_with(m)) {
+    if ["- ", "• ", "* ", "– ", "· "]
+        .iter()
+        .any(|m| t.starts_with(m))
+    {
         return true;
     }
     let digits = t.chars().take_while(char::is_ascii_digit).count();
@@ -657,7 +673,10 @@ fn is_photo_credit(s: &str) -> bool {
 fn is_credited_caption(s: &str) -> bool {
     let t = s.trim_end();
     let lower = t.to_lowercase();
-    let tail = lower.rfind("photo:").or_else(|| lower.rfind("ảnh:")).map(|i| &lower[i..]);
+    let tail = lower
+        .rfind("photo:")
+        .or_else(|| lower.rfind("ảnh:"))
+        .map(|i| &lower[i..]);
     let Some(tail) = tail else { return false };
     // The credit is the last thing on the line and short.
     let credit_words = tail.split_whitespace().count();

@@ -21,7 +21,7 @@ use std::io::{BufRead, BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use crate::article::Article;
-use crate::clean::{CleanArticle, Cleaner, Decision, LineStats};
+use crate::clean::{Cleaner, Decision, LineStats};
 use crate::config::BuildConfig;
 use crate::dedup::{self, ContentKey, ExactDedup, Verdict};
 use crate::error::{Error, Result};
@@ -104,11 +104,28 @@ impl Stages {
         if cleaned.body().next().is_none() {
             return ReadOutcome::Empty(article.source);
         }
-        let key = dedup::content_key(&body_text(&cleaned));
+        // Exact duplicates are the same article text, furniture included (re-encoded,
+        // re-wrapped, re-cased copies). Bodies that match only after cleaning are the
+        // near-duplicate stage's to judge: a page whose cleaning kept only a site footer
+        // must not swallow its siblings.
+        let key = dedup::content_key(
+            &article
+                .blocks
+                .iter()
+                .map(|b| b.text.as_str())
+                .collect::<Vec<_>>()
+                .join("\n"),
+        );
         ReadOutcome::Article(Box::new(Spilled { key, article }))
     }
 
-    fn write(&self, cfg: &BuildConfig, article: Article, lines: Option<&LineStats>, tokenizer: &Tokenizer) -> Result<WriteOutcome> {
+    fn write(
+        &self,
+        cfg: &BuildConfig,
+        article: Article,
+        lines: Option<&LineStats>,
+        tokenizer: &Tokenizer,
+    ) -> Result<WriteOutcome> {
         let mut cleaned = self.cleaner.clean(article, lines);
         let annotated = self.lang.annotate(&mut cleaned);
         let mut dropped_blocks = BTreeMap::new();
@@ -118,11 +135,19 @@ impl Stages {
             }
         }
         if annotated.paragraphs.is_empty() {
-            return Ok(WriteOutcome::Dropped("empty_after_clean", cleaned.source, dropped_blocks));
+            return Ok(WriteOutcome::Dropped(
+                "empty_after_clean",
+                cleaned.source,
+                dropped_blocks,
+            ));
         }
         if let Some(keep) = &cfg.lang.keep_langs {
             if !keep.contains(&annotated.lang) {
-                return Ok(WriteOutcome::Dropped("language_filter", cleaned.source, dropped_blocks));
+                return Ok(WriteOutcome::Dropped(
+                    "language_filter",
+                    cleaned.source,
+                    dropped_blocks,
+                ));
             }
         }
         let text = annotated
@@ -153,11 +178,6 @@ impl Stages {
     }
 }
 
-/// Body blocks joined as in the release text.
-fn body_text(cleaned: &CleanArticle) -> String {
-    cleaned.body().map(|b| b.text.as_str()).collect::<Vec<_>>().join("\n\n")
-}
-
 fn bump(map: &mut BTreeMap<String, u64>, key: &str, n: u64) {
     *map.entry(key.to_string()).or_insert(0) += n;
 }
@@ -184,7 +204,11 @@ struct ReadPass {
     spilled: u64,
 }
 
-fn build_with(cfg: &BuildConfig, tokenizer: &Tokenizer, reporter: &dyn Reporter) -> Result<BuildReport> {
+fn build_with(
+    cfg: &BuildConfig,
+    tokenizer: &Tokenizer,
+    reporter: &dyn Reporter,
+) -> Result<BuildReport> {
     let stages = Stages::new(cfg);
     // The spill lives beside the output so it is on the same disk as the release.
     let parent = output_parent(&cfg.output);
@@ -194,7 +218,12 @@ fn build_with(cfg: &BuildConfig, tokenizer: &Tokenizer, reporter: &dyn Reporter)
         .tempfile_in(&parent)
         .map_err(|e| Error::io(&parent, e))?;
 
-    let ReadPass { mut stats, problems, dedup, spilled } = read_pass(cfg, &stages, spill.as_file(), spill.path(), reporter)?;
+    let ReadPass {
+        mut stats,
+        problems,
+        dedup,
+        spilled,
+    } = read_pass(cfg, &stages, spill.as_file(), spill.path(), reporter)?;
 
     // Line statistics over the distinct documents only.
     let lines = if cfg.clean.corpus_lines {
@@ -274,7 +303,13 @@ fn build_with(cfg: &BuildConfig, tokenizer: &Tokenizer, reporter: &dyn Reporter)
 }
 
 /// Pass 1: read every input, spill the non-empty articles in input order.
-fn read_pass(cfg: &BuildConfig, stages: &Stages, spill: &std::fs::File, spill_path: &Path, reporter: &dyn Reporter) -> Result<ReadPass> {
+fn read_pass(
+    cfg: &BuildConfig,
+    stages: &Stages,
+    spill: &std::fs::File,
+    spill_path: &Path,
+    reporter: &dyn Reporter,
+) -> Result<ReadPass> {
     let discovery = source::discover(&cfg.inputs)?;
     let mut pass = ReadPass {
         stats: Stats {
@@ -288,7 +323,11 @@ fn read_pass(cfg: &BuildConfig, stages: &Stages, spill: &std::fs::File, spill_pa
     };
     let record = |pass: &mut ReadPass, r: Rejection| {
         reporter.warn(&r.to_string());
-        let map = if r.reason.is_skip() { &mut pass.stats.skipped } else { &mut pass.stats.rejected };
+        let map = if r.reason.is_skip() {
+            &mut pass.stats.skipped
+        } else {
+            &mut pass.stats.rejected
+        };
         bump(map, r.reason.as_str(), 1);
         pass.problems.push(r);
     };
@@ -315,7 +354,11 @@ fn read_pass(cfg: &BuildConfig, stages: &Stages, spill: &std::fs::File, spill_pa
                     pass.stats.docs_in += 1;
                     if !s.article.notes.is_empty() {
                         pass.stats.repaired += 1;
-                        reporter.warn(&format!("repaired `{}`: {}", s.article.source, s.article.notes.join("; ")));
+                        reporter.warn(&format!(
+                            "repaired `{}`: {}",
+                            s.article.source,
+                            s.article.notes.join("; ")
+                        ));
                     }
                     pass.dedup.add(pass.spilled, s.key);
                     pass.spilled += 1;

@@ -136,8 +136,7 @@ mod compact {
     use serde::Serializer;
     use std::fmt;
 
-    const ALPHABET: &[u8; 64] =
-        b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
     pub fn serialize<S: Serializer>(values: &[u32], s: S) -> Result<S::Ok, S::Error> {
         let bytes: Vec<u8> = values.iter().flat_map(|v| v.to_le_bytes()).collect();
@@ -248,7 +247,10 @@ mod tests {
             ..DedupConfig::default()
         };
         let k = Sketcher::new(&cfg).unwrap();
-        let text = (0..100).map(|i| format!("w{i}")).collect::<Vec<_>>().join(" ");
+        let text = (0..100)
+            .map(|i| format!("w{i}"))
+            .collect::<Vec<_>>()
+            .join(" ");
         let a = k.sketch(&text);
         assert_eq!(a, k.sketch(&text.replace(' ', "\n")));
         assert_eq!(a.shingles(), 97);
@@ -268,8 +270,14 @@ mod tests {
             let bytes: Vec<u8> = (0..n as u8).collect();
             assert_eq!(compact::decode(&compact::encode(&bytes)).unwrap(), bytes);
         }
-        assert!(serde_json::from_str::<Sketch>(r#"{"shingles":1,"minhash":"AAA","sample":""}"#).is_err());
-        assert!(serde_json::from_str::<Sketch>(r#"{"shingles":1,"minhash":"@@@@","sample":""}"#).is_err());
+        assert!(
+            serde_json::from_str::<Sketch>(r#"{"shingles":1,"minhash":"AAA","sample":""}"#)
+                .is_err()
+        );
+        assert!(
+            serde_json::from_str::<Sketch>(r#"{"shingles":1,"minhash":"@@@@","sample":""}"#)
+                .is_err()
+        );
     }
 
     #[test]

@@ -120,7 +120,9 @@ impl DedupConfig {
             && share(self.min_size_ratio)
             && share(self.char_script_share))
         {
-            return bad("jaccard, containment, min_size_ratio and char_script_share must be in 0..=1");
+            return bad(
+                "jaccard, containment, min_size_ratio and char_script_share must be in 0..=1",
+            );
         }
         if self.jaccard == 0.0 || self.containment == 0.0 {
             return bad("jaccard and containment must be > 0 (0 would merge unrelated bodies)");

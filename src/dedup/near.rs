@@ -66,7 +66,13 @@ impl NearDedup {
     /// of a cluster is kept).
     ///
     /// A body without any letter or digit is never merged with anything.
-    pub fn add(&mut self, index: u64, key: ContentKey, sketch: Sketch, body_chars: u32) -> Result<()> {
+    pub fn add(
+        &mut self,
+        index: u64,
+        key: ContentKey,
+        sketch: Sketch,
+        body_chars: u32,
+    ) -> Result<()> {
         if self.indices.last().is_some_and(|&last| index <= last) {
             return Err(Error::Config(format!(
                 "dedup: document index {index} after {:?}; indices must increase",
@@ -229,14 +235,25 @@ impl NearDedup {
         drop(checks);
         stats.split = failed.len() as u64;
         if !failed.is_empty() {
-            resplit(&failed, &roots, &forest, &members, &mut kept, &mut similarity)?;
+            resplit(
+                &failed,
+                &roots,
+                &forest,
+                &members,
+                &mut kept,
+                &mut similarity,
+            )?;
         }
 
         let mut size = vec![0u32; n];
         for &k in &kept {
             size[k as usize] += 1;
         }
-        stats.kept = kept.iter().enumerate().filter(|&(o, &k)| o == k as usize).count() as u64;
+        stats.kept = kept
+            .iter()
+            .enumerate()
+            .filter(|&(o, &k)| o == k as usize)
+            .count() as u64;
         stats.duplicates = n as u64 - stats.kept;
         Ok(Clusters {
             indices,
@@ -322,7 +339,9 @@ fn resplit(
     let mut stack: Vec<Vec<u32>> = Vec::new();
     let mut buf = Buffers::default();
     for group in by_root.chunk_by(|&x, &y| roots[x as usize] == roots[y as usize]) {
-        let edges = edges.get(&roots[group[0] as usize]).map_or(&[][..], Vec::as_slice);
+        let edges = edges
+            .get(&roots[group[0] as usize])
+            .map_or(&[][..], Vec::as_slice);
         stack.extend(components(group, edges, members.rep));
         while let Some(cluster) = stack.pop() {
             let k = members.longest(&cluster);
@@ -346,7 +365,11 @@ fn resplit(
 
 /// The connected parts of `nodes` (ascending) under the edges and exact links among them.
 fn components(nodes: &[u32], edges: &[(u32, u32)], rep: &[u32]) -> Vec<Vec<u32>> {
-    let local: HashMap<u32, u32> = nodes.iter().enumerate().map(|(i, &o)| (o, i as u32)).collect();
+    let local: HashMap<u32, u32> = nodes
+        .iter()
+        .enumerate()
+        .map(|(i, &o)| (o, i as u32))
+        .collect();
     let mut uf = UnionFind::new(nodes.len());
     for &(a, b) in edges {
         if let (Some(&la), Some(&lb)) = (local.get(&a), local.get(&b)) {
@@ -488,7 +511,12 @@ mod tests {
         // A short piece that is little more than the quote: contained in both stories.
         let mut c = story(13, 1);
         c.push(quote.join(". "));
-        let docs = vec![a.join("\n\n"), b.join("\n\n"), c.join("\n\n"), a[..4].join("\n\n")];
+        let docs = vec![
+            a.join("\n\n"),
+            b.join("\n\n"),
+            c.join("\n\n"),
+            a[..4].join("\n\n"),
+        ];
         let l = labels(&resolve(&docs), docs.len());
         assert_eq!(l, vec![0, 10, 20, 0]);
     }
@@ -618,14 +646,24 @@ mod tests {
         let sketcher = Sketcher::new(&cfg).unwrap();
         let mut near = NearDedup::new(&cfg, dir.path()).unwrap();
         let text = story(51, 3).join(" ");
-        near.add(5, content_key(&text), sketcher.sketch(&text), 10).unwrap();
-        assert!(near.add(5, content_key("x"), sketcher.sketch("x"), 1).is_err());
+        near.add(5, content_key(&text), sketcher.sketch(&text), 10)
+            .unwrap();
+        assert!(near
+            .add(5, content_key("x"), sketcher.sketch("x"), 1)
+            .is_err());
         let other = Sketcher::new(&DedupConfig {
             bands: 4,
             ..cfg.clone()
         })
         .unwrap();
-        assert!(near.add(9, content_key("y"), other.sketch(&story(52, 3).join(" ")), 10).is_err());
+        assert!(near
+            .add(
+                9,
+                content_key("y"),
+                other.sketch(&story(52, 3).join(" ")),
+                10
+            )
+            .is_err());
         assert!(NearDedup::new(&DedupConfig { rows: 0, ..cfg }, dir.path()).is_err());
     }
 }

@@ -44,7 +44,10 @@ impl SpillWriter {
 
     /// Flush the file and switch to reading it.
     pub fn finish(self) -> Result<SpillReader> {
-        let file = self.out.into_inner().map_err(|e| Error::io(&self.dir, e.into_error()))?;
+        let file = self
+            .out
+            .into_inner()
+            .map_err(|e| Error::io(&self.dir, e.into_error()))?;
         Ok(SpillReader {
             dir: self.dir,
             file: Reader::new(file),

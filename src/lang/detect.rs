@@ -71,6 +71,11 @@ impl Evidence {
                 || (self.content >= RELIABLE_CONTENT && self.margin() >= RELIABLE_MARGIN))
     }
 
+    /// The candidates with their scores, best first.
+    pub fn candidates(&self) -> &[(&'static str, f32)] {
+        &self.cands
+    }
+
     /// Whether `lang` is a candidate at all.
     pub fn has(&self, lang: &str) -> bool {
         self.cands.iter().any(|c| c.0 == lang)
@@ -316,17 +321,18 @@ fn latin_words(text: &str) -> Vec<Word> {
     let mut words = Vec::new();
     let mut sentence_start = true;
     let mut cur: Option<(usize, bool, bool, usize)> = None; // start, first upper, all upper, letters
-    let mut flush = |cur: &mut Option<(usize, bool, bool, usize)>, end: usize, start_flag: &mut bool| {
-        if let Some((start, first_upper, all_upper, n)) = cur.take() {
-            let acronym = all_upper && n >= 2;
-            words.push(Word {
-                start,
-                end,
-                name: acronym || (first_upper && !*start_flag),
-            });
-            *start_flag = false;
-        }
-    };
+    let mut flush =
+        |cur: &mut Option<(usize, bool, bool, usize)>, end: usize, start_flag: &mut bool| {
+            if let Some((start, first_upper, all_upper, n)) = cur.take() {
+                let acronym = all_upper && n >= 2;
+                words.push(Word {
+                    start,
+                    end,
+                    name: acronym || (first_upper && !*start_flag),
+                });
+                *start_flag = false;
+            }
+        };
     for (i, c) in text.char_indices() {
         if matches!(script_letter(c), Some(Script::Latin)) {
             match cur.as_mut() {
@@ -340,7 +346,20 @@ fn latin_words(text: &str) -> Vec<Word> {
             flush(&mut cur, i, &mut sentence_start);
             if matches!(
                 c,
-                '.' | '!' | '?' | '…' | ':' | ';' | '\n' | '"' | '“' | '”' | '(' | '[' | '«' | '¿' | '¡'
+                '.' | '!'
+                    | '?'
+                    | '…'
+                    | ':'
+                    | ';'
+                    | '\n'
+                    | '"'
+                    | '“'
+                    | '”'
+                    | '('
+                    | '['
+                    | '«'
+                    | '¿'
+                    | '¡'
             ) {
                 sentence_start = true;
             }
@@ -357,7 +376,8 @@ fn script_letter(c: char) -> Option<Script> {
 /// Letters no other language we model writes: ơ ư ă đ and the tone-marked vowels of the
 /// Latin Extended Additional block (ạ ả ấ … ỹ).
 fn is_vietnamese_only(c: char) -> bool {
-    matches!(c, 'ơ' | 'Ơ' | 'ư' | 'Ư' | 'ă' | 'Ă' | 'đ' | 'Đ') || matches!(u32::from(c), 0x1EA0..=0x1EF9)
+    matches!(c, 'ơ' | 'Ơ' | 'ư' | 'Ư' | 'ă' | 'Ă' | 'đ' | 'Đ')
+        || matches!(u32::from(c), 0x1EA0..=0x1EF9)
 }
 
 #[cfg(test)]

@@ -85,7 +85,6 @@ pub fn iso1(lang: Lang) -> &'static str {
         .map_or(UND, |(_, c)| c)
 }
 
-
 /// whatlang narrowed to the allowed languages it knows, minus those we decide ourselves.
 pub struct Fallback {
     detector: Detector,

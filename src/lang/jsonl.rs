@@ -152,7 +152,9 @@ mod tests {
         let mut pos = 0;
         for s in segs {
             let t = s["text"].as_str().unwrap();
-            let at = text[pos..].find(t).expect("segment is a substring, in order");
+            let at = text[pos..]
+                .find(t)
+                .expect("segment is a substring, in order");
             pos += at + t.len();
         }
     }

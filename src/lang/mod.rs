@@ -167,7 +167,12 @@ mod tests {
             })
         };
         // Japanese text when Japanese is not allowed: nothing to answer.
-        assert_eq!(only(&["en", "vi"]).detect("彼は質問を繰り返しました。").lang, UND);
+        assert_eq!(
+            only(&["en", "vi"])
+                .detect("彼は質問を繰り返しました。")
+                .lang,
+            UND
+        );
         // Kanji with only Japanese allowed.
         assert_eq!(only(&["ja", "en"]).detect("了解").lang, "ja");
         // A language only whatlang knows, when allowed.

@@ -139,8 +139,7 @@ impl Model {
         let mut bow = [[0f32; MAX_LANGS]; ORDER];
         for i in 1..len {
             let max_k = i.min(ORDER - 1); // history length available
-            let mut h: u64 = HASH_SEED;
-            // n-gram of length k+1 = sym(i-k ..= i); build the hash right to left.
+                                          // n-gram of length k+1 = sym(i-k ..= i); build the hash right to left.
             let mut chars = [' '; ORDER];
             for k in 0..=max_k {
                 chars[k] = sym(i - k);
@@ -150,7 +149,7 @@ impl Model {
             }
             for k in 0..=max_k {
                 // Hash of chars[k], chars[k-1], .., chars[0] (left to right).
-                h = HASH_SEED;
+                let mut h = HASH_SEED;
                 for j in (0..=k).rev() {
                     h = hash_step(h, chars[j]);
                 }
@@ -299,9 +298,7 @@ mod tests {
             m.score_word(&w, 1.0, &mut s);
         }
         let n = m.codes().len();
-        let i = (0..n)
-            .max_by(|&a, &b| s[a].total_cmp(&s[b]))
-            .unwrap_or(0);
+        let i = (0..n).max_by(|&a, &b| s[a].total_cmp(&s[b])).unwrap_or(0);
         m.codes()[i]
     }
 

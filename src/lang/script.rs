@@ -148,7 +148,10 @@ mod tests {
         let d = |t: &str| ScriptCounts::of(t).dominant();
         assert_eq!(d("この近辺にATMはありますか?"), Some(Script::Kana));
         assert_eq!(d("このＣＤは彼女のものです。"), Some(Script::Kana));
-        assert_eq!(d("We met at the 東京 office yesterday"), Some(Script::Latin));
+        assert_eq!(
+            d("We met at the 東京 office yesterday"),
+            Some(Script::Latin)
+        );
         assert_eq!(d("中华人民共和国"), Some(Script::Han));
         assert_eq!(d("한국어 문장입니다"), Some(Script::Hangul));
         assert_eq!(d("โครงการ เอกสารสำคัญ"), Some(Script::Thai));

@@ -3,7 +3,6 @@
 //! text shows clearly decide the units that are unsure on their own.
 
 use super::detect::{Detector, Evidence};
-use super::UND;
 
 /// Bonus (nats) for a language the surrounding text is clearly written in, when a unit
 /// is unsure: enough to settle a near tie between, say, en and tl, not enough to overrule
@@ -152,11 +151,6 @@ pub fn segments<'a>(det: &Detector, text: &'a str) -> Vec<Segment<'a>> {
         .collect()
 }
 
-/// Whether `lang` is a real answer.
-pub fn known(lang: &str) -> bool {
-    lang != UND
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -182,7 +176,10 @@ mod tests {
                     "Và điều đó, với mức độ rộng lớn hơn, là cái chúng ta muốn làm hiện nay.",
                     "vi"
                 ),
-                ("And that, to a large extent, is what we want to do now.", "en")
+                (
+                    "And that, to a large extent, is what we want to do now.",
+                    "en"
+                )
             ]
         );
         let t = "ベッドの下にモンスターがいる。 / There's a monster under my bed.";
