@@ -85,7 +85,7 @@ impl Default for CleanConfig {
             corpus_lines: true,
             line_filter_mib: 32,
             caption_max_words: 25,
-            long_line_repeats: 1,
+            long_line_repeats: 2,
         }
     }
 }
@@ -121,7 +121,8 @@ impl Default for LangConfig {
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct DedupConfig {
-    /// Drop exact duplicates of the normalised body (NFC, case-folded, whitespace collapsed).
+    /// Drop exact duplicates: documents with the same content key (the sha256 of the
+    /// NFC, case-folded, whitespace-collapsed text; see `dedup::content_key`).
     pub exact: bool,
     /// Also drop near-duplicates (syndicated copies with edits, truncation, typos).
     pub near: bool,
@@ -147,6 +148,10 @@ pub struct DedupConfig {
     /// The containment rule applies only when the smaller body has at least this share of
     /// the larger one's shingles, so a passage quoted by another story does not count.
     pub min_size_ratio: f64,
+    /// Every member of a cluster must have at least this share of its shingles in the
+    /// cluster's kept (longest) body, or match it by the rules above; members that do not
+    /// are split off, so a chain of pairs cannot join two stories that share a passage.
+    pub kept_containment: f64,
     /// Bodies with fewer distinct shingles take part in exact dedup only.
     pub min_shingles: usize,
     /// In an LSH bucket, each body is compared with at most this many earlier members
@@ -168,6 +173,7 @@ impl Default for DedupConfig {
             jaccard: 0.4,
             containment: 0.5,
             min_size_ratio: 0.3,
+            kept_containment: 0.35,
             min_shingles: 10,
             bucket_window: 64,
         }

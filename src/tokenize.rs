@@ -49,6 +49,12 @@ struct Inner {
     options: EncodeOptions,
 }
 
+// The pipeline shares one tokenizer across its worker threads.
+const _: fn() = || {
+    fn assert_send_sync<T: Send + Sync + Clone>() {}
+    assert_send_sync::<Tokenizer>();
+};
+
 impl std::fmt::Debug for Tokenizer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Tokenizer")

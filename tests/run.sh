@@ -121,11 +121,23 @@ badinput_suite() {
     return $rc
 }
 
-step "python venv (.venv)" python_venv
+# The venv installs (network, disk) while cargo compiles (CPU); its step is counted when
+# pytest needs it.
+mkdir -p "$WORK"
+python_venv >"$WORK/venv.log" 2>&1 &
+venv_pid=$!
+wait_venv() {
+    wait "$venv_pid"
+    local rc=$?
+    cat "$WORK/venv.log"
+    return $rc
+}
+
 step "cargo fmt --check" cargo fmt --all -- --check --color=never
 step "cargo clippy --all-targets -D warnings" cargo clippy --all-targets --quiet -- -D warnings
 step "cargo test --release" cargo test --release
 step "release binary" cargo build --release --bins --quiet
+step "python venv (.venv)" wait_venv
 step "pytest tests/python" pytest_suite
 
 if [ -d "$SHARED" ] && [ "${QUIRE_SKIP_SHARED:-0}" != "1" ]; then

@@ -78,6 +78,8 @@ pub struct Clusters {
     pub(crate) similarity: Vec<f32>,
     /// Members per cluster, set on the kept member.
     pub(crate) size: Vec<u32>,
+    /// Bit per ordinal: an earlier document has the same content key.
+    pub(crate) exact: Vec<u64>,
     pub(crate) stats: DedupStats,
 }
 
@@ -110,6 +112,16 @@ impl Clusters {
             Some(o) => self.indices[self.kept[o] as usize],
             None => index,
         }
+    }
+
+    /// Whether an earlier document has the same content key as document `index` (exact
+    /// dedup alone would drop it), as opposed to a near copy or a kept document.
+    pub fn is_exact_copy(&self, index: u64) -> bool {
+        self.ordinal(index).is_some_and(|o| {
+            self.exact
+                .get(o / 64)
+                .is_some_and(|w| w >> (o % 64) & 1 == 1)
+        })
     }
 
     /// Documents resolved.
@@ -149,8 +161,12 @@ mod tests {
             kept: vec![0, 0],
             similarity: vec![1.0, 0.9],
             size: vec![2, 0],
+            exact: vec![0b10],
             stats: DedupStats::default(),
         };
+        assert!(c.is_exact_copy(7));
+        assert!(!c.is_exact_copy(3));
+        assert!(!c.is_exact_copy(5));
         assert_eq!(c.verdict(3), Verdict::Keep { dup_count: 2 });
         assert_eq!(
             c.verdict(7),

@@ -56,14 +56,22 @@ impl BandTable {
     }
 }
 
-/// Call `f(earlier, later)` for the pairs of every bucket of a sorted band: each member
-/// with at most `window` members before it in its bucket (all pairs for buckets of up to
-/// `window + 1` members). Bounded work even when a bucket is huge, and the nearest
-/// earlier members still link a bucket of near-identical bodies into one chain.
-pub(crate) fn bucket_pairs(sorted: &[(u32, u32)], window: usize, mut f: impl FnMut(u32, u32)) {
+/// Call `f(earlier, later)` for the pairs of every bucket of a sorted band whose distance
+/// inside the bucket (counted in members, slots ascending) is in `gaps`. A member is paired
+/// with at most `gaps.end()` members before it, so a huge bucket costs bounded work, and the
+/// nearest earlier members still link a bucket of near-identical bodies into one chain.
+pub(crate) fn bucket_pairs(
+    sorted: &[(u32, u32)],
+    gaps: std::ops::RangeInclusive<usize>,
+    mut f: impl FnMut(u32, u32),
+) {
+    let (min, max) = ((*gaps.start()).max(1), *gaps.end());
+    if min > max {
+        return;
+    }
     for bucket in sorted.chunk_by(|x, y| x.0 == y.0) {
-        for (j, &(_, later)) in bucket.iter().enumerate().skip(1) {
-            for &(_, earlier) in &bucket[j.saturating_sub(window)..j] {
+        for (j, &(_, later)) in bucket.iter().enumerate().skip(min) {
+            for &(_, earlier) in &bucket[j.saturating_sub(max)..=j - min] {
                 f(earlier, later);
             }
         }
@@ -83,7 +91,7 @@ mod tests {
         assert_eq!(t.slots(), 3);
         let mut pairs = Vec::new();
         for band in 0..t.bands() {
-            bucket_pairs(&t.sorted_band(band), 8, |a, b| pairs.push((band, a, b)));
+            bucket_pairs(&t.sorted_band(band), 1..=8, |a, b| pairs.push((band, a, b)));
         }
         assert_eq!(pairs, vec![(0, 0, 1), (1, 0, 2)]);
     }
@@ -92,10 +100,27 @@ mod tests {
     fn window_bounds_big_buckets() {
         let sorted: Vec<(u32, u32)> = (0..100).map(|s| (7, s)).collect();
         let mut n = 0;
-        bucket_pairs(&sorted, 3, |a, b| {
+        bucket_pairs(&sorted, 1..=3, |a, b| {
             assert!(a < b && b - a <= 3);
             n += 1;
         });
         assert_eq!(n, 1 + 2 + 97 * 3);
+        // Split into rounds by gap: the same pairs.
+        let mut rounds = Vec::new();
+        bucket_pairs(&sorted, 1..=1, |a, b| rounds.push((a, b)));
+        assert_eq!(rounds.len(), 99);
+        bucket_pairs(&sorted, 2..=3, |a, b| {
+            assert!(b - a >= 2);
+            rounds.push((a, b))
+        });
+        assert_eq!(rounds.len(), n);
+        // A window of 1 leaves nothing for the second round.
+        let second_round = |window: usize| {
+            let mut n = 0;
+            bucket_pairs(&sorted, 2..=window, |_, _| n += 1);
+            n
+        };
+        assert_eq!(second_round(1), 0);
+        assert_eq!(second_round(2), 98);
     }
 }

@@ -170,7 +170,7 @@ mod compact {
         }
 
         fn visit_bytes<E: de::Error>(self, v: &[u8]) -> Result<Vec<u32>, E> {
-            if v.len() % 4 != 0 {
+            if !v.len().is_multiple_of(4) {
                 return Err(E::custom("byte length is not a multiple of 4"));
             }
             Ok(v.chunks_exact(4)

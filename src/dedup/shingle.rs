@@ -1,19 +1,19 @@
 //! Body text → tokens → shingle hashes.
 //!
 //! Normal form before shingling: HTML entities decoded (`&amp;` and `&` must agree), NFKC
-//! (which also folds full-width forms and no-break spaces), lower case. A token is a run
-//! of letters, digits and combining marks; everything else — punctuation, quotes of any
-//! style, dashes, whitespace, line breaks — only separates tokens, so curly quotes, dash
-//! styles and re-wrapping change nothing. Digits are kept (figures tell wire stories
-//! apart). In scripts written without spaces (Han, kana, Thai, Lao, Khmer, Myanmar) every
-//! character is a token of its own.
+//! (which also folds full-width forms and no-break spaces), lower case plus the folds it
+//! misses (`ß` = `ss`, final sigma). A token is a run of letters, digits and combining
+//! marks; everything else — punctuation, quotes of any style, dashes, whitespace, line
+//! breaks — only separates tokens, so curly quotes, dash styles and re-wrapping change
+//! nothing. Digits are kept (figures tell wire stories apart). In scripts written without
+//! spaces (Han, kana, Thai, Lao, Khmer, Myanmar) every character is a token of its own.
 //!
 //! All hashes here are fixed functions of the text (no random seeds, no std `Hasher`), so
 //! sketches are the same on every machine and every run.
 
 use std::borrow::Cow;
 use unicode_normalization::char::is_combining_mark;
-use unicode_normalization::UnicodeNormalization;
+use unicode_normalization::{is_nfkc_quick, IsNormalized, UnicodeNormalization};
 
 /// The splitmix64 finaliser: a fast bijective mix of 64 bits.
 pub(crate) fn mix64(mut z: u64) -> u64 {
@@ -67,6 +67,15 @@ pub(crate) fn tokens(text: &str) -> Tokens {
     } else {
         Cow::Borrowed(text)
     };
+    // Most text is NFKC already (all ASCII is): skip the normaliser's buffering then.
+    if is_nfkc_quick(decoded.chars()) == IsNormalized::Yes {
+        tokens_of(decoded.chars())
+    } else {
+        tokens_of(decoded.nfkc())
+    }
+}
+
+fn tokens_of(chars: impl Iterator<Item = char>) -> Tokens {
     let mut out = Tokens::default();
     // FNV-1a state of the word being read, if any.
     let mut word: Option<u64> = None;
@@ -75,7 +84,7 @@ pub(crate) fn tokens(text: &str) -> Tokens {
             hashes.push(mix64(h));
         }
     };
-    for c in decoded.nfkc().flat_map(char::to_lowercase) {
+    for c in chars.flat_map(char::to_lowercase) {
         if is_unspaced(c) {
             flush(&mut word, &mut out.hashes);
             // Tagged so a one-character token never equals a word token by construction.
@@ -83,8 +92,17 @@ pub(crate) fn tokens(text: &str) -> Tokens {
             out.letters += 1;
             out.unspaced += 1;
         } else if c.is_alphanumeric() || (word.is_some() && is_combining_mark(c)) {
-            let h = word.unwrap_or(FNV_OFFSET);
-            word = Some((h ^ c as u64).wrapping_mul(FNV_PRIME));
+            // The case folds lower-casing misses: "Straße" = "STRASSE", final sigma.
+            let folded: &[char] = match c {
+                'ß' => &['s', 's'],
+                'ς' => &['σ'],
+                _ => std::slice::from_ref(&c),
+            };
+            let mut h = word.unwrap_or(FNV_OFFSET);
+            for &f in folded {
+                h = (h ^ f as u64).wrapping_mul(FNV_PRIME);
+            }
+            word = Some(h);
             if c.is_alphanumeric() {
                 out.letters += 1;
             }
@@ -128,6 +146,7 @@ mod tests {
         let c = "He said\n\"it's\u{a0}fine\" --\r\nat 5.30 &\nleft.";
         assert_eq!(toks(a), toks(b));
         assert_eq!(toks(a), toks(c));
+        assert_eq!(toks("Straße ΟΔΟΣ"), toks("STRASSE οδος"));
         // Digits are kept.
         assert_ne!(toks("rose 5 pct"), toks("rose 6 pct"));
     }

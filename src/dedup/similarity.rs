@@ -78,6 +78,7 @@ pub(crate) struct Rule {
     jaccard: f64,
     containment: f64,
     min_size_ratio: f64,
+    kept_containment: f64,
 }
 
 impl Rule {
@@ -86,6 +87,7 @@ impl Rule {
             jaccard: cfg.jaccard,
             containment: cfg.containment,
             min_size_ratio: cfg.min_size_ratio,
+            kept_containment: cfg.kept_containment,
         }
     }
 
@@ -97,10 +99,12 @@ impl Rule {
             || (o.containment() >= self.containment && o.size_ratio >= self.min_size_ratio)
     }
 
-    /// Whether a share of one body found in another is enough for it to stay in the
-    /// other's cluster (the kept-member check, where size does not matter).
-    pub fn contained(&self, share: f64) -> bool {
-        share >= self.containment
+    /// Whether `a` may stay in the cluster kept as `b`: a copy of it, or mostly found in
+    /// it. Looser than [`Rule::accepts`] because both bodies may carry furniture of their
+    /// own that cleaning missed; a story that only shares a quoted passage (a small part
+    /// of it) with the kept body still fails.
+    pub fn stays_with(&self, o: &Overlap) -> bool {
+        self.accepts(o) || o.a_in_b >= self.kept_containment
     }
 }
 

@@ -7,7 +7,7 @@ use unicode_normalization::UnicodeNormalization;
 
 use super::fallback::{self, Fallback};
 use super::model::{self, Model, Scores, MAX_LANGS};
-use super::script::{Script, ScriptCounts};
+use super::script::{self, Script, ScriptCounts};
 use super::UND;
 
 /// Weight of a capitalised word inside a sentence, or an acronym: mostly names, which say
@@ -30,6 +30,8 @@ pub struct Evidence {
     pub script: bool,
     /// Words that carry evidence: Latin words that are not names, CJK characters, others.
     pub content: usize,
+    /// Latin words that look like names or acronyms.
+    pub names: usize,
 }
 
 impl Evidence {
@@ -39,6 +41,7 @@ impl Evidence {
             cands: Vec::new(),
             script: false,
             content: 0,
+            names: 0,
         }
     }
 
@@ -47,6 +50,7 @@ impl Evidence {
             cands: vec![(lang, 0.0)],
             script: true,
             content,
+            names: 0,
         }
     }
 
@@ -64,11 +68,14 @@ impl Evidence {
         }
     }
 
-    /// Script evidence, or a clear statistical lead on enough words.
+    /// Script evidence, or a clear statistical lead on enough words that are mostly not
+    /// names (a line-up of French players in English news is no French text).
     pub fn reliable(&self) -> bool {
         !self.cands.is_empty()
             && (self.script
-                || (self.content >= RELIABLE_CONTENT && self.margin() >= RELIABLE_MARGIN))
+                || (self.content >= RELIABLE_CONTENT
+                    && self.content >= self.names
+                    && self.margin() >= RELIABLE_MARGIN))
     }
 
     /// The candidates with their scores, best first.
@@ -196,7 +203,7 @@ impl Detector {
             Script::Kana if self.allowed("ja") => Evidence::settled("ja", s.kana + s.han),
             Script::Hangul if self.allowed("ko") => Evidence::settled("ko", s.hangul),
             Script::Thai if self.allowed("th") => Evidence::settled("th", s.thai),
-            Script::Han | Script::Kana => self.han(&s),
+            Script::Han | Script::Kana => self.han(&text, &s),
             Script::Cyrillic
                 if self.allowed("ru") && !OTHER_CYRILLIC.iter().any(|c| self.allowed(c)) =>
             {
@@ -208,11 +215,12 @@ impl Detector {
     }
 
     /// Kanji-only text (or kana where Japanese is not allowed).
-    fn han(&self, s: &ScriptCounts) -> Evidence {
+    fn han(&self, text: &str, s: &ScriptCounts) -> Evidence {
         let content = s.han + s.kana;
         match (self.allowed("zh"), self.allowed("ja")) {
             (true, true) => {
-                let ja = JA_KANJI_BONUS * s.ja_kanji as f32 - HAN_JA_PENALTY;
+                let marks = s.ja_kanji + script::ja_only_words(text);
+                let ja = JA_KANJI_BONUS * marks as f32 - HAN_JA_PENALTY;
                 let mut cands = vec![("zh", 0.0), ("ja", ja)];
                 cands.sort_by(|a, b| b.1.total_cmp(&a.1));
                 // Not settled by script: the lead decides whether it is reliable, so
@@ -221,6 +229,7 @@ impl Detector {
                     cands,
                     script: false,
                     content,
+                    names: 0,
                 }
             }
             (true, false) => Evidence::settled("zh", content),
@@ -235,6 +244,7 @@ impl Detector {
                 cands: vec![(lang, 0.0)],
                 script: reliable,
                 content,
+                names: 0,
             },
             _ => Evidence::none(),
         }
@@ -251,6 +261,7 @@ impl Detector {
                         cands: vec![(lang, 0.0)],
                         script: false,
                         content: RELIABLE_CONTENT,
+                        names: 0,
                     };
                 }
             }
@@ -262,7 +273,8 @@ impl Detector {
             return Evidence::none();
         }
         let words = latin_words(text);
-        let content = words.iter().filter(|w| !w.name).count();
+        let content = words.iter().filter(|w| w.kind == Kind::Content).count();
+        let names = words.iter().filter(|w| w.kind == Kind::Name).count();
         // Names only count fully when there is little else to go on.
         let name_weight = if content >= RELIABLE_CONTENT {
             NAME_WEIGHT
@@ -280,7 +292,11 @@ impl Detector {
                 }
                 buf.extend(c.to_lowercase().filter(|c| c.is_alphabetic()));
             }
-            let weight = if w.name { name_weight } else { 1.0 };
+            let weight = if w.kind == Kind::Name {
+                name_weight
+            } else {
+                1.0
+            };
             model.score_word(&buf, weight, &mut scores);
         }
         // One candidate per language: the Vietnamese variants (with and without
@@ -304,6 +320,7 @@ impl Detector {
             cands,
             script,
             content,
+            names,
         }
     }
 }
@@ -312,61 +329,91 @@ impl Detector {
 struct Word {
     start: usize,
     end: usize,
-    /// Capitalised inside a sentence, or all capitals: a name or an acronym.
-    name: bool,
+    kind: Kind,
 }
 
-/// The Latin-script words of `text`, each marked as name-like or not.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    /// An ordinary word: the evidence.
+    Content,
+    /// Capitalised inside a sentence, all capitals, or without a vowel: a name, an
+    /// acronym or an abbreviation ("Takio", "JETRO", "dlrs"), which say little about the
+    /// language around them.
+    Name,
+    /// One letter: scored (English "a", Spanish "y" say something) but too little to count.
+    Minor,
+}
+
+/// The word being read: where it starts, its letters, and their case.
+struct Open {
+    start: usize,
+    letters: usize,
+    first_upper: bool,
+    all_upper: bool,
+    vowel: bool,
+}
+
+/// The Latin-script words of `text`, each with its kind.
 fn latin_words(text: &str) -> Vec<Word> {
     let mut words = Vec::new();
+    // A capital after these starts a sentence, not a name. Not after ':' ';' '(': line-ups
+    // ("Replacements: William Servat (Stade Toulousain)") are all names.
     let mut sentence_start = true;
-    let mut cur: Option<(usize, bool, bool, usize)> = None; // start, first upper, all upper, letters
-    let mut flush =
-        |cur: &mut Option<(usize, bool, bool, usize)>, end: usize, start_flag: &mut bool| {
-            if let Some((start, first_upper, all_upper, n)) = cur.take() {
-                let acronym = all_upper && n >= 2;
-                words.push(Word {
-                    start,
-                    end,
-                    name: acronym || (first_upper && !*start_flag),
-                });
-                *start_flag = false;
-            }
-        };
+    let mut open: Option<Open> = None;
+    let mut close = |open: &mut Option<Open>, end: usize, sentence_start: &mut bool| {
+        if let Some(w) = open.take() {
+            let kind = if w.letters == 1 {
+                Kind::Minor
+            } else if w.all_upper || !w.vowel || (w.first_upper && !*sentence_start) {
+                Kind::Name
+            } else {
+                Kind::Content
+            };
+            words.push(Word {
+                start: w.start,
+                end,
+                kind,
+            });
+            *sentence_start = false;
+        }
+    };
     for (i, c) in text.char_indices() {
         if matches!(script_letter(c), Some(Script::Latin)) {
-            match cur.as_mut() {
-                Some((_, _, all_upper, n)) => {
-                    *all_upper &= c.is_uppercase();
-                    *n += 1;
-                }
-                None => cur = Some((i, c.is_uppercase(), c.is_uppercase(), 1)),
-            }
+            let upper = c.is_uppercase();
+            let w = open.get_or_insert(Open {
+                start: i,
+                letters: 0,
+                first_upper: upper,
+                all_upper: true,
+                vowel: false,
+            });
+            w.letters += 1;
+            w.all_upper &= upper;
+            w.vowel |= is_vowel(c);
         } else {
-            flush(&mut cur, i, &mut sentence_start);
+            close(&mut open, i, &mut sentence_start);
             if matches!(
                 c,
-                '.' | '!'
-                    | '?'
-                    | '…'
-                    | ':'
-                    | ';'
-                    | '\n'
-                    | '"'
-                    | '“'
-                    | '”'
-                    | '('
-                    | '['
-                    | '«'
-                    | '¿'
-                    | '¡'
+                '.' | '!' | '?' | '…' | '\n' | '"' | '“' | '«' | '¿' | '¡'
             ) {
                 sentence_start = true;
             }
         }
     }
-    flush(&mut cur, text.len(), &mut sentence_start);
+    close(&mut open, text.len(), &mut sentence_start);
     words
+}
+
+/// A vowel letter, with or without marks (y counts: "by", "gym", Vietnamese "ly").
+fn is_vowel(c: char) -> bool {
+    let base = c.to_lowercase().next().unwrap_or(c);
+    matches!(base, 'a' | 'e' | 'i' | 'o' | 'u' | 'y')
+        || (!base.is_ascii() && {
+            // Accented vowels: compare the first letter of the canonical decomposition.
+            let mut d = [base].into_iter().nfd();
+            matches!(d.next(), Some('a' | 'e' | 'i' | 'o' | 'u' | 'y'))
+                || matches!(base, 'ơ' | 'ư' | 'æ' | 'œ' | 'ø')
+        })
 }
 
 fn script_letter(c: char) -> Option<Script> {
@@ -390,31 +437,35 @@ mod tests {
 
     #[test]
     fn names_inside_sentences_are_marked() {
-        let t = "Bui Thanh Son met JETRO staff. Then he left.";
-        let w: Vec<(&str, bool)> = latin_words(t)
+        let t = "Bui Thanh Son met JETRO staff. Then a man paid 5 dlrs.";
+        let w: Vec<(&str, Kind)> = latin_words(t)
             .iter()
-            .map(|w| (&t[w.start..w.end], w.name))
+            .map(|w| (&t[w.start..w.end], w.kind))
             .collect();
+        use Kind::*;
         assert_eq!(
             w,
             [
-                ("Bui", false),
-                ("Thanh", true),
-                ("Son", true),
-                ("met", false),
-                ("JETRO", true),
-                ("staff", false),
-                ("Then", false),
-                ("he", false),
-                ("left", false)
+                ("Bui", Content),
+                ("Thanh", Name),
+                ("Son", Name),
+                ("met", Content),
+                ("JETRO", Name),
+                ("staff", Content),
+                ("Then", Content),
+                ("a", Minor),
+                ("man", Content),
+                ("paid", Content),
+                ("dlrs", Name)
             ]
         );
+        assert!(is_vowel('ư') && is_vowel('Ế') && is_vowel('y') && !is_vowel('đ'));
     }
 
     #[test]
     fn decide_with_context_bonus() {
         let d = default_detector();
-        let e = d.evidence("大丈夫");
+        let e = d.evidence("了解");
         assert_eq!(e.best(), "zh");
         assert_eq!(e.decide(&["ja"], 6.0).0, "ja");
         assert_eq!(Evidence::none().decide(&["en"], 6.0).0, UND);

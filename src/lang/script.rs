@@ -120,7 +120,50 @@ const JA_ONLY_KANJI: &str = "\
 鶏撃険剣圏倹検権県験厳広効鉱黒砕済斎剤雑桟賛歯児実釈収従渋獣縦粛処奨焼証乗浄剰畳縄壌嬢譲醸\
 図粋酔髄瀬斉摂専戦銭繊荘捜挿巣総騒増蔵臓続対帯滝択沢単団弾遅鋳庁聴勅逓鉄転伝稲闘徳読弐悩脳\
 廃拝売発髪抜晩浜払仏塀辺変歩豊毎満黙薬訳揺様謡頼覧竜両猟緑涙塁隷霊齢暦歴錬労録歳亀顔頬唖\
-込峠畑畠枠働匂搾栃辻凪凧榊躾籾鰯噺俣杢糀麿";
+込峠畑畠枠働匂栃辻凪凧榊躾籾鰯噺俣杢糀麿々";
+
+/// Kanji words everyday Japanese uses and Chinese does not (Chinese says 真的 for 本当,
+/// 名字 for 名前, 工作 for 仕事). Words Chinese writes too (了解, 注意, 今日, 新聞, 勉強)
+/// are deliberately absent: they are no evidence.
+const JA_ONLY_WORDS: &[&str] = &[
+    "大丈夫",
+    "本当",
+    "残念",
+    "仕事",
+    "名前",
+    "一緒",
+    "大切",
+    "素敵",
+    "面白",
+    "心配",
+    "返事",
+    "時計",
+    "無料",
+    "会社",
+    "切手",
+    "切符",
+    "宿題",
+    "返信",
+    "勝手",
+    "予約",
+    "予定",
+    "記念",
+    "見学",
+    "誕生日",
+    "彼女",
+    "彼氏",
+    "私達",
+    "本屋",
+    "部屋",
+    "果物",
+    "映画",
+    "火事",
+];
+
+/// Occurrences of Japanese-only kanji words in `text`.
+pub fn ja_only_words(text: &str) -> usize {
+    JA_ONLY_WORDS.iter().map(|w| text.matches(w).count()).sum()
+}
 
 #[cfg(test)]
 mod tests {
@@ -164,5 +207,8 @@ mod tests {
         assert_eq!(ScriptCounts::of("駅前の広場").ja_kanji, 2);
         // Simplified and traditional Chinese forms are not on the list.
         assert_eq!(ScriptCounts::of("气氣驿驛国國会").ja_kanji, 0);
+        assert_eq!(ScriptCounts::of("人々").ja_kanji, 1);
+        assert_eq!(ja_only_words("本当？大丈夫！"), 2);
+        assert_eq!(ja_only_words("我们了解今天的新闻"), 0);
     }
 }

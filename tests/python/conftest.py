@@ -19,7 +19,11 @@ SCHEMA_DIR = ROOT / "schema"
 FIXTURE_DIR = ROOT / "tests" / "fixtures" / "tokenizer"
 
 # datasets / huggingface_hub must never try the network (there is none on CI): a local
-# directory is all these tests load.
+# directory is all these tests load. Their cache lives in the gitignored tests/.work, emptied
+# per session, so runs share no state with each other or with the user's ~/.cache.
+HF_HOME = ROOT / "tests" / ".work" / "hf-home"
+shutil.rmtree(HF_HOME, ignore_errors=True)
+os.environ["HF_HOME"] = str(HF_HOME)
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")

@@ -1,0 +1,128 @@
+//! Precision and recall of glued-word repair, on a test made from human-written article
+//! bodies: paragraphs are re-wrapped at 60–90 columns and the space at every wrap is
+//! removed, as when a scraper loses line breaks. Repair must put back exactly those spaces.
+//!
+//! cargo bench --bench glue_eval -- ../shared/bench/boilerplate/dev
+//! (reads every `*.gold.txt` in the folder; Chinese pages are skipped: no spaces to lose)
+
+use quire::clean::{Lexicon, Unglue, WordStats};
+use std::collections::BTreeSet;
+
+/// Re-wrap at `width` columns and drop the space at each wrap: returns the glued text and
+/// the byte offsets (in the glued text) where a space was removed.
+fn glue(paragraph: &str, width: usize) -> (String, BTreeSet<usize>) {
+    let mut out = String::new();
+    let mut removed = BTreeSet::new();
+    let mut col = 0;
+    for (k, word) in paragraph.split(' ').enumerate() {
+        let n = word.chars().count();
+        if k > 0 {
+            if col + 1 + n > width {
+                removed.insert(out.len());
+                col = 0;
+            } else {
+                out.push(' ');
+                col += 1;
+            }
+        }
+        out.push_str(word);
+        col += n;
+    }
+    (out, removed)
+}
+
+/// Byte offsets in `glued` where `repaired` inserted a space.
+fn insertions(glued: &str, repaired: &str) -> Option<BTreeSet<usize>> {
+    let mut at = BTreeSet::new();
+    let (mut g, mut r) = (glued.char_indices().peekable(), repaired.chars());
+    loop {
+        match (g.peek().copied(), r.next()) {
+            (Some((_, gc)), Some(rc)) if gc == rc => {
+                g.next();
+            }
+            (Some((i, _)), Some(' ')) => {
+                at.insert(i);
+            }
+            (None, None) => return Some(at),
+            _ => return None,
+        }
+    }
+}
+
+fn main() {
+    let dir = std::env::args()
+        .skip(1)
+        .find(|a| !a.starts_with('-') && !a.contains(',') && !a.ends_with('-'))
+        .unwrap_or_else(|| "../shared/bench/boilerplate/dev".into());
+    // English pages by default (`--langs sh-,dn-en-,dn-ru-` to widen).
+    let args: Vec<String> = std::env::args().collect();
+    let langs: Vec<String> = args
+        .iter()
+        .position(|a| a == "--langs")
+        .and_then(|i| args.get(i + 1))
+        .map_or(vec!["sh-".into(), "dn-en-".into()], |l| {
+            l.split(',').map(String::from).collect()
+        });
+    let mut names: Vec<_> = std::fs::read_dir(&dir)
+        .expect("read the gold folder")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            let name = p
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            name.ends_with(".gold.txt") && langs.iter().any(|l| name.starts_with(l.as_str()))
+        })
+        .collect();
+    names.sort();
+    let mut cases = Vec::new();
+    for (i, path) in names.iter().enumerate() {
+        let text = std::fs::read_to_string(path).expect("read gold");
+        for p in text.split('\n').map(str::trim).filter(|p| !p.is_empty()) {
+            let p = p.split_whitespace().collect::<Vec<_>>().join(" ");
+            cases.push(glue(&p, 60 + (i * 7) % 31));
+        }
+    }
+    let mut words = WordStats::new(1 << 22);
+    for (g, _) in &cases {
+        words.add_text(g);
+    }
+    let tokenizer = quire::tokenize::Tokenizer::embedded().expect("embedded tokenizer");
+    let lexicon = Lexicon::from_tokenizer_json(tokenizer.json());
+    let unglue = Unglue::new(&words, &lexicon, 3);
+    let show = std::env::args().any(|a| a == "--show");
+    let t = std::time::Instant::now();
+    let (mut tp, mut fp, mut gold) = (0usize, 0usize, 0usize);
+    let mut bytes = 0usize;
+    for (g, removed) in &cases {
+        bytes += g.len();
+        gold += removed.len();
+        let repaired = unglue.repair(g).unwrap_or_else(|| g.clone());
+        let Some(ins) = insertions(g, &repaired) else {
+            panic!("repair changed more than spaces: {g:?} -> {repaired:?}");
+        };
+        tp += ins.intersection(removed).count();
+        fp += ins.difference(removed).count();
+        if show {
+            for (tag, set) in [
+                ("FP", ins.difference(removed).copied().collect::<Vec<_>>()),
+                ("FN", removed.difference(&ins).copied().collect()),
+            ] {
+                for i in set {
+                    let a = g[..i].rsplit(' ').next().unwrap_or("");
+                    let b = g[i..].split(' ').next().unwrap_or("");
+                    let chunk = format!("{a}{b}");
+                    println!("{tag} {a}|{b} => {:?}", unglue.repair(&chunk));
+                }
+            }
+        }
+    }
+    let secs = t.elapsed().as_secs_f64();
+    let p = tp as f64 / (tp + fp).max(1) as f64;
+    let r = tp as f64 / gold.max(1) as f64;
+    println!(
+        "glue P={p:.3} R={r:.3} tp={tp} fp={fp} removed={gold} paragraphs={} ({:.1} MB/s)",
+        cases.len(),
+        bytes as f64 / secs / 1e6
+    );
+}

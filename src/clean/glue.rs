@@ -1,0 +1,501 @@
+//! Words glued together by lost line breaks ("Hanoion November 16", "Dungsaid",
+//! "TheVietnamese", "Economic,trade"): split where corpus word statistics say both halves
+//! are common words and the glued form is not one.
+//!
+//! Precision first: a real word is never split when the corpus prints it more than once,
+//! and both halves must be words the corpus prints on their own several times.
+
+use std::collections::{HashMap, HashSet};
+
+/// How often each word (lower-cased letter run) appears in the corpus.
+///
+/// Memory is bounded: when the table reaches its cap, words seen once are forgotten
+/// (they are the long tail of names and typos, and a word seen once is not evidence).
+#[derive(Debug, Clone)]
+pub struct WordStats {
+    counts: HashMap<Box<str>, u32>,
+    /// Adjacent word pairs, by hash: how often `left right` is printed apart.
+    pairs: HashMap<u64, u32>,
+    cap: usize,
+}
+
+/// Letters, digits and the apostrophe inside a word.
+fn word_char(c: char) -> bool {
+    c.is_alphanumeric() || c == '\'' || c == '’'
+}
+
+fn pair_key(left: &str, right: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::hash::DefaultHasher::new();
+    left.to_lowercase().hash(&mut h);
+    right.to_lowercase().hash(&mut h);
+    h.finish()
+}
+
+/// Add one to `key`, forgetting the entries seen once when the table is full.
+fn bump<K: std::hash::Hash + Eq>(map: &mut HashMap<K, u32>, key: K, cap: usize) {
+    if let Some(c) = map.get_mut(&key) {
+        *c = c.saturating_add(1);
+        return;
+    }
+    if map.len() >= cap {
+        map.retain(|_, c| *c > 1);
+        // Everything repeats: keep the table from growing anyway.
+        if map.len() >= cap {
+            return;
+        }
+    }
+    map.insert(key, 1);
+}
+
+impl WordStats {
+    /// Tables of at most `cap` distinct words and `cap` distinct word pairs.
+    pub fn new(cap: usize) -> Self {
+        WordStats {
+            counts: HashMap::new(),
+            pairs: HashMap::new(),
+            cap: cap.max(1024),
+        }
+    }
+
+    /// Count the words and adjacent word pairs of one text.
+    pub fn add_text(&mut self, text: &str) {
+        let mut prev: Option<String> = None;
+        for token in text.split_whitespace() {
+            // A token with punctuation inside ("Economic,trade") is not counted as a pair.
+            let core = token.trim_matches(|c: char| !word_char(c));
+            let n = core.chars().count();
+            if n == 0
+                || n > 40
+                || !core.chars().all(word_char)
+                || !core.chars().any(char::is_alphabetic)
+            {
+                prev = None;
+                for w in token.split(|c: char| !word_char(c)) {
+                    if !w.is_empty()
+                        && w.chars().count() <= 40
+                        && w.chars().any(char::is_alphabetic)
+                    {
+                        bump(
+                            &mut self.counts,
+                            w.to_lowercase().into_boxed_str(),
+                            self.cap,
+                        );
+                    }
+                }
+                continue;
+            }
+            let key = core.to_lowercase();
+            if let Some(p) = &prev {
+                bump(&mut self.pairs, pair_key(p, &key), self.cap);
+            }
+            bump(&mut self.counts, key.clone().into_boxed_str(), self.cap);
+            // A sentence or clause boundary ends the pair chain.
+            prev = (token.ends_with(char::is_alphanumeric)).then_some(key);
+        }
+    }
+
+    /// Occurrences of `word` (case-insensitive).
+    pub fn count(&self, word: &str) -> u32 {
+        if word.chars().all(|c| !c.is_uppercase()) {
+            return self.counts.get(word).copied().unwrap_or(0);
+        }
+        self.counts
+            .get(word.to_lowercase().as_str())
+            .copied()
+            .unwrap_or(0)
+    }
+
+    /// Occurrences of `left right` printed as two words.
+    pub fn pair(&self, left: &str, right: &str) -> u32 {
+        self.pairs.get(&pair_key(left, right)).copied().unwrap_or(0)
+    }
+}
+
+/// Whole words a tokenizer's vocabulary holds: a glued form that is one of them is a real
+/// word, and halves that are both in it are plausible words.
+#[derive(Debug, Clone, Default)]
+pub struct Lexicon {
+    words: HashSet<Box<str>>,
+}
+
+impl Lexicon {
+    /// Word-initial entries of a `tokenizer.json` vocabulary: byte-level BPE (`Ġword`),
+    /// SentencePiece (`▁word`) or WordPiece (entries without `##`). Only entries of two or
+    /// more letters are kept. An unreadable file gives an empty lexicon.
+    pub fn from_tokenizer_json(json: &[u8]) -> Self {
+        let mut words = HashSet::new();
+        let Ok(value) = serde_json::from_slice::<serde_json::Value>(json) else {
+            return Lexicon { words };
+        };
+        let model = &value["model"];
+        let entries: Vec<&str> = match &model["vocab"] {
+            serde_json::Value::Object(map) => map.keys().map(String::as_str).collect(),
+            // Unigram: [[piece, score], ...]
+            serde_json::Value::Array(items) => items.iter().filter_map(|i| i[0].as_str()).collect(),
+            _ => Vec::new(),
+        };
+        let byte_level = entries.iter().any(|e| e.starts_with('Ġ'));
+        let unbyte = byte_decoder();
+        for e in entries {
+            let word = if byte_level {
+                let Some(rest) = e.strip_prefix('Ġ') else {
+                    continue;
+                };
+                let bytes: Option<Vec<u8>> =
+                    rest.chars().map(|c| unbyte.get(&c).copied()).collect();
+                match bytes.and_then(|b| String::from_utf8(b).ok()) {
+                    Some(w) => w,
+                    None => continue,
+                }
+            } else if let Some(rest) = e.strip_prefix('▁') {
+                rest.to_string()
+            } else if e.starts_with("##") || e.starts_with('[') || e.starts_with('<') {
+                continue;
+            } else {
+                e.to_string()
+            };
+            if word.chars().count() >= 2 && word.chars().all(char::is_alphabetic) {
+                words.insert(word.to_lowercase().into_boxed_str());
+            }
+        }
+        Lexicon { words }
+    }
+
+    pub fn contains(&self, word: &str) -> bool {
+        self.words.contains(word.to_lowercase().as_str())
+    }
+
+    pub fn len(&self) -> usize {
+        self.words.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.words.is_empty()
+    }
+}
+
+/// The inverse of GPT-2's byte-to-printable-character table used by byte-level BPE.
+fn byte_decoder() -> HashMap<char, u8> {
+    let mut printable: Vec<u32> = (b'!' as u32..=b'~' as u32).collect();
+    printable.extend(0xA1..=0xAC);
+    printable.extend(0xAE..=0xFF);
+    let mut map = HashMap::new();
+    let mut extra = 0u32;
+    for b in 0u32..=255 {
+        let c = if printable.contains(&b) {
+            b
+        } else {
+            extra += 1;
+            255 + extra
+        };
+        if let (Some(ch), Ok(byte)) = (char::from_u32(c), u8::try_from(b)) {
+            map.insert(ch, byte);
+        }
+    }
+    map
+}
+
+/// The repair, given corpus word statistics and a lexicon.
+#[derive(Debug, Clone, Copy)]
+pub struct Unglue<'a> {
+    words: &'a WordStats,
+    lexicon: &'a Lexicon,
+    /// Occurrences each half needs on its own.
+    min_part: u32,
+}
+
+impl<'a> Unglue<'a> {
+    pub fn new(words: &'a WordStats, lexicon: &'a Lexicon, min_part: u32) -> Self {
+        Unglue {
+            words,
+            lexicon,
+            min_part,
+        }
+    }
+
+    /// The text with glued words split, or `None` when nothing changed.
+    pub fn repair(&self, text: &str) -> Option<String> {
+        let mut out = String::with_capacity(text.len() + 8);
+        let mut changed = false;
+        let mut first = true;
+        for chunk in text.split(' ') {
+            if !first {
+                out.push(' ');
+            }
+            first = false;
+            match self.split_chunk(chunk) {
+                Some(fixed) => {
+                    out.push_str(&fixed);
+                    changed = true;
+                }
+                None => out.push_str(chunk),
+            }
+        }
+        changed.then_some(out)
+    }
+
+    /// A half is a word when the corpus prints it on its own often enough and, when a
+    /// lexicon is available, the lexicon has it too.
+    fn known(&self, w: &str) -> bool {
+        let n = w.chars().count();
+        if n == 1 {
+            // One-letter words are only real as "a" and "I".
+            return matches!(w, "a" | "A" | "I") && self.words.count(w) >= 1;
+        }
+        if self.lexicon.is_empty() {
+            return self.words.count(w) >= self.min_part;
+        }
+        self.lexicon.contains(w)
+    }
+
+    /// Whether `left right` is a likely pair of words rather than one compound word.
+    /// A function word on either side makes it likely (most glued pairs have one); two
+    /// content words need the corpus to print each of them often.
+    fn plausible_pair(&self, left: &str, right: &str) -> bool {
+        if is_function_word(left) || is_function_word(right) {
+            return true;
+        }
+        let n = |w: &str| w.chars().count();
+        n(left) >= 3
+            && n(right) >= 3
+            && self.words.count(left) >= self.min_part
+            && self.words.count(right) >= self.min_part
+    }
+
+    /// A glued form that is itself a word must not be split. Without a lexicon, a form
+    /// the corpus prints twice is a word; with one, the lexicon decides and the corpus
+    /// counts are weighed per split (frequent pairs such as "to the" are glued often).
+    fn is_word(&self, w: &str) -> bool {
+        if self.lexicon.is_empty() {
+            return self.words.count(w) >= 2;
+        }
+        self.lexicon.contains(w)
+    }
+
+    /// Split one space-delimited chunk, keeping its surrounding punctuation.
+    fn split_chunk(&self, chunk: &str) -> Option<String> {
+        // Leading/trailing punctuation stays where it is.
+        let start = chunk.find(word_char)?;
+        let end = chunk
+            .rfind(word_char)
+            .map(|i| i + chunk[i..].chars().next().map_or(1, char::len_utf8))?;
+        let core = &chunk[start..end];
+        if core.chars().count() < 3 {
+            return None;
+        }
+        let fixed = self.split_core(core)?;
+        Some(format!("{}{}{}", &chunk[..start], fixed, &chunk[end..]))
+    }
+
+    fn split_core(&self, core: &str) -> Option<String> {
+        // Punctuation glued between two words: "Economic,trade", "trust.The".
+        if let Some(fixed) = self.split_at_punct(core) {
+            return Some(fixed);
+        }
+        if !core.chars().all(word_char) {
+            return None;
+        }
+        // A word the corpus prints elsewhere, or the lexicon knows, is a real word.
+        if self.is_word(core) {
+            return None;
+        }
+        self.split_letters(core)
+    }
+
+    fn split_at_punct(&self, core: &str) -> Option<String> {
+        let chars: Vec<(usize, char)> = core.char_indices().collect();
+        let inner = chars.len().saturating_sub(1);
+        for &(i, c) in chars.iter().take(inner).skip(1) {
+            if !matches!(c, ',' | ';' | '.' | ':' | '?' | '!') {
+                continue;
+            }
+            let left = &core[..i];
+            let right = &core[i + c.len_utf8()..];
+            let alpha = |s: &str| s.chars().count() >= 2 && s.chars().all(char::is_alphabetic);
+            if !alpha(left) || !alpha(right) {
+                continue;
+            }
+            // After a full stop the next sentence starts with a capital; "e.g" and
+            // domain names do not.
+            if c == '.' && !right.chars().next().is_some_and(char::is_uppercase) {
+                continue;
+            }
+            if self.known(left) && self.known(right) {
+                let right = match self.is_word(right) {
+                    true => right.to_string(),
+                    false => self
+                        .split_letters(right)
+                        .unwrap_or_else(|| right.to_string()),
+                };
+                return Some(format!("{left}{c} {right}"));
+            }
+        }
+        None
+    }
+
+    /// Two words run together. Case changes and letter/digit boundaries are strong
+    /// evidence; a split inside a lower-case run needs both halves to be common words.
+    fn split_letters(&self, core: &str) -> Option<String> {
+        let chars: Vec<(usize, char)> = core.char_indices().collect();
+        let mut best: Option<(u32, usize)> = None;
+        for k in 1..chars.len() {
+            let (i, c) = chars[k];
+            let prev = chars[k - 1].1;
+            let left = &core[..i];
+            let right = &core[i..];
+            let case_break = prev.is_lowercase() && c.is_uppercase();
+            let digit_break = (prev.is_ascii_digit() && c.is_uppercase())
+                || (prev.is_lowercase() && c.is_ascii_digit());
+            if digit_break {
+                let (digits, word) = if prev.is_ascii_digit() {
+                    (left, right)
+                } else {
+                    (right, left)
+                };
+                if digits.chars().all(|d| d.is_ascii_digit())
+                    && digits.len() >= 2
+                    && word.chars().all(char::is_alphabetic)
+                    && word.chars().count() >= 2
+                    && self.known(word)
+                {
+                    return Some(format!("{left} {right}"));
+                }
+                continue;
+            }
+            if !left.chars().all(char::is_alphabetic) || !right.chars().all(char::is_alphabetic) {
+                continue;
+            }
+            // Inside a word, the right half is lower case ("Hanoion") or starts a
+            // capitalised word ("TheVietnamese").
+            if !case_break && right.chars().any(char::is_uppercase) {
+                continue;
+            }
+            if !(self.known(left) && self.known(right)) {
+                continue;
+            }
+            if case_break {
+                return Some(format!("{left} {right}"));
+            }
+            // The pair printed apart at least as often as glued is strong evidence; a glued
+            // form seen more often than that is a word the lexicon lacks.
+            let apart = self.words.pair(left, right);
+            let glued = self.words.count(core);
+            let evidence = if apart >= 1 && apart >= glued {
+                true
+            } else {
+                glued <= 1 && self.plausible_pair(left, right)
+            };
+            if !evidence {
+                continue;
+            }
+            let score = self.words.count(left).min(self.words.count(right)) + apart * 1000;
+            if best.is_none_or(|(s, _)| score > s) {
+                best = Some((score, i));
+            }
+        }
+        let (_, i) = best?;
+        Some(format!("{} {}", &core[..i], &core[i..]))
+    }
+}
+
+/// English function words: the words most often on one side of a lost line break.
+fn is_function_word(w: &str) -> bool {
+    const WORDS: &[&str] = &[
+        "a", "about", "after", "all", "also", "an", "and", "are", "as", "at", "be", "been", "but",
+        "by", "can", "could", "for", "from", "had", "has", "have", "he", "her", "his", "i", "if",
+        "in", "into", "is", "it", "its", "more", "most", "not", "of", "on", "one", "or", "our",
+        "over", "said", "says", "she", "so", "than", "that", "the", "their", "them", "there",
+        "these", "they", "this", "those", "to", "up", "was", "we", "were", "what", "when", "which",
+        "while", "who", "will", "with", "would", "you",
+    ];
+    let lower = w.to_lowercase();
+    WORDS.contains(&lower.as_str())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stats() -> WordStats {
+        let mut w = WordStats::new(10_000);
+        for _ in 0..5 {
+            w.add_text(
+                "at a reception in Hanoi on November said the Vietnamese his part for economic trade \
+                 and investment Kanagawa firms in the into another Dung Yuji Kuroiwa was",
+            );
+        }
+        w.add_text("Kanagawafirms");
+        w
+    }
+
+    #[test]
+    fn splits_glued_words() {
+        let w = stats();
+        let lex = Lexicon::default();
+        let u = Unglue::new(&w, &lex, 3);
+        assert_eq!(u.repair("Ata reception").as_deref(), Some("At a reception"));
+        assert_eq!(
+            u.repair("in Hanoion November 16,").as_deref(),
+            Some("in Hanoi on November 16,")
+        );
+        assert_eq!(u.repair("Dungsaid the").as_deref(), Some("Dung said the"));
+        assert_eq!(u.repair("Forhis part").as_deref(), Some("For his part"));
+        assert_eq!(
+            u.repair("TheVietnamese side").as_deref(),
+            Some("The Vietnamese side")
+        );
+        assert_eq!(
+            u.repair("Economic,trade and").as_deref(),
+            Some("Economic, trade and")
+        );
+        assert_eq!(
+            u.repair("26Kanagawa firms").as_deref(),
+            Some("26 Kanagawa firms")
+        );
+        assert_eq!(
+            u.repair("(Kanagawafirms)").as_deref(),
+            Some("(Kanagawa firms)")
+        );
+    }
+
+    #[test]
+    fn leaves_real_words_alone() {
+        let w = stats();
+        let lex = Lexicon::default();
+        let u = Unglue::new(&w, &lex, 3);
+        // Printed on its own elsewhere, so a word.
+        assert_eq!(u.repair("into another"), None);
+        // Halves not common enough.
+        assert_eq!(u.repair("Kuroiwa Takio"), None);
+        assert_eq!(
+            u.repair("1,000 U.S. e.g. vnexpress.net 3rd 10km iPhone"),
+            None
+        );
+        assert_eq!(u.repair(""), None);
+    }
+
+    #[test]
+    fn lexicon_from_byte_level_vocab() {
+        let json = r#"{"model": {"type": "BPE", "vocab": {"Ġfactor": 1, "Ġthe": 2, "Ġa": 3, "ing": 4, "Ġviá»ĩt": 5}}}"#;
+        let lex = Lexicon::from_tokenizer_json(json.as_bytes());
+        assert!(lex.contains("factor") && lex.contains("The"));
+        assert!(!lex.contains("ing") && !lex.contains("a"));
+        assert!(lex.contains("việt"));
+        let mut w = WordStats::new(1024);
+        for _ in 0..5 {
+            w.add_text("fact or the factor");
+        }
+        assert_eq!(Unglue::new(&w, &lex, 3).repair("factor"), None);
+    }
+
+    #[test]
+    fn word_table_is_bounded() {
+        let mut w = WordStats::new(1024);
+        for i in 0..5000 {
+            w.add_text(&format!("word{i}x common"));
+        }
+        assert!(w.counts.len() <= 1024);
+        assert!(w.count("common") >= 1);
+    }
+}

@@ -1,0 +1,96 @@
+//! Corpus-wide line statistics: how many distinct documents print each line.
+
+/// How many distinct documents of the corpus print each line.
+///
+/// Memory stays bounded: a line's first sighting only sets bits in a Bloom filter of fixed
+/// size; only lines seen a second time get an exact counter. A Bloom false positive makes a
+/// unique line look printed twice; at the default 32 MiB that is ~0.1 % of lines for a
+/// corpus of ten million distinct lines.
+#[derive(Debug, Clone)]
+pub struct LineStats {
+    bloom: Vec<u64>,
+    mask: u64,
+    counts: std::collections::HashMap<u64, u32>,
+    documents: u64,
+}
+
+impl LineStats {
+    /// A filter of `mib` MiB (rounded down to a power of two, at least 1 MiB).
+    pub fn new(mib: usize) -> Self {
+        let requested = (mib.max(1) as u64) << 23;
+        let bits = 1u64 << (63 - requested.leading_zeros());
+        LineStats {
+            bloom: vec![0; (bits / 64) as usize],
+            mask: bits - 1,
+            counts: std::collections::HashMap::new(),
+            documents: 0,
+        }
+    }
+
+    /// Count the distinct lines of one document.
+    pub fn add_document<'a>(&mut self, lines: impl IntoIterator<Item = &'a str>) {
+        let mut keys: Vec<u64> = lines.into_iter().map(line_key).collect();
+        keys.sort_unstable();
+        keys.dedup();
+        for k in keys {
+            self.add_key(k);
+        }
+        self.documents += 1;
+    }
+
+    fn probes(&self, key: u64) -> [u64; 3] {
+        let h2 = key.rotate_left(29).wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+        [0u64, 1, 2].map(|i| key.wrapping_add(i.wrapping_mul(h2)) & self.mask)
+    }
+
+    fn add_key(&mut self, key: u64) {
+        if let Some(c) = self.counts.get_mut(&key) {
+            *c = c.saturating_add(1);
+            return;
+        }
+        let probes = self.probes(key);
+        let seen = probes
+            .iter()
+            .all(|&b| self.bloom[(b / 64) as usize] & (1 << (b % 64)) != 0);
+        if seen {
+            self.counts.insert(key, 2);
+        } else {
+            for b in probes {
+                self.bloom[(b / 64) as usize] |= 1 << (b % 64);
+            }
+        }
+    }
+
+    /// Distinct documents printing `line` (1 = only the one asking, 0 = never added).
+    pub fn documents_with(&self, line: &str) -> u32 {
+        let key = line_key(line);
+        if let Some(&c) = self.counts.get(&key) {
+            return c;
+        }
+        let seen = self
+            .probes(key)
+            .iter()
+            .all(|&b| self.bloom[(b / 64) as usize] & (1 << (b % 64)) != 0);
+        u32::from(seen)
+    }
+
+    /// Documents counted.
+    pub fn documents(&self) -> u64 {
+        self.documents
+    }
+}
+
+/// A line's identity for corpus statistics: case, spacing and digits ignored, so
+/// "Updated 10:26" and "Updated 11:05" are the same furniture.
+fn line_key(line: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::hash::DefaultHasher::new();
+    for word in line.split_whitespace() {
+        for c in word.chars().flat_map(char::to_lowercase) {
+            let c = if c.is_numeric() { '0' } else { c };
+            c.hash(&mut h);
+        }
+        ' '.hash(&mut h);
+    }
+    h.finish()
+}
