@@ -52,6 +52,8 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Find duplicate articles the way `build` does and write their clusters.
+    Dedup(DedupArgs),
     /// Show each block of articles with the decision the clean stage makes and why.
     Clean {
         /// Article files.
@@ -82,6 +84,9 @@ pub struct BuildArgs {
     /// Keep only documents in these languages (comma-separated ISO 639-1 codes).
     #[arg(long, value_delimiter = ',')]
     pub keep_langs: Option<Vec<String>>,
+    /// Splits and shares, e.g. `train=0.98,validation=0.01,test=0.01`.
+    #[arg(long)]
+    pub split: Option<String>,
     /// Print a machine-readable summary instead of the table.
     #[arg(long)]
     pub json: bool,
@@ -106,9 +111,30 @@ impl BuildArgs {
         if self.keep_langs.is_some() {
             cfg.lang.keep_langs = self.keep_langs;
         }
+        if let Some(spec) = &self.split {
+            cfg.release.splits = crate::config::ReleaseConfig::parse_splits(spec)?;
+        }
         cfg.validate()?;
         Ok(cfg)
     }
+}
+
+#[derive(Debug, Args)]
+pub struct DedupArgs {
+    /// Input files or directories [default: raw]
+    pub inputs: Vec<PathBuf>,
+    /// Where to write one `{"id","cluster"}` JSON line per input article (`-` = stdout).
+    #[arg(long)]
+    pub clusters: PathBuf,
+    /// A `quire.toml` with stage settings.
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// Worker threads (0 = one per core). Never changes the output.
+    #[arg(short, long, default_value_t = 0)]
+    pub jobs: usize,
+    /// No warnings or progress on stderr.
+    #[arg(short, long)]
+    pub quiet: bool,
 }
 
 /// Run a parsed command; the returned code is the process exit status.
@@ -117,6 +143,7 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Build(args) => build(args),
         Command::Verify { dir, json } => verify_cmd(&dir, json),
         Command::Inspect { dir, json } => inspect(&dir, json),
+        Command::Dedup(args) => dedup(args),
         Command::Clean { files, json } => clean(&files, json),
     }
 }
@@ -210,6 +237,56 @@ fn build(args: BuildArgs) -> Result<u8> {
         writeln!(stdout, "{:<22}{}", "shards", m.shards.len())?;
         writeln!(stdout, "{:<22}{elapsed:.2}s", "time")?;
         writeln!(stdout, "release written to `{out}`")?;
+    }
+    Ok(0)
+}
+
+fn dedup(args: DedupArgs) -> Result<u8> {
+    let console = Console::new(args.quiet);
+    let mut cfg = match &args.config {
+        Some(path) => BuildConfig::from_toml_file(path)?,
+        None => BuildConfig::default(),
+    };
+    if !args.inputs.is_empty() {
+        cfg.inputs = args.inputs;
+    }
+    cfg.jobs = args.jobs;
+    // Temporary files go beside the clusters file.
+    let target = if args.clusters.as_os_str() == "-" {
+        PathBuf::from("clusters")
+    } else {
+        args.clusters.clone()
+    };
+    cfg.output = target.clone();
+    let report = if args.clusters.as_os_str() == "-" {
+        let mut out = std::io::BufWriter::new(std::io::stdout());
+        let r = pipeline::dedup_clusters(&cfg, &console, &mut out)?;
+        out.flush()?;
+        r
+    } else {
+        let parent = target
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(std::path::Path::new("."));
+        let mut tmp = tempfile::NamedTempFile::new_in(parent)
+            .with_context(|| format!("cannot write beside `{}`", target.display()))?;
+        let r = {
+            let mut out = std::io::BufWriter::new(tmp.as_file_mut());
+            let r = pipeline::dedup_clusters(&cfg, &console, &mut out)?;
+            out.flush()?;
+            r
+        };
+        tmp.persist(&target)
+            .with_context(|| format!("cannot write `{}`", target.display()))?;
+        r
+    };
+    if !args.quiet {
+        eprintln!(
+            "{} articles in {} clusters ({} removed as duplicates)",
+            report.articles,
+            report.clusters,
+            report.articles - report.clusters
+        );
     }
     Ok(0)
 }

@@ -77,6 +77,12 @@ pub struct CleanConfig {
     /// Other documents that must print a long (20+ word) line before it counts as
     /// furniture; short lines need one.
     pub long_line_repeats: u32,
+    /// Split words glued together by lost line breaks, in documents where many are.
+    pub unglue: bool,
+    /// Share of a document's words that must look glued before it is repaired.
+    pub unglue_min_share: f64,
+    /// Distinct words kept in the corpus word table (and word pairs in the pair table).
+    pub word_table_cap: usize,
 }
 
 impl Default for CleanConfig {
@@ -86,6 +92,9 @@ impl Default for CleanConfig {
             line_filter_mib: 32,
             caption_max_words: 25,
             long_line_repeats: 2,
+            unglue: true,
+            unglue_min_share: 0.02,
+            word_table_cap: 4_000_000,
         }
     }
 }
@@ -191,6 +200,17 @@ pub struct ReleaseConfig {
     /// Longest text passed to the tokenizer in one call, in bytes; longer bodies are
     /// encoded in pieces cut at paragraph or whitespace boundaries.
     pub encode_chunk_bytes: usize,
+    /// Splits and their shares, in order. Whole duplicate clusters go to one split, chosen
+    /// by a stable hash of the kept article's content.
+    pub splits: Vec<SplitShare>,
+}
+
+/// One split and the share of documents it gets.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct SplitShare {
+    pub name: String,
+    pub share: f64,
 }
 
 impl Default for ReleaseConfig {
@@ -199,7 +219,32 @@ impl Default for ReleaseConfig {
             row_group_bytes: 100 << 20,
             row_groups_per_shard: 5,
             encode_chunk_bytes: 64 << 10,
+            splits: vec![SplitShare {
+                name: "train".into(),
+                share: 1.0,
+            }],
         }
+    }
+}
+
+impl ReleaseConfig {
+    /// Parse `train=0.98,validation=0.01,test=0.01`.
+    pub fn parse_splits(spec: &str) -> Result<Vec<SplitShare>> {
+        let mut splits = Vec::new();
+        for part in spec.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            let (name, share) = part
+                .split_once('=')
+                .ok_or_else(|| Error::Config(format!("split `{part}` is not NAME=SHARE")))?;
+            let share: f64 = share
+                .trim()
+                .parse()
+                .map_err(|_| Error::Config(format!("split `{part}`: `{share}` is not a number")))?;
+            splits.push(SplitShare {
+                name: name.trim().to_string(),
+                share,
+            });
+        }
+        Ok(splits)
     }
 }
 
@@ -224,6 +269,30 @@ impl BuildConfig {
             return Err(Error::Config(
                 "encode_chunk_bytes must be at least 1024".into(),
             ));
+        }
+        self.dedup.validate()?;
+        let splits = &self.release.splits;
+        if splits.is_empty() || splits.iter().any(|s| !(s.share > 0.0) || s.share > 1.0) {
+            return Err(Error::Config("every split needs a share in (0, 1]".into()));
+        }
+        let total: f64 = splits.iter().map(|s| s.share).sum();
+        if (total - 1.0).abs() > 1e-6 {
+            return Err(Error::Config(format!(
+                "split shares add up to {total}, not 1"
+            )));
+        }
+        for (i, s) in splits.iter().enumerate() {
+            let ok = !s.name.is_empty()
+                && s.name.len() <= 64
+                && s.name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_');
+            if !ok || splits[..i].iter().any(|o| o.name == s.name) {
+                return Err(Error::Config(format!(
+                    "split name `{}` must be unique, [A-Za-z0-9_]{{1,64}}",
+                    s.name
+                )));
+            }
         }
         if self.source.max_doc_bytes == 0 || self.source.max_decompressed_bytes == 0 {
             return Err(Error::Config("size limits must be > 0".into()));

@@ -21,9 +21,9 @@ use std::io::{BufRead, BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use crate::article::Article;
-use crate::clean::{Cleaner, Decision, LineStats};
+use crate::clean::{Cleaner, Decision, Lexicon, LineStats, Unglue, WordStats};
 use crate::config::BuildConfig;
-use crate::dedup::{self, ContentKey, ExactDedup, Verdict};
+use crate::dedup::{self, ContentKey, NearDedup, Sketch, Sketcher, Verdict};
 use crate::error::{Error, Result};
 use crate::lang::LangId;
 use crate::release::{Document, Manifest, ReleaseWriter, Stats, TokenizerInfo};
@@ -69,9 +69,24 @@ struct Spilled {
 
 /// The outcome of reading one unit.
 enum ReadOutcome {
-    Article(Box<Spilled>),
-    Empty(String),
+    /// An article with the sketch and length of its clean body.
+    Article(Box<Spilled>, Sketch, u32),
+    Empty(String, Option<String>),
     Rejected(Rejection),
+}
+
+/// One line of the dedup audit file: an article left out as a copy of another.
+#[derive(Debug, Serialize)]
+struct Removed {
+    source: String,
+    source_id: Option<String>,
+    /// The release `id` of the article kept for the cluster (`null` if that one was
+    /// dropped later, e.g. by a language filter).
+    kept_id: Option<String>,
+    kept_source: String,
+    /// Share of this article's shingles found in the kept one (1 for exact copies).
+    similarity: f32,
+    exact: bool,
 }
 
 /// The outcome of the write pass for one kept article.
@@ -84,14 +99,22 @@ enum WriteOutcome {
 pub struct Stages {
     pub cleaner: Cleaner,
     pub lang: LangId,
+    pub sketcher: Sketcher,
+}
+
+/// Corpus statistics the write pass cleans with.
+struct Corpus<'a> {
+    lines: Option<&'a LineStats>,
+    unglue: Option<Unglue<'a>>,
 }
 
 impl Stages {
-    pub fn new(cfg: &BuildConfig) -> Self {
-        Stages {
+    pub fn new(cfg: &BuildConfig) -> Result<Self> {
+        Ok(Stages {
             cleaner: Cleaner::new(&cfg.clean),
             lang: LangId::new(&cfg.lang),
-        }
+            sketcher: Sketcher::new(&cfg.dedup)?,
+        })
     }
 
     fn read(&self, cfg: &BuildConfig, unit: Unit) -> ReadOutcome {
@@ -102,8 +125,16 @@ impl Stages {
         let article = Article::parse(raw);
         let cleaned = self.cleaner.clean(article.clone(), None);
         if cleaned.body().next().is_none() {
-            return ReadOutcome::Empty(article.source);
+            return ReadOutcome::Empty(article.source, article.source_id);
         }
+        // Near-duplicates are judged on the body as cleaned from the article alone.
+        let body = cleaned
+            .body()
+            .map(|b| b.text.as_str())
+            .collect::<Vec<_>>()
+            .join("\n\n");
+        let sketch = self.sketcher.sketch(&body);
+        let body_chars = u32::try_from(body.chars().count()).unwrap_or(u32::MAX);
         // Exact duplicates are the same article text, furniture included (re-encoded,
         // re-wrapped, re-cased copies). Bodies that match only after cleaning are the
         // near-duplicate stage's to judge: a page whose cleaning kept only a site footer
@@ -116,17 +147,26 @@ impl Stages {
                 .collect::<Vec<_>>()
                 .join("\n"),
         );
-        ReadOutcome::Article(Box::new(Spilled { key, article }))
+        ReadOutcome::Article(Box::new(Spilled { key, article }), sketch, body_chars)
     }
 
     fn write(
         &self,
         cfg: &BuildConfig,
         article: Article,
-        lines: Option<&LineStats>,
+        corpus: &Corpus,
         tokenizer: &Tokenizer,
     ) -> Result<WriteOutcome> {
-        let mut cleaned = self.cleaner.clean(article, lines);
+        let mut cleaned = self.cleaner.clean(article, corpus.lines);
+        if let Some(unglue) = &corpus.unglue {
+            let mut texts: Vec<&mut String> = cleaned
+                .blocks
+                .iter_mut()
+                .filter(|b| matches!(b.decision, Decision::Body | Decision::Caption))
+                .map(|b| &mut b.text)
+                .collect();
+            unglue.repair_document(&mut texts, cfg.clean.unglue_min_share);
+        }
         let annotated = self.lang.annotate(&mut cleaned);
         let mut dropped_blocks = BTreeMap::new();
         for b in &cleaned.blocks {
@@ -200,8 +240,20 @@ pub fn build(cfg: &BuildConfig, reporter: &dyn Reporter) -> Result<BuildReport> 
 struct ReadPass {
     stats: Stats,
     problems: Vec<Rejection>,
-    dedup: ExactDedup,
+    near: NearDedup,
     spilled: u64,
+    /// With `quire dedup`: every decoded article's id and its spill index, in input order.
+    log: Option<Vec<(String, Option<u64>)>>,
+}
+
+/// Where a build keeps its temporary files: beside the output, on the same disk.
+fn work_dir(output: &Path) -> Result<tempfile::TempDir> {
+    let parent = output_parent(output);
+    fs_err::create_dir_all(&parent).map_err(|e| Error::io(&parent, e))?;
+    tempfile::Builder::new()
+        .prefix(".quire-work-")
+        .tempdir_in(&parent)
+        .map_err(|e| Error::io(&parent, e))
 }
 
 fn build_with(
@@ -209,51 +261,73 @@ fn build_with(
     tokenizer: &Tokenizer,
     reporter: &dyn Reporter,
 ) -> Result<BuildReport> {
-    let stages = Stages::new(cfg);
-    // The spill lives beside the output so it is on the same disk as the release.
-    let parent = output_parent(&cfg.output);
-    fs_err::create_dir_all(&parent).map_err(|e| Error::io(&parent, e))?;
-    let spill = tempfile::Builder::new()
-        .prefix(".quire-spill-")
-        .tempfile_in(&parent)
-        .map_err(|e| Error::io(&parent, e))?;
-
+    let stages = Stages::new(cfg)?;
+    let work = work_dir(&cfg.output)?;
+    let spill_path = work.path().join("articles.jsonl");
     let ReadPass {
         mut stats,
         problems,
-        dedup,
+        near,
         spilled,
-    } = read_pass(cfg, &stages, spill.as_file(), spill.path(), reporter)?;
+        ..
+    } = read_pass(cfg, &stages, &spill_path, work.path(), false, reporter)?;
+    let clusters = near.resolve()?;
 
-    // Line statistics over the distinct documents only.
-    let lines = if cfg.clean.corpus_lines {
-        let mut lines = LineStats::new(cfg.clean.line_filter_mib);
-        for_each_spilled(spill.path(), |index, s| {
-            if matches!(dedup.verdict(index, &s.key), Verdict::Keep { .. }) {
-                lines.add_document(s.article.blocks.iter().map(|b| b.text.as_str()));
+    // Corpus statistics over one article per duplicate cluster, so syndicated copies do
+    // not make each other's body look like furniture.
+    let mut lines = cfg
+        .clean
+        .corpus_lines
+        .then(|| LineStats::new(cfg.clean.line_filter_mib));
+    let mut words = cfg
+        .clean
+        .unglue
+        .then(|| WordStats::new(cfg.clean.word_table_cap));
+    if lines.is_some() || words.is_some() {
+        for_each_spilled(&spill_path, |index, s| {
+            if matches!(clusters.verdict(index), Verdict::Keep { .. }) {
+                if let Some(lines) = &mut lines {
+                    lines.add_document(s.article.blocks.iter().map(|b| b.text.as_str()));
+                }
+                if let Some(words) = &mut words {
+                    for b in &s.article.blocks {
+                        words.add_text(&b.text);
+                    }
+                }
             }
             Ok(())
         })?;
-        Some(lines)
-    } else {
-        None
+    }
+    let lexicon = Lexicon::from_tokenizer_json(tokenizer.json());
+    let corpus = Corpus {
+        lines: lines.as_ref(),
+        unglue: words.as_ref().map(|w| Unglue::new(w, &lexicon, 3)),
     };
 
     let mut writer = ReleaseWriter::create(&cfg.output, &cfg.release)?;
     reporter.start("write", spilled);
-    let mut pending: Vec<(Article, u32)> = Vec::with_capacity(WRITE_BATCH);
-    let mut flush = |pending: &mut Vec<(Article, u32)>, stats: &mut Stats| -> Result<()> {
-        let outcomes: Vec<Result<(WriteOutcome, u32)>> = std::mem::take(pending)
+    // Kept articles' release ids and sources, and the removed ones, for the audit file.
+    let mut kept: std::collections::HashMap<u64, (Option<String>, String)> = Default::default();
+    let mut removed: Vec<(u64, Removed, u64)> = Vec::new();
+    let mut pending: Vec<(u64, Article, u32, ContentKey)> = Vec::with_capacity(WRITE_BATCH);
+    let mut flush = |pending: &mut Vec<(u64, Article, u32, ContentKey)>,
+                     stats: &mut Stats,
+                     kept: &mut std::collections::HashMap<u64, (Option<String>, String)>|
+     -> Result<()> {
+        let outcomes: Vec<Result<(u64, WriteOutcome, u32, ContentKey)>> = std::mem::take(pending)
             .into_par_iter()
-            .map(|(a, dup_count)| Ok((stages.write(cfg, a, lines.as_ref(), tokenizer)?, dup_count)))
+            .map(|(i, a, dup_count, key)| {
+                Ok((i, stages.write(cfg, a, &corpus, tokenizer)?, dup_count, key))
+            })
             .collect();
         let n = outcomes.len() as u64;
         for outcome in outcomes {
-            let (outcome, dup_count) = outcome?;
+            let (index, outcome, dup_count, key) = outcome?;
             let blocks = match outcome {
                 WriteOutcome::Dropped(reason, source, blocks) => {
                     bump(&mut stats.dropped, reason, 1);
                     reporter.warn(&format!("dropped `{source}` ({reason})"));
+                    kept.insert(index, (None, source));
                     blocks
                 }
                 WriteOutcome::Doc(mut doc, blocks) => {
@@ -263,7 +337,8 @@ fn build_with(
                     stats.captions += doc.captions.len() as u64;
                     stats.parallel_pairs += doc.parallel.len() as u64;
                     bump(&mut stats.languages, &doc.lang, 1);
-                    writer.write(split_of(&doc), &doc)?;
+                    writer.write(split_of(cfg, &key), &doc)?;
+                    kept.insert(index, (Some(doc.id.clone()), doc.source.clone()));
                     blocks
                 }
             };
@@ -274,23 +349,52 @@ fn build_with(
         reporter.advance(n);
         Ok(())
     };
-    for_each_spilled(spill.path(), |index, s| {
-        match dedup.verdict(index, &s.key) {
+    for_each_spilled(&spill_path, |index, s| {
+        match clusters.verdict(index) {
             Verdict::Keep { dup_count } => {
-                pending.push((s.article, dup_count));
+                pending.push((index, s.article, dup_count, s.key));
                 if pending.len() >= WRITE_BATCH {
-                    flush(&mut pending, &mut stats)?;
+                    flush(&mut pending, &mut stats, &mut kept)?;
                 }
             }
-            Verdict::Duplicate { .. } => {
-                bump(&mut stats.dropped, "exact_duplicate", 1);
+            Verdict::Duplicate {
+                kept_index,
+                similarity,
+            } => {
+                let exact = clusters.is_exact_copy(index);
+                let reason = if exact {
+                    "exact_duplicate"
+                } else {
+                    "near_duplicate"
+                };
+                bump(&mut stats.dropped, reason, 1);
+                let entry = Removed {
+                    source: s.article.source,
+                    source_id: s.article.source_id,
+                    kept_id: None,
+                    kept_source: String::new(),
+                    similarity,
+                    exact,
+                };
+                removed.push((index, entry, kept_index));
                 reporter.advance(1);
             }
         }
         Ok(())
     })?;
-    flush(&mut pending, &mut stats)?;
+    flush(&mut pending, &mut stats, &mut kept)?;
     reporter.finish();
+
+    let mut audit = Vec::new();
+    for (_, mut entry, kept_index) in removed {
+        if let Some((id, source)) = kept.get(&kept_index) {
+            entry.kept_id = id.clone();
+            entry.kept_source = source.clone();
+        }
+        serde_json::to_writer(&mut audit, &entry)?;
+        audit.push(b'\n');
+    }
+    writer.add_file(DEDUP_AUDIT, &audit)?;
 
     let info = TokenizerInfo {
         name: tokenizer.name().to_string(),
@@ -302,12 +406,76 @@ fn build_with(
     Ok(BuildReport { manifest, problems })
 }
 
-/// Pass 1: read every input, spill the non-empty articles in input order.
+/// The audit file listing every article removed as a duplicate.
+pub const DEDUP_AUDIT: &str = "dedup/removed.jsonl";
+
+/// What `quire dedup` found.
+#[derive(Debug, Clone)]
+pub struct DedupReport {
+    pub articles: u64,
+    pub clusters: u64,
+    pub problems: Vec<Rejection>,
+    pub stats: Stats,
+}
+
+/// Run the build's read and dedup passes and write one `{"id","cluster"}` line per input
+/// article (`id` = the JSONL id, or the input path for files; `cluster` = the id of the
+/// article kept for its cluster). Memory: one id per article.
+pub fn dedup_clusters(
+    cfg: &BuildConfig,
+    reporter: &dyn Reporter,
+    out: &mut (dyn Write + Send),
+) -> Result<DedupReport> {
+    cfg.validate()?;
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(cfg.jobs)
+        .build()
+        .map_err(|e| Error::Config(format!("cannot start {} worker threads: {e}", cfg.jobs)))?;
+    pool.install(|| {
+        let stages = Stages::new(cfg)?;
+        let work = work_dir(&cfg.output)?;
+        let spill_path = work.path().join("articles.jsonl");
+        let pass = read_pass(cfg, &stages, &spill_path, work.path(), true, reporter)?;
+        let clusters = pass.near.resolve()?;
+        let log = pass.log.unwrap_or_default();
+        let mut id_of_index: Vec<&str> = Vec::with_capacity(pass.spilled as usize);
+        for (id, index) in &log {
+            if index.is_some() {
+                id_of_index.push(id);
+            }
+        }
+        let io = |e| Error::io("<output>", e);
+        let mut kept = std::collections::HashSet::new();
+        for (id, index) in &log {
+            let cluster = match index {
+                Some(i) => {
+                    let k = clusters.cluster_of(*i);
+                    kept.insert(k);
+                    id_of_index.get(k as usize).copied().unwrap_or(id)
+                }
+                None => id,
+            };
+            let line = serde_json::json!({"id": id, "cluster": cluster});
+            writeln!(out, "{line}").map_err(io)?;
+        }
+        let singles = log.iter().filter(|(_, i)| i.is_none()).count() as u64;
+        Ok(DedupReport {
+            articles: log.len() as u64,
+            clusters: kept.len() as u64 + singles,
+            problems: pass.problems,
+            stats: pass.stats,
+        })
+    })
+}
+
+/// Pass 1: read every input, spill the non-empty articles in input order and feed their
+/// keys and sketches to the dedup stage.
 fn read_pass(
     cfg: &BuildConfig,
     stages: &Stages,
-    spill: &std::fs::File,
     spill_path: &Path,
+    work: &Path,
+    keep_log: bool,
     reporter: &dyn Reporter,
 ) -> Result<ReadPass> {
     let discovery = source::discover(&cfg.inputs)?;
@@ -318,8 +486,9 @@ fn read_pass(
             ..Stats::default()
         },
         problems: Vec::new(),
-        dedup: ExactDedup::new(),
+        near: NearDedup::new(&cfg.dedup, work)?,
         spilled: 0,
+        log: keep_log.then(Vec::new),
     };
     let record = |pass: &mut ReadPass, r: Rejection| {
         reporter.warn(&r.to_string());
@@ -335,6 +504,7 @@ fn read_pass(
         record(&mut pass, r);
     }
 
+    let spill = fs_err::File::create(spill_path).map_err(|e| Error::io(spill_path, e))?;
     let mut out = BufWriter::new(spill);
     let io_err = |e| Error::io(spill_path, e);
     let mut flush = |batch: &mut Vec<Unit>, pass: &mut ReadPass| -> Result<()> {
@@ -345,12 +515,15 @@ fn read_pass(
         for outcome in outcomes {
             match outcome {
                 ReadOutcome::Rejected(r) => record(pass, r),
-                ReadOutcome::Empty(source) => {
+                ReadOutcome::Empty(source, source_id) => {
                     pass.stats.docs_in += 1;
                     bump(&mut pass.stats.dropped, "empty_after_clean", 1);
                     reporter.warn(&format!("dropped `{source}` (empty_after_clean)"));
+                    if let Some(log) = &mut pass.log {
+                        log.push((source_id.unwrap_or(source), None));
+                    }
                 }
-                ReadOutcome::Article(s) => {
+                ReadOutcome::Article(s, sketch, body_chars) => {
                     pass.stats.docs_in += 1;
                     if !s.article.notes.is_empty() {
                         pass.stats.repaired += 1;
@@ -360,7 +533,15 @@ fn read_pass(
                             s.article.notes.join("; ")
                         ));
                     }
-                    pass.dedup.add(pass.spilled, s.key);
+                    if let Some(log) = &mut pass.log {
+                        let id = s
+                            .article
+                            .source_id
+                            .clone()
+                            .unwrap_or_else(|| s.article.source.clone());
+                        log.push((id, Some(pass.spilled)));
+                    }
+                    pass.near.add(pass.spilled, s.key, sketch, body_chars)?;
                     pass.spilled += 1;
                     serde_json::to_writer(&mut out, &*s)?;
                     out.write_all(b"\n").map_err(io_err)?;
@@ -410,9 +591,21 @@ fn for_each_spilled(path: &Path, mut f: impl FnMut(u64, Spilled) -> Result<()>) 
     Ok(())
 }
 
-/// Every document goes to `train` until splits are configured.
-fn split_of(_doc: &Document) -> &'static str {
-    "train"
+/// The split of a kept article: a stable hash of its content key placed on the
+/// configured shares, so the same article lands in the same split in every build.
+fn split_of<'a>(cfg: &'a BuildConfig, key: &ContentKey) -> &'a str {
+    let mut h = [0u8; 8];
+    h.copy_from_slice(&key[8..16]);
+    let x = u64::from_be_bytes(h) as f64 / (u64::MAX as f64 + 1.0);
+    let mut acc = 0.0;
+    let splits = &cfg.release.splits;
+    for s in splits {
+        acc += s.share;
+        if x < acc {
+            return &s.name;
+        }
+    }
+    splits.last().map_or("train", |s| s.name.as_str())
 }
 
 fn unit_len(unit: &Unit) -> usize {

@@ -214,6 +214,34 @@ impl<'a> Unglue<'a> {
         }
     }
 
+    /// Repair the blocks of one document, but only when enough of its words look glued:
+    /// a scraper that loses line breaks loses them all through the article, while a clean
+    /// article only offers the odd rare compound, which is better left alone.
+    /// Returns the number of blocks changed.
+    pub fn repair_document(&self, blocks: &mut [&mut String], min_share: f64) -> usize {
+        let repaired: Vec<Option<String>> = blocks.iter().map(|b| self.repair(b)).collect();
+        let words: usize = blocks.iter().map(|b| b.split_whitespace().count()).sum();
+        let splits: usize = blocks
+            .iter()
+            .zip(&repaired)
+            .filter_map(|(b, r)| {
+                r.as_ref()
+                    .map(|r| r.split_whitespace().count() - b.split_whitespace().count())
+            })
+            .sum();
+        if words == 0 || (splits as f64) < min_share * words as f64 {
+            return 0;
+        }
+        let mut changed = 0;
+        for (b, r) in blocks.iter_mut().zip(repaired) {
+            if let Some(r) = r {
+                **b = r;
+                changed += 1;
+            }
+        }
+        changed
+    }
+
     /// The text with glued words split, or `None` when nothing changed.
     pub fn repair(&self, text: &str) -> Option<String> {
         let mut out = String::with_capacity(text.len() + 8);
@@ -457,6 +485,22 @@ mod tests {
             u.repair("(Kanagawafirms)").as_deref(),
             Some("(Kanagawa firms)")
         );
+    }
+
+    #[test]
+    fn repairs_only_documents_that_are_glued() {
+        let w = stats();
+        let lex = Lexicon::default();
+        let u = Unglue::new(&w, &lex, 3);
+        let mut a = "Ata reception in Hanoion November Dungsaid the".to_string();
+        let mut b = "the economy and investment said the Vietnamese".to_string();
+        assert_eq!(u.repair_document(&mut [&mut a, &mut b], 0.1), 1);
+        assert_eq!(a, "At a reception in Hanoi on November Dung said the");
+        // One glued word in fifty is below the bar.
+        let mut c = format!("Forhis {}", "the economy and trade ".repeat(12));
+        let before = c.clone();
+        assert_eq!(u.repair_document(&mut [&mut c], 0.1), 0);
+        assert_eq!(c, before);
     }
 
     #[test]

@@ -284,6 +284,7 @@ impl Detector {
         let mut scores: Scores = [0.0; MAX_LANGS];
         let mut buf: Vec<char> = Vec::with_capacity(32);
         let mut vi_only = 0usize;
+        let mut weighted = 0f32;
         for w in &words {
             buf.clear();
             for c in text[w.start..w.end].chars() {
@@ -298,13 +299,21 @@ impl Detector {
                 1.0
             };
             model.score_word(&buf, weight, &mut scores);
+            weighted += weight;
         }
         // One candidate per language: the Vietnamese variants (with and without
         // diacritics) keep their better score.
         let mut cands: Vec<(&'static str, f32)> = Vec::with_capacity(MAX_LANGS);
+        let pen: f32 = std::env::var("VIPEN")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0.0);
         for (i, code) in model.codes().iter().enumerate() {
             if !self.model_allowed[i] {
                 continue;
+            }
+            if model.stripped(i) {
+                scores[i] -= pen * weighted;
             }
             match cands.iter_mut().find(|c| c.0 == *code) {
                 Some(c) => c.1 = c.1.max(scores[i]),

@@ -2,7 +2,7 @@
 //! captions in another language, which leave the body, paired with their translations
 //! where they have one.
 
-use super::detect::{Evidence, RELIABLE_CONTENT};
+use super::detect::{Evidence, RELIABLE_CONTENT, RELIABLE_MARGIN};
 use super::segment::split_line;
 use super::{Annotated, LangId, UND};
 use crate::article::word_count;
@@ -206,8 +206,8 @@ impl LangId {
     }
 
     /// The language most of the body's letters are clearly in, so a few foreign
-    /// captions cannot outvote it; failing that, the whole body's best language when it has
-    /// real words; else `und` (a table of figures, a list of names).
+    /// captions cannot outvote it; failing that, the whole body's language when it leads
+    /// clearly on a few real words; else `und` (a table of figures, a list of names).
     fn document_language(&self, article: &CleanArticle, said: &[Said]) -> &'static str {
         let mut weight: Vec<(&'static str, usize)> = Vec::new();
         for (b, s) in article.blocks.iter().zip(said) {
@@ -226,8 +226,9 @@ impl LangId {
         }
         let body: Vec<&str> = article.body().map(|b| b.text.as_str()).collect();
         let e = self.det.evidence(&body.join("\n"));
-        // Short of a clear lead, real words outnumbering names still make a best guess.
-        if e.reliable() || (e.content >= RELIABLE_CONTENT && e.content >= e.names) {
+        // A clear lead on a few real words is enough here, however many names surround them
+        // ("last year, Reserve Bank Governor Spencer Russell said").
+        if e.reliable() || (e.content >= RELIABLE_CONTENT && e.margin() >= RELIABLE_MARGIN) {
             e.best()
         } else {
             UND
