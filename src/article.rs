@@ -50,15 +50,9 @@ const DATELINE_SEARCH: usize = 4;
 impl Article {
     /// Split a decoded document into head fields and blocks.
     pub fn parse(doc: RawDoc) -> Article {
-        let mut blocks: Vec<Block> = doc
-            .text
-            .lines()
-            .map(|l| l.trim_matches(|c: char| c.is_whitespace()))
-            .filter(|l| !l.is_empty())
-            .map(|l| Block {
-                text: collapse_spaces(l),
-                role: None,
-            })
+        let mut blocks: Vec<Block> = unwrap_lines(&doc.text)
+            .into_iter()
+            .map(|text| Block { text, role: None })
             .collect();
 
         let mut title = doc
@@ -129,6 +123,82 @@ impl Article {
             notes: doc.notes,
         }
     }
+}
+
+/// The article's lines, with lines that a hard wrap broke out of one paragraph joined
+/// back together.
+///
+/// A text is hard-wrapped when most lines that continue a paragraph (a run of lines
+/// without a blank line between) end near one common right margin; then a line that
+/// reaches the margin continues on the next. In any text, a line that stops mid-sentence
+/// (no closing punctuation) before a line starting in lower case is one broken sentence.
+/// Everything else stays one block per line: captions printed twice, a headline and its
+/// photo credit, list items.
+fn unwrap_lines(text: &str) -> Vec<String> {
+    let lines: Vec<&str> = text
+        .lines()
+        .map(|l| l.trim_matches(char::is_whitespace))
+        .collect();
+    let len = |l: &str| l.chars().count();
+    // Lines followed by another line of the same paragraph.
+    let mut continued: Vec<usize> = (0..lines.len().saturating_sub(1))
+        .filter(|&i| !lines[i].is_empty() && !lines[i + 1].is_empty())
+        .map(|i| len(lines[i]))
+        .collect();
+    continued.sort_unstable();
+    let margin = if continued.len() >= 4 {
+        let m = continued[continued.len() * 9 / 10];
+        let near = continued.iter().filter(|&&n| n + WRAP_SLACK >= m).count();
+        ((40..=120).contains(&m) && near * 10 >= continued.len() * 6).then_some(m)
+    } else {
+        None
+    };
+    let mut out: Vec<String> = Vec::new();
+    let mut open = false;
+    for (i, line) in lines.iter().enumerate() {
+        if line.is_empty() {
+            open = false;
+            continue;
+        }
+        let line = collapse_spaces(line);
+        let joins = open
+            && out.last().is_some_and(|prev: &String| {
+                let wrapped =
+                    margin.is_some_and(|m| len(prev) + WRAP_SLACK >= m && len(prev) <= m + 2);
+                let broken = !ends_clause(prev)
+                    && word_count(prev) >= 5
+                    && line.chars().next().is_some_and(char::is_lowercase);
+                wrapped || broken
+            });
+        match (joins, out.last_mut()) {
+            (true, Some(prev)) => {
+                // A hyphen at the margin joins a word split across lines.
+                if prev.ends_with('-')
+                    && line.chars().next().is_some_and(char::is_lowercase)
+                    && !prev.ends_with(" -")
+                {
+                    prev.push_str(&line);
+                } else {
+                    prev.push(' ');
+                    prev.push_str(&line);
+                }
+            }
+            _ => out.push(line),
+        }
+        open = i + 1 < lines.len();
+    }
+    out
+}
+
+/// How far short of the margin a wrapped line may end (the next word did not fit).
+const WRAP_SLACK: usize = 22;
+
+/// Ends like a sentence or clause.
+fn ends_clause(s: &str) -> bool {
+    s.trim_end()
+        .chars()
+        .last()
+        .is_some_and(|c| ".!?:;\"”’»)]…。！？".contains(c))
 }
 
 /// Collapse runs of whitespace inside a line to one space.
@@ -468,6 +538,28 @@ mod tests {
         let a = Article::parse(doc);
         assert_eq!(a.blocks[0].role, Some(HeadRole::Title));
         assert_eq!(a.published, Some(ms(2023, 10, 11, 0, 0)));
+    }
+
+    #[test]
+    fn hard_wrapped_paragraphs_are_joined() {
+        let text = "Title of the story\n\nThe minister said on Monday that the talks with the\ndelegation had gone well and that both sides would\nmeet again next month to sign the agreement on\ntrade.\n\nA second paragraph follows here, also wrapped at the\nsame margin as the first one so that it is joined\ntoo.";
+        let lines = unwrap_lines(text);
+        assert_eq!(lines.len(), 3, "{lines:?}");
+        assert!(
+            lines[1].starts_with("The minister said") && lines[1].ends_with("agreement on trade.")
+        );
+    }
+
+    #[test]
+    fn captions_and_short_lines_stay_apart() {
+        let text = "Title\n\nDelegates participate in the program.\nDelegates participate in the program.\n\nLocal Cooperation - An Important Pillar\nPhoto: Le Hong Nhung\n\nA sentence broken in the\nmiddle by a lost line break.";
+        let lines = unwrap_lines(text);
+        assert_eq!(lines[1], lines[2]);
+        assert_eq!(lines[4], "Photo: Le Hong Nhung");
+        assert_eq!(
+            lines[5],
+            "A sentence broken in the middle by a lost line break."
+        );
     }
 
     #[test]

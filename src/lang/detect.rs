@@ -285,6 +285,10 @@ impl Detector {
         let mut buf: Vec<char> = Vec::with_capacity(32);
         let mut vi_only = 0usize;
         let mut weighted = 0f32;
+        let cap: f32 = std::env::var("WCAP")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(1e9);
         for w in &words {
             buf.clear();
             for c in text[w.start..w.end].chars() {
@@ -298,7 +302,15 @@ impl Detector {
             } else {
                 1.0
             };
-            model.score_word(&buf, weight, &mut scores);
+            let mut word = [0f32; MAX_LANGS];
+            model.score_word(&buf, 1.0, &mut word);
+            // No single word may count more than WORD_CAP nats against a language: a
+            // name or loanword ("Hoai", "Starbucks") is improbable everywhere but one.
+            let n = model.codes().len();
+            let best = word[..n].iter().copied().fold(f32::NEG_INFINITY, f32::max);
+            for (total, w) in scores[..n].iter_mut().zip(&word[..n]) {
+                *total += weight * w.max(best - cap);
+            }
             weighted += weight;
         }
         // One candidate per language: the Vietnamese variants (with and without
