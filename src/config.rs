@@ -272,7 +272,11 @@ impl BuildConfig {
         }
         self.dedup.validate()?;
         let splits = &self.release.splits;
-        if splits.is_empty() || splits.iter().any(|s| !(s.share > 0.0) || s.share > 1.0) {
+        if splits.is_empty()
+            || splits
+                .iter()
+                .any(|s| s.share.is_nan() || s.share <= 0.0 || s.share > 1.0)
+        {
             return Err(Error::Config("every split needs a share in (0, 1]".into()));
         }
         let total: f64 = splits.iter().map(|s| s.share).sum();

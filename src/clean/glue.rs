@@ -381,10 +381,12 @@ impl<'a> Unglue<'a> {
                 } else {
                     (right, left)
                 };
+                // Units and model names ("512GB", "4K") are written glued on purpose.
                 if digits.chars().all(|d| d.is_ascii_digit())
                     && digits.len() >= 2
                     && word.chars().all(char::is_alphabetic)
-                    && word.chars().count() >= 2
+                    && word.chars().count() >= 3
+                    && word.chars().any(char::is_lowercase)
                     && self.known(word)
                 {
                     return Some(format!("{left} {right}"));
@@ -402,8 +404,13 @@ impl<'a> Unglue<'a> {
             if !(self.known(left) && self.known(right)) {
                 continue;
             }
+            // A capital inside a word the corpus prints more than once is a brand
+            // ("SoftBank", "WeWork"), not a lost space.
             if case_break {
-                return Some(format!("{left} {right}"));
+                if self.words.count(core) <= 1 {
+                    return Some(format!("{left} {right}"));
+                }
+                continue;
             }
             // The pair printed apart at least as often as glued is strong evidence; a glued
             // form seen more often than that is a word the lexicon lacks.
@@ -428,6 +435,7 @@ impl<'a> Unglue<'a> {
 }
 
 /// English function words: the words most often on one side of a lost line break.
+/// Words that also work as prefixes ("over", "up", "under", "so") are left out.
 fn is_function_word(w: &str) -> bool {
     const WORDS: &[&str] = &[
         "a", "about", "after", "all", "also", "an", "and", "are", "as", "at", "be", "been", "but",

@@ -13,6 +13,9 @@ use super::UND;
 /// Weight of a capitalised word inside a sentence, or an acronym: mostly names, which say
 /// little about the language around them ("Bui Thanh Son", "Yamada Takio" in English text).
 const NAME_WEIGHT: f32 = 0.2;
+/// Most a single word counts against a language (nats), so one name or loanword cannot
+/// outvote the sentence around it.
+const WORD_CAP: f32 = 12.0;
 /// A statistical answer is reliable with this lead (in nats) over the runner-up ...
 pub const RELIABLE_MARGIN: f32 = 6.0;
 /// ... and at least this many words that are not names.
@@ -284,11 +287,6 @@ impl Detector {
         let mut scores: Scores = [0.0; MAX_LANGS];
         let mut buf: Vec<char> = Vec::with_capacity(32);
         let mut vi_only = 0usize;
-        let mut weighted = 0f32;
-        let cap: f32 = std::env::var("WCAP")
-            .ok()
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(1e9);
         for w in &words {
             buf.clear();
             for c in text[w.start..w.end].chars() {
@@ -309,23 +307,15 @@ impl Detector {
             let n = model.codes().len();
             let best = word[..n].iter().copied().fold(f32::NEG_INFINITY, f32::max);
             for (total, w) in scores[..n].iter_mut().zip(&word[..n]) {
-                *total += weight * w.max(best - cap);
+                *total += weight * w.max(best - WORD_CAP);
             }
-            weighted += weight;
         }
         // One candidate per language: the Vietnamese variants (with and without
         // diacritics) keep their better score.
         let mut cands: Vec<(&'static str, f32)> = Vec::with_capacity(MAX_LANGS);
-        let pen: f32 = std::env::var("VIPEN")
-            .ok()
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0.0);
         for (i, code) in model.codes().iter().enumerate() {
             if !self.model_allowed[i] {
                 continue;
-            }
-            if model.stripped(i) {
-                scores[i] -= pen * weighted;
             }
             match cands.iter_mut().find(|c| c.0 == *code) {
                 Some(c) => c.1 = c.1.max(scores[i]),
@@ -422,6 +412,18 @@ fn latin_words(text: &str) -> Vec<Word> {
         }
     }
     close(&mut open, text.len(), &mut sentence_start);
+    // A capitalised first word followed by a name is the name's first part ("Kimura
+    // Takuya was ...", "Nguyen Thanh Tinh took ...").
+    for i in 1..words.len() {
+        let first = &text[words[i - 1].start..words[i - 1].end];
+        if words[i].kind == Kind::Name
+            && words[i - 1].kind == Kind::Content
+            && first.chars().next().is_some_and(char::is_uppercase)
+            && text[words[i - 1].end..words[i].start].trim().is_empty()
+        {
+            words[i - 1].kind = Kind::Name;
+        }
+    }
     words
 }
 
@@ -467,7 +469,7 @@ mod tests {
         assert_eq!(
             w,
             [
-                ("Bui", Content),
+                ("Bui", Name),
                 ("Thanh", Name),
                 ("Son", Name),
                 ("met", Content),

@@ -36,8 +36,7 @@ pub struct Model {
     codes: Vec<&'static str>,
     /// Log probability of a symbol the language never showed.
     unk: Vec<f32>,
-    /// Per model language: the variant written without diacritics.
-    stripped: Vec<bool>,
+
     /// n-gram hash → (first entry, number of entries).
     index: HashMap<u64, (u32, u8), BuildHasherDefault<KeyHasher>>,
     /// (language, −10·log p, −10·log back-off) per n-gram and language that kept it.
@@ -70,13 +69,13 @@ impl Model {
         }
         let mut codes = Vec::with_capacity(n_langs);
         let mut unk = Vec::with_capacity(n_langs);
-        let mut stripped = Vec::with_capacity(n_langs);
+
         for _ in 0..n_langs {
             let len = usize::from(r.u8()?);
             let name = std::str::from_utf8(r.take(len)?)
                 .map_err(|_| "language model: bad language name".to_string())?;
             codes.push(static_code(name)?);
-            stripped.push(name.ends_with("-ascii"));
+
             unk.push(f32::from_le_bytes(r.array()?));
         }
         let n_keys = u32::from_le_bytes(r.array()?) as usize;
@@ -107,7 +106,6 @@ impl Model {
         Ok(Model {
             codes,
             unk,
-            stripped,
             index,
             entries,
         })
@@ -116,11 +114,6 @@ impl Model {
     /// ISO 639-1 code of each model language, in score order.
     pub fn codes(&self) -> &[&'static str] {
         &self.codes
-    }
-
-    /// Whether model language `i` is a variant written without diacritics.
-    pub fn stripped(&self, i: usize) -> bool {
-        self.stripped.get(i).copied().unwrap_or(false)
     }
 
     /// Add `weight` × log P(word) under every language to `scores`. `word` holds

@@ -2,7 +2,8 @@
 //! "vi text / en text" and "en text (vi text)"), label each unit, and let the languages the
 //! text shows clearly decide the units that are unsure on their own.
 
-use super::detect::{Detector, Evidence};
+use super::detect::{Detector, Evidence, RELIABLE_CONTENT};
+use super::UND;
 
 /// Bonus (nats) for a language the surrounding text is clearly written in, when a unit
 /// is unsure: enough to settle a near tie between, say, en and tl, not enough to overrule
@@ -62,12 +63,28 @@ pub fn split_line<'a>(det: &Detector, line: &'a str) -> Option<Vec<Unit<'a>>> {
     clearly_different(&units).then_some(units)
 }
 
-/// Every part reliable and at least two languages among them.
+/// At least two languages among the parts, and each part clear: reliable, or — beside a
+/// reliable part — at least two real words, mostly not names, in another language
+/// ("I love Hollywood movies. (Tôi thích xem phim Hollywood.)").
 fn clearly_different(units: &[Unit]) -> bool {
-    units.iter().all(|u| u.evidence.reliable())
-        && units
-            .iter()
-            .any(|u| u.evidence.best() != units[0].evidence.best())
+    let first = units.first().map_or(UND, |u| u.evidence.best());
+    if first == UND || units.iter().all(|u| u.evidence.best() == first) {
+        return false;
+    }
+    let settled: Vec<&str> = units
+        .iter()
+        .filter(|u| u.evidence.reliable())
+        .map(|u| u.evidence.best())
+        .collect();
+    units.iter().all(|u| {
+        let e = &u.evidence;
+        e.reliable()
+            || (!settled.is_empty()
+                && !settled.contains(&e.best())
+                && e.best() != UND
+                && e.content >= RELIABLE_CONTENT
+                && e.content >= e.names)
+    })
 }
 
 /// "outer (inner)" where the parenthesis closes the line (trailing punctuation allowed):

@@ -180,9 +180,15 @@ def test_sha256sum_check(release):
 def test_release_layout(release):
     m = manifest(release)
     names = {p.name for p in release.iterdir()}
-    assert names == {"README.md", "manifest.json", "SHA256SUMS", "tokenizer.json", "data"}
+    assert names == {"README.md", "manifest.json", "SHA256SUMS", "tokenizer.json", "data", "dedup"}
     for shard in m["shards"]:
         assert re.fullmatch(r"data/train-\d{5}-of-\d{5}-[0-9a-f]{16}\.parquet", shard["path"])
     assert m["format"] == "quire-release"
     assert m["tokenizer"]["file"] == "tokenizer.json"
-    assert {f["path"] for f in m["files"]} >= {"README.md", "tokenizer.json"}
+    assert {f["path"] for f in m["files"]} >= {"README.md", "tokenizer.json", "dedup/removed.jsonl"}
+    # Every article left out as a duplicate is in the audit file, with the one kept for it.
+    removed = [json.loads(l) for l in (release / "dedup" / "removed.jsonl").read_text().splitlines()]
+    dups = sum(v for k, v in m["stats"]["dropped"].items() if k.endswith("_duplicate"))
+    assert len(removed) == dups
+    ids = set(pq.read_table(release / "data", columns=["id"]).column(0).to_pylist())
+    assert all(r["kept_id"] in ids for r in removed if r["kept_id"] is not None)
