@@ -83,14 +83,28 @@ impl LineStats {
 /// A line's identity for corpus statistics: case, spacing and digits ignored, so
 /// "Updated 10:26" and "Updated 11:05" are the same furniture.
 fn line_key(line: &str) -> u64 {
-    use std::hash::{Hash, Hasher};
-    let mut h = std::hash::DefaultHasher::new();
-    for word in line.split_whitespace() {
-        for c in word.chars().flat_map(char::to_lowercase) {
-            let c = if c.is_numeric() { '0' } else { c };
-            c.hash(&mut h);
+    // FNV-1a over the lower-cased characters, digits as '0', one space between words.
+    const PRIME: u64 = 0x0000_0100_0000_01b3;
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut feed = |c: char| {
+        let mut buf = [0u8; 4];
+        for &b in c.encode_utf8(&mut buf).as_bytes() {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(PRIME);
         }
-        ' '.hash(&mut h);
+    };
+    for word in line.split_whitespace() {
+        for c in word.chars() {
+            if c.is_ascii() {
+                let c = c.to_ascii_lowercase();
+                feed(if c.is_ascii_digit() { '0' } else { c });
+            } else if c.is_numeric() {
+                feed('0');
+            } else {
+                c.to_lowercase().for_each(&mut feed);
+            }
+        }
+        feed(' ');
     }
-    h.finish()
+    h
 }

@@ -170,8 +170,15 @@ impl Cleaner {
         let mut credit = None;
         let mut texts: Vec<String> = article.blocks.iter().map(|b| b.text.clone()).collect();
 
+        // Prompts, share links and headline repeats are short: longer blocks skip the
+        // lower-casing they would need.
+        let key_limit = title_key.as_ref().map_or(0, String::len).max(120);
         for (i, block) in article.blocks.iter().enumerate() {
-            let key = normalise(&block.text);
+            let key = if block.text.len() <= key_limit {
+                normalise(&block.text)
+            } else {
+                String::new()
+            };
             let d = match block.role {
                 Some(HeadRole::Title) => Some(Decision::Drop(DropReason::Title)),
                 Some(HeadRole::Dateline) => Some(Decision::Drop(DropReason::Dateline)),
@@ -294,7 +301,8 @@ impl Cleaner {
             if decisions[i].is_some() {
                 continue;
             }
-            let key = normalise(&texts[i]);
+            // Repeats are exact copies (spaces are already collapsed), so no lower-casing.
+            let key = texts[i].clone();
             if let Some((p, pkey)) = &prev {
                 if near_same(pkey, &key) {
                     if is_title_case(&texts[*p]) {
@@ -330,7 +338,9 @@ fn mark_related_lists(texts: &[String], decisions: &mut [Option<Decision>]) {
     let mut prose_before = 0;
     let mut i = 0;
     while i < n {
-        let heading = RELATED_HEADINGS.contains(&normalise(&texts[i]).as_str());
+        // Headings are a few words: no need to look at longer blocks.
+        let heading =
+            texts[i].len() <= 40 && RELATED_HEADINGS.contains(&normalise(&texts[i]).as_str());
         let headline = decisions[i].is_none() && is_doubled_line(&texts[i])
             || decisions[i] == Some(Decision::Drop(DropReason::Related));
         if (heading || headline) && prose_before >= 2 {
@@ -372,6 +382,9 @@ fn mark_related_lists(texts: &[String], decisions: &mut [Option<Decision>]) {
 /// Letters that mark a line as written in another script than Latin-only English:
 /// Vietnamese-only letters, kana, han, hangul, Thai.
 fn marked_letters(s: &str) -> usize {
+    if s.is_ascii() {
+        return 0;
+    }
     s.chars()
         .filter(|&c| {
             matches!(c, 'ơ' | 'Ơ' | 'ư' | 'Ư' | 'ă' | 'Ă' | 'đ' | 'Đ')
@@ -432,6 +445,19 @@ fn ends_sentence(s: &str) -> bool {
 
 /// Length in words, a CJK character counting as ~0.6 of a word (they carry less each).
 fn size(s: &str) -> f64 {
+    if s.is_ascii() {
+        // Fast path: words are runs of ASCII letters, digits and underscores.
+        let mut words = 0usize;
+        let mut in_word = false;
+        for b in s.bytes() {
+            let w = b.is_ascii_alphanumeric() || b == b'_';
+            if w && !in_word {
+                words += 1;
+            }
+            in_word = w;
+        }
+        return words as f64;
+    }
     let mut words = 0usize;
     let mut cjk = 0usize;
     let mut in_word = false;
@@ -439,7 +465,7 @@ fn size(s: &str) -> f64 {
         if crate::article::is_cjk(c) {
             cjk += 1;
             in_word = false;
-        } else if c.is_alphanumeric() || c == '_' {
+        } else if is_word_char(c) {
             if !in_word {
                 words += 1;
             }
@@ -462,6 +488,19 @@ fn is_list_item(s: &str) -> bool {
     }
     let digits = t.chars().take_while(char::is_ascii_digit).count();
     (1..=2).contains(&digits) && (t[digits..].starts_with(". ") || t[digits..].starts_with(") "))
+}
+
+/// A letter or digit, with a cheap answer for non-ASCII text: everything outside the
+/// punctuation and symbol blocks counts (exact enough for word counting, and far cheaper
+/// than the Unicode tables on Cyrillic or Greek pages).
+fn is_word_char(c: char) -> bool {
+    if c.is_ascii() {
+        return c.is_ascii_alphanumeric() || c == '_';
+    }
+    !matches!(c as u32,
+        0x80..=0xBF | 0xD7 | 0xF7 | 0x2000..=0x2BFF | 0x3000..=0x303F | 0xFE30..=0xFE4F
+        | 0xFF00..=0xFF0F | 0xFF1A..=0xFF20 | 0xFF3B..=0xFF40 | 0xFF5B..=0xFF65)
+        && !c.is_whitespace()
 }
 
 /// How much a block looks like article body: long runs of prose score high, short
@@ -530,8 +569,17 @@ fn mark_outside_body(texts: &[String], decisions: &mut [Option<Decision>]) {
 
 /// Lower-case, whitespace collapsed: the key for comparing blocks.
 pub fn normalise(s: &str) -> String {
-    let lower = s.to_lowercase();
-    lower.split_whitespace().collect::<Vec<_>>().join(" ")
+    // Blocks come with their spaces already collapsed; only lower-case them.
+    let collapsed = !s.contains("  ") && !s.contains(['\t', '\n', '\r']) && s.trim() == s;
+    match (collapsed, s.is_ascii()) {
+        (true, true) => s.to_ascii_lowercase(),
+        (true, false) => s.to_lowercase(),
+        _ => s
+            .to_lowercase()
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" "),
+    }
 }
 
 /// Equal, or differing in one word (alt text and caption often differ by tense).
@@ -573,6 +621,9 @@ fn is_doubled_line(s: &str) -> bool {
 
 /// `Photo: Le Hong Nhung`, `Photo by X`, `Ảnh: X`.
 fn is_photo_credit(s: &str) -> bool {
+    if s.len() > 120 {
+        return false;
+    }
     let lower = s.to_lowercase();
     ["photo:", "photo by", "photos:", "ảnh:", "image:", "credit:"]
         .iter()
@@ -583,6 +634,9 @@ fn is_photo_credit(s: &str) -> bool {
 /// A caption that ends with its photo credit: `… in Hanoi (Photo: VNA)`, `… event. Photo: WVR`.
 fn is_credited_caption(s: &str) -> bool {
     let t = s.trim_end();
+    if !(t.contains("hoto:") || t.contains("HOTO:") || t.contains("nh:") || t.contains("NH:")) {
+        return false;
+    }
     let lower = t.to_lowercase();
     let tail = lower
         .rfind("photo:")
@@ -596,6 +650,9 @@ fn is_credited_caption(s: &str) -> bool {
 
 /// `(According to VNEconomy)`, `(Source: Reuters)`, `Theo VnExpress` as a whole block.
 fn source_credit(s: &str) -> Option<String> {
+    if s.len() > 120 {
+        return None;
+    }
     let inner = s
         .trim()
         .trim_start_matches('(')

@@ -13,6 +13,8 @@ use super::UND;
 /// Weight of a capitalised word inside a sentence, or an acronym: mostly names, which say
 /// little about the language around them ("Bui Thanh Son", "Yamada Takio" in English text).
 const NAME_WEIGHT: f32 = 0.2;
+/// Weight of a capitalised sentence-initial word, which is a name about as often as not.
+const INITIAL_WEIGHT: f32 = 0.5;
 /// Most a single word counts against a language (nats), so one name or loanword cannot
 /// outvote the sentence around it.
 const WORD_CAP: f32 = 12.0;
@@ -35,6 +37,8 @@ pub struct Evidence {
     pub content: usize,
     /// Latin words that look like names or acronyms.
     pub names: usize,
+    /// Latin-script text without a single accented letter.
+    pub plain: bool,
 }
 
 impl Evidence {
@@ -45,6 +49,7 @@ impl Evidence {
             script: false,
             content: 0,
             names: 0,
+            plain: false,
         }
     }
 
@@ -54,6 +59,7 @@ impl Evidence {
             script: true,
             content,
             names: 0,
+            plain: false,
         }
     }
 
@@ -94,14 +100,15 @@ impl Evidence {
     /// The best language when the languages in `favoured` get `bonus` nats (the context:
     /// the document's language, the languages of the neighbouring lines), with its lead.
     pub fn decide(&self, favoured: &[&str], bonus: f32) -> (&'static str, f32) {
+        self.decide_by(|lang| if favoured.contains(&lang) { bonus } else { 0.0 })
+    }
+
+    /// The best language when each gets `adjust(lang)` nats added, with its lead.
+    pub fn decide_by(&self, adjust: impl Fn(&str) -> f32) -> (&'static str, f32) {
         let mut best: Option<(&'static str, f32)> = None;
         let mut second = f32::NEG_INFINITY;
         for &(lang, score) in &self.cands {
-            let s = if favoured.contains(&lang) {
-                score + bonus
-            } else {
-                score
-            };
+            let s = score + adjust(lang);
             match best {
                 Some((_, b)) if s <= b => second = second.max(s),
                 Some((_, b)) => {
@@ -233,6 +240,7 @@ impl Detector {
                     script: false,
                     content,
                     names: 0,
+                    plain: false,
                 }
             }
             (true, false) => Evidence::settled("zh", content),
@@ -248,6 +256,7 @@ impl Detector {
                 script: reliable,
                 content,
                 names: 0,
+                plain: false,
             },
             _ => Evidence::none(),
         }
@@ -265,6 +274,7 @@ impl Detector {
                         script: false,
                         content: RELIABLE_CONTENT,
                         names: 0,
+                        plain: false,
                     };
                 }
             }
@@ -276,7 +286,10 @@ impl Detector {
             return Evidence::none();
         }
         let words = latin_words(text);
-        let content = words.iter().filter(|w| w.kind == Kind::Content).count();
+        let content = words
+            .iter()
+            .filter(|w| matches!(w.kind, Kind::Content | Kind::Initial))
+            .count();
         let names = words.iter().filter(|w| w.kind == Kind::Name).count();
         // Names only count fully when there is little else to go on.
         let name_weight = if content >= RELIABLE_CONTENT {
@@ -287,18 +300,20 @@ impl Detector {
         let mut scores: Scores = [0.0; MAX_LANGS];
         let mut buf: Vec<char> = Vec::with_capacity(32);
         let mut vi_only = 0usize;
+        let mut plain = true;
         for w in &words {
             buf.clear();
             for c in text[w.start..w.end].chars() {
                 if is_vietnamese_only(c) {
                     vi_only += 1;
                 }
+                plain &= c.is_ascii();
                 buf.extend(c.to_lowercase().filter(|c| c.is_alphabetic()));
             }
-            let weight = if w.kind == Kind::Name {
-                name_weight
-            } else {
-                1.0
+            let weight = match w.kind {
+                Kind::Name => name_weight,
+                Kind::Initial => INITIAL_WEIGHT,
+                Kind::Content | Kind::Minor => 1.0,
             };
             let mut word = [0f32; MAX_LANGS];
             model.score_word(&buf, 1.0, &mut word);
@@ -332,6 +347,7 @@ impl Detector {
             script,
             content,
             names,
+            plain,
         }
     }
 }
@@ -353,6 +369,9 @@ enum Kind {
     Name,
     /// One letter: scored (English "a", Spanish "y" say something) but too little to count.
     Minor,
+    /// Capitalised at the start of a sentence: a word or a name ("Kimura Takuya was ..."),
+    /// so it counts half.
+    Initial,
 }
 
 /// The word being read: where it starts, its letters, and their case.
@@ -377,6 +396,8 @@ fn latin_words(text: &str) -> Vec<Word> {
                 Kind::Minor
             } else if w.all_upper || !w.vowel || (w.first_upper && !*sentence_start) {
                 Kind::Name
+            } else if w.first_upper {
+                Kind::Initial
             } else {
                 Kind::Content
             };
@@ -412,18 +433,6 @@ fn latin_words(text: &str) -> Vec<Word> {
         }
     }
     close(&mut open, text.len(), &mut sentence_start);
-    // A capitalised first word followed by a name is the name's first part ("Kimura
-    // Takuya was ...", "Nguyen Thanh Tinh took ...").
-    for i in 1..words.len() {
-        let first = &text[words[i - 1].start..words[i - 1].end];
-        if words[i].kind == Kind::Name
-            && words[i - 1].kind == Kind::Content
-            && first.chars().next().is_some_and(char::is_uppercase)
-            && text[words[i - 1].end..words[i].start].trim().is_empty()
-        {
-            words[i - 1].kind = Kind::Name;
-        }
-    }
     words
 }
 
@@ -469,13 +478,13 @@ mod tests {
         assert_eq!(
             w,
             [
-                ("Bui", Name),
+                ("Bui", Initial),
                 ("Thanh", Name),
                 ("Son", Name),
                 ("met", Content),
                 ("JETRO", Name),
                 ("staff", Content),
-                ("Then", Content),
+                ("Then", Initial),
                 ("a", Minor),
                 ("man", Content),
                 ("paid", Content),

@@ -63,27 +63,33 @@ pub fn split_line<'a>(det: &Detector, line: &'a str) -> Option<Vec<Unit<'a>>> {
     clearly_different(&units).then_some(units)
 }
 
-/// At least two languages among the parts, and each part clear: reliable, or — beside a
-/// reliable part — at least two real words, mostly not names, in another language
-/// ("I love Hollywood movies. (Tôi thích xem phim Hollywood.)").
+/// At least two languages among the parts, and each part clear: reliable; or, beside a
+/// reliable part, at least two real words, mostly not names, in another language
+/// ("I love Hollywood movies. (Tôi thích xem phim Hollywood.)"); or, beside a part settled
+/// by its script or letters, three or more words without a single accented letter — a
+/// title full of names next to a Japanese or Vietnamese caption is still another language.
 fn clearly_different(units: &[Unit]) -> bool {
     let first = units.first().map_or(UND, |u| u.evidence.best());
     if first == UND || units.iter().all(|u| u.evidence.best() == first) {
         return false;
     }
-    let settled: Vec<&str> = units
+    let reliable: Vec<&str> = units
         .iter()
         .filter(|u| u.evidence.reliable())
         .map(|u| u.evidence.best())
         .collect();
+    let settled: Vec<&str> = units
+        .iter()
+        .filter(|u| u.evidence.script && u.evidence.reliable())
+        .map(|u| u.evidence.best())
+        .collect();
     units.iter().all(|u| {
         let e = &u.evidence;
+        let other = |langs: &[&str]| !langs.is_empty() && !langs.contains(&e.best());
         e.reliable()
-            || (!settled.is_empty()
-                && !settled.contains(&e.best())
-                && e.best() != UND
-                && e.content >= RELIABLE_CONTENT
-                && e.content >= e.names)
+            || (e.best() != UND
+                && ((other(&reliable) && e.content >= RELIABLE_CONTENT && e.content >= e.names)
+                    || (other(&settled) && e.plain && e.content + e.names >= 3)))
     })
 }
 
@@ -145,23 +151,36 @@ pub fn units<'a>(det: &Detector, text: &'a str) -> Vec<Unit<'a>> {
 /// kanji-only line among Japanese ones becomes ja).
 pub fn segments<'a>(det: &Detector, text: &'a str) -> Vec<Segment<'a>> {
     let units = units(det, text);
-    let clear: Vec<&'static str> = {
-        let mut v: Vec<&'static str> = Vec::new();
-        for u in &units {
-            let l = u.evidence.best();
-            if u.evidence.reliable() && !v.contains(&l) {
-                v.push(l);
+    let mut clear: Vec<&'static str> = Vec::new();
+    // Whether the clear Vietnamese is written with its diacritics: then a line without a
+    // single accented letter is not Vietnamese ("Let me dream." after "Hãy để tôi mơ mộng.").
+    let mut vi_marked = false;
+    for u in &units {
+        let l = u.evidence.best();
+        if u.evidence.reliable() {
+            if !clear.contains(&l) {
+                clear.push(l);
             }
+            vi_marked |= l == "vi" && !u.evidence.plain;
         }
-        v
-    };
+    }
     units
         .iter()
         .map(|u| {
-            let lang = if u.evidence.reliable() || clear.is_empty() {
-                u.evidence.best()
+            let e = &u.evidence;
+            let lang = if e.reliable() || clear.is_empty() {
+                e.best()
             } else {
-                u.evidence.decide(&clear, CONTEXT_BONUS).0
+                e.decide_by(|l| {
+                    if l == "vi" && vi_marked && e.plain {
+                        -CONTEXT_BONUS
+                    } else if clear.contains(&l) {
+                        CONTEXT_BONUS
+                    } else {
+                        0.0
+                    }
+                })
+                .0
             };
             Segment { text: u.text, lang }
         })

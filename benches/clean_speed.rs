@@ -1,0 +1,74 @@
+//! Throughput of the clean stage (article parsing + per-block decisions with corpus line
+//! statistics), one thread, on real news pages.
+//!
+//! cargo bench --bench clean_speed -- ../shared/bench/boilerplate/dev
+//! (reads every `<id>.txt` page in the folder, skipping `*.gold.txt`; repeats the corpus
+//! until at least two seconds have been measured)
+
+use quire::article::Article;
+use quire::clean::{Cleaner, LineStats};
+use quire::config::CleanConfig;
+use quire::source::{Format, RawDoc};
+
+fn main() {
+    let dir = std::env::args()
+        .skip(1)
+        .find(|a| !a.starts_with('-'))
+        .unwrap_or_else(|| "../shared/bench/boilerplate/dev".into());
+    let mut pages: Vec<(String, String)> = std::fs::read_dir(&dir)
+        .expect("read the page folder")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            let n = p.to_string_lossy();
+            n.ends_with(".txt") && !n.ends_with(".gold.txt")
+        })
+        .filter_map(|p| {
+            Some((
+                p.file_name()?.to_string_lossy().into_owned(),
+                std::fs::read_to_string(&p).ok()?,
+            ))
+        })
+        .collect();
+    pages.sort();
+    let articles: Vec<Article> = pages
+        .iter()
+        .map(|(name, text)| {
+            Article::parse(RawDoc {
+                source: name.clone(),
+                text: text.clone(),
+                format: Some(Format::Text),
+                ..Default::default()
+            })
+        })
+        .collect();
+    let mut lines = LineStats::new(32);
+    for a in &articles {
+        lines.add_document(a.blocks.iter().map(|b| b.text.as_str()));
+    }
+    let cleaner = Cleaner::new(&CleanConfig::default());
+    let bytes: usize = pages.iter().map(|(_, t)| t.len()).sum();
+    let start = std::time::Instant::now();
+    let mut done = 0usize;
+    let mut kept = 0usize;
+    while start.elapsed().as_secs_f64() < 2.0 {
+        for (name, text) in &pages {
+            let a = Article::parse(RawDoc {
+                source: name.clone(),
+                text: text.clone(),
+                format: Some(Format::Text),
+                ..Default::default()
+            });
+            kept += cleaner.clean(a, Some(&lines)).body().count();
+            done += 1;
+        }
+    }
+    let secs = start.elapsed().as_secs_f64();
+    println!(
+        "clean: {:.0} pages/s, {:.1} MB/s on one thread ({} pages of {:.1} KB average, {} body blocks)",
+        done as f64 / secs,
+        (done as f64 / pages.len() as f64) * bytes as f64 / secs / 1e6,
+        pages.len(),
+        bytes as f64 / pages.len() as f64 / 1e3,
+        kept
+    );
+}
