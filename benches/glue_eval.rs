@@ -2,8 +2,9 @@
 //! bodies: paragraphs are re-wrapped at 60–90 columns and the space at every wrap is
 //! removed, as when a scraper loses line breaks. Repair must put back exactly those spaces.
 //!
-//! cargo bench --bench glue_eval -- ../shared/bench/boilerplate/dev
-//! (reads every `*.gold.txt` in the folder; Chinese pages are skipped: no spaces to lose)
+//! cargo bench --bench glue_eval -- ../shared/bench/boilerplate/dev [--langs sh-,dn-en-] [--show]
+//! (reads the `*.gold.txt` files whose names start with one of the prefixes: English pages
+//! by default; `--show` prints every wrong and every missed split)
 
 use quire::clean::{Lexicon, Unglue, WordStats};
 use std::collections::BTreeSet;

@@ -271,10 +271,7 @@ impl<'a> Unglue<'a> {
             // One-letter words are only real as "a" and "I".
             return matches!(w, "a" | "A" | "I") && self.words.count(w) >= 1;
         }
-        if self.lexicon.is_empty() {
-            return self.words.count(w) >= self.min_part;
-        }
-        self.lexicon.contains(w)
+        self.lexicon.contains(w) || self.words.count(w) >= self.min_part
     }
 
     /// Whether `left right` is a likely pair of words rather than one compound word.
@@ -298,7 +295,8 @@ impl<'a> Unglue<'a> {
         if self.lexicon.is_empty() {
             return self.words.count(w) >= 2;
         }
-        self.lexicon.contains(w)
+        // Short vocabulary entries are as often word pieces ("ata") as words.
+        w.chars().count() >= 4 && self.lexicon.contains(w)
     }
 
     /// Split one space-delimited chunk, keeping its surrounding punctuation.

@@ -299,6 +299,7 @@ impl Detector {
         };
         let mut scores: Scores = [0.0; MAX_LANGS];
         let mut buf: Vec<char> = Vec::with_capacity(32);
+        let mut word: Scores = [0.0; MAX_LANGS];
         let mut vi_only = 0usize;
         let mut plain = true;
         for w in &words {
@@ -315,8 +316,7 @@ impl Detector {
                 Kind::Initial => INITIAL_WEIGHT,
                 Kind::Content | Kind::Minor => 1.0,
             };
-            let mut word = [0f32; MAX_LANGS];
-            model.score_word(&buf, 1.0, &mut word);
+            model.word_logprob(&buf, &mut word);
             // No single word may count more than WORD_CAP nats against a language: a
             // name or loanword ("Hoai", "Starbucks") is improbable everywhere but one.
             let n = model.codes().len();
@@ -390,6 +390,7 @@ fn latin_words(text: &str) -> Vec<Word> {
     // ("Replacements: William Servat (Stade Toulousain)") are all names.
     let mut sentence_start = true;
     let mut open: Option<Open> = None;
+    let skip = web_addresses(text);
     let mut close = |open: &mut Option<Open>, end: usize, sentence_start: &mut bool| {
         if let Some(w) = open.take() {
             let kind = if w.letters == 1 {
@@ -410,6 +411,10 @@ fn latin_words(text: &str) -> Vec<Word> {
         }
     };
     for (i, c) in text.char_indices() {
+        if skip.iter().any(|r| r.contains(&i)) {
+            close(&mut open, i, &mut sentence_start);
+            continue;
+        }
         if matches!(script_letter(c), Some(Script::Latin)) {
             let upper = c.is_uppercase();
             let w = open.get_or_insert(Open {
@@ -434,6 +439,31 @@ fn latin_words(text: &str) -> Vec<Word> {
     }
     close(&mut open, text.len(), &mut sentence_start);
     words
+}
+
+/// Byte ranges of web and mail addresses, which are in no language.
+fn web_addresses(text: &str) -> Vec<std::ops::Range<usize>> {
+    let mut out = Vec::new();
+    let mut start = None;
+    let check = |from: usize, to: usize, out: &mut Vec<std::ops::Range<usize>>| {
+        let t = &text[from..to];
+        if t.contains("://") || t.starts_with("www.") || (t.contains('@') && t.contains('.')) {
+            out.push(from..to);
+        }
+    };
+    for (i, c) in text.char_indices() {
+        if c.is_whitespace() {
+            if let Some(s) = start.take() {
+                check(s, i, &mut out);
+            }
+        } else if start.is_none() {
+            start = Some(i);
+        }
+    }
+    if let Some(s) = start {
+        check(s, text.len(), &mut out);
+    }
+    out
 }
 
 /// A vowel letter, with or without marks (y counts: "by", "gym", Vietnamese "ly").
@@ -492,6 +522,9 @@ mod tests {
             ]
         );
         assert!(is_vowel('ư') && is_vowel('Ế') && is_vowel('y') && !is_vowel('đ'));
+        let t = "see http://www.example.com/page and mail me@example.org today";
+        let w: Vec<&str> = latin_words(t).iter().map(|w| &t[w.start..w.end]).collect();
+        assert_eq!(w, ["see", "and", "mail", "today"]);
     }
 
     #[test]

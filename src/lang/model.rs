@@ -116,11 +116,13 @@ impl Model {
         &self.codes
     }
 
-    /// Add `weight` × log P(word) under every language to `scores`. `word` holds
+    /// Set `out[l]` to log P(`word`) under every model language `l`. `word` holds
     /// lower-case letters only.
-    pub fn score_word(&self, word: &[char], weight: f32, scores: &mut Scores) {
+    pub fn word_logprob(&self, word: &[char], out: &mut Scores) {
         let n = self.codes.len();
-        // Symbols: ^ w1 .. wk $. Position i is predicted from up to ORDER-1 symbols before it.
+        out[..n].fill(0.0);
+        // Symbols ^ w1 .. wk $; the symbol at position i is predicted from the up to
+        // ORDER-1 symbols before it.
         let len = word.len() + 2;
         let sym = |i: usize| -> char {
             if i == 0 {
@@ -131,80 +133,74 @@ impl Model {
                 word[i - 1]
             }
         };
-        // found[k] = entries of the n-gram of length k+1 ending at the previous / current
-        // position; the previous ones are the histories whose back-off weights apply.
+        // cur[k]: the table entries of the n-gram of length k+1 ending at the current
+        // position; prev[k] the same for the previous position. Those are the histories
+        // whose back-off weights apply when a longer n-gram is missing.
         let mut prev: [Option<(u32, u8)>; ORDER] = [None; ORDER];
-        let mut cur: [Option<(u32, u8)>; ORDER] = [None; ORDER];
-        // The n-grams ending at position 0 ("^"), to seed the histories.
         prev[0] = self.index.get(&hash_chars([BOW].into_iter())).copied();
-        let mut logp = [0f32; MAX_LANGS];
         let mut done = [false; MAX_LANGS];
         let mut bow = [[0f32; MAX_LANGS]; ORDER];
         for i in 1..len {
-            let max_k = i.min(ORDER - 1); // history length available
-                                          // n-gram of length k+1 = sym(i-k ..= i); build the hash right to left.
+            let max_k = i.min(ORDER - 1);
+            // chars[k] = sym(i - k): the n-gram of length k+1 read right to left.
             let mut chars = [' '; ORDER];
-            for k in 0..=max_k {
-                chars[k] = sym(i - k);
+            for (k, c) in chars.iter_mut().enumerate().take(max_k + 1) {
+                *c = sym(i - k);
             }
-            for k in 0..ORDER {
-                cur[k] = None;
+            let mut cur: [Option<(u32, u8)>; ORDER] = [None; ORDER];
+            for (k, slot) in cur.iter_mut().enumerate().take(max_k + 1) {
+                let h = chars[..=k]
+                    .iter()
+                    .rev()
+                    .fold(HASH_SEED, |h, &c| hash_step(h, c));
+                *slot = self.index.get(&finish(h)).copied();
             }
-            for k in 0..=max_k {
-                // Hash of chars[k], chars[k-1], .., chars[0] (left to right).
-                let mut h = HASH_SEED;
-                for j in (0..=k).rev() {
-                    h = hash_step(h, chars[j]);
-                }
-                cur[k] = self.index.get(&finish(h)).copied();
-            }
-            // Back-off weights of the histories sym(i-j .. i), j = 1..=max_k: the n-gram of
-            // length j ending at i-1, i.e. prev[j-1].
+            // Back-off weight of history sym(i-j .. i), j = 1..=max_k: the n-gram of
+            // length j ending at i-1, i.e. prev[j-1]. Missing histories weigh nothing.
             for row in bow.iter_mut() {
                 row[..n].fill(0.0);
             }
             for j in 1..=max_k {
-                if let Some((start, m)) = prev[j - 1] {
-                    for e in &self.entries[start as usize..start as usize + usize::from(m)] {
-                        bow[j][usize::from(e[0])] = -f32::from(e[2]) / 10.0;
-                    }
+                for e in self.entries_of(prev[j - 1]) {
+                    bow[j][usize::from(e[0])] = -f32::from(e[2]) / 10.0;
                 }
             }
+            // Longest n-gram first: each language takes the first one it kept, plus the
+            // back-off weights of the longer histories it passed.
             done[..n].fill(false);
-            logp[..n].fill(0.0);
-            // Longest n-gram first; every language takes the first one it kept, plus the
-            // back-off weights of the longer histories it skipped.
             let mut pending = n;
             for k in (0..=max_k).rev() {
-                if let Some((start, m)) = cur[k] {
-                    for e in &self.entries[start as usize..start as usize + usize::from(m)] {
-                        let l = usize::from(e[0]);
-                        if !done[l] {
-                            done[l] = true;
-                            pending -= 1;
-                            let mut lp = -f32::from(e[1]) / 10.0;
-                            for b in bow.iter().take(max_k + 1).skip(k + 1) {
-                                lp += b[l];
-                            }
-                            logp[l] = lp;
-                        }
+                for e in self.entries_of(cur[k]) {
+                    let l = usize::from(e[0]);
+                    if !done[l] {
+                        done[l] = true;
+                        pending -= 1;
+                        let skipped: f32 = bow[k + 1..=max_k].iter().map(|b| b[l]).sum();
+                        out[l] += -f32::from(e[1]) / 10.0 + skipped;
                     }
                 }
                 if pending == 0 {
                     break;
                 }
             }
-            for l in 0..n {
-                if !done[l] {
-                    let mut lp = self.unk[l];
-                    for b in bow.iter().take(max_k + 1).skip(1) {
-                        lp += b[l];
-                    }
-                    logp[l] = lp;
-                }
-                scores[l] += weight * logp[l];
+            // A symbol a language never showed at all.
+            for l in (0..n).filter(|&l| !done[l]) {
+                let skipped: f32 = bow[1..=max_k].iter().map(|b| b[l]).sum();
+                out[l] += self.unk[l] + skipped;
             }
             prev = cur;
+        }
+    }
+
+    fn entries_of(&self, slot: Option<(u32, u8)>) -> &[[u8; 3]] {
+        match slot {
+            Some((start, m)) => {
+                let start = start as usize;
+                self.entries
+                    .get(start..start + usize::from(m))
+                    .unwrap_or(&[])
+            }
+            None => &[],
         }
     }
 }
@@ -296,9 +292,13 @@ mod tests {
 
     fn best(m: &Model, text: &str) -> &'static str {
         let mut s = [0f32; MAX_LANGS];
+        let mut word = [0f32; MAX_LANGS];
         for w in text.split_whitespace() {
             let w: Vec<char> = w.chars().flat_map(char::to_lowercase).collect();
-            m.score_word(&w, 1.0, &mut s);
+            m.word_logprob(&w, &mut word);
+            for (a, b) in s.iter_mut().zip(word) {
+                *a += b;
+            }
         }
         let n = m.codes().len();
         let i = (0..n).max_by(|&a, &b| s[a].total_cmp(&s[b])).unwrap_or(0);

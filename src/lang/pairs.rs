@@ -236,14 +236,20 @@ impl LangId {
     }
 }
 
-/// A block's language given the document's: its own when clear, else the document's
+/// A block's language given the document's: its own when clear; else the document's
 /// wherever that is a candidate at all (a line-up of names, a one-word heading, a French
-/// phrase in italics carry too little to label a paragraph apart from its article).
+/// phrase in italics carry too little to label a paragraph apart from its article); else
+/// its own best guess when it has real words, and `und` when it has hardly any ("RAM 1GB"
+/// in a Japanese article).
 fn block_language(e: &Evidence, doc_lang: &'static str) -> &'static str {
-    if e.reliable() || doc_lang == UND || !e.has(doc_lang) {
+    if e.reliable() || doc_lang == UND {
+        e.best()
+    } else if e.has(doc_lang) {
+        doc_lang
+    } else if e.content >= RELIABLE_CONTENT {
         e.best()
     } else {
-        doc_lang
+        UND
     }
 }
 

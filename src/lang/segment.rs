@@ -148,7 +148,8 @@ pub fn units<'a>(det: &Detector, text: &'a str) -> Vec<Unit<'a>> {
 /// Label every unit of `text`. Units that are clear keep their own language; the others
 /// choose among their own candidates with a bonus for the languages the clear units show
 /// (a short "Let's try it." between Vietnamese captions and English lines stays en, a
-/// kanji-only line among Japanese ones becomes ja).
+/// kanji-only line among Japanese ones becomes ja), or are `und` when they have hardly a
+/// word and none of those languages is even a candidate.
 pub fn segments<'a>(det: &Detector, text: &'a str) -> Vec<Segment<'a>> {
     let units = units(det, text);
     let mut clear: Vec<&'static str> = Vec::new();
@@ -170,6 +171,10 @@ pub fn segments<'a>(det: &Detector, text: &'a str) -> Vec<Segment<'a>> {
             let e = &u.evidence;
             let lang = if e.reliable() || clear.is_empty() {
                 e.best()
+            } else if e.content < RELIABLE_CONTENT && !clear.iter().any(|l| e.has(l)) {
+                // Hardly a word, in a script none of the clear lines use ("Galaxy S8."
+                // in Vietnamese text, "Yahoo!" in Japanese): no guess.
+                UND
             } else {
                 e.decide_by(|l| {
                     if l == "vi" && vi_marked && e.plain {
@@ -269,6 +274,44 @@ mod tests {
         assert_eq!(trailing_parenthesis("a b)"), None);
         assert_eq!(trailing_parenthesis(")"), None);
         assert_eq!(trailing_parenthesis(""), None);
+    }
+
+    #[test]
+    fn monolingual_blocks_are_not_mixed() {
+        for t in [
+            "It's no use trying to convince Nguyen Thanh Tinh.\nLet's go to Vu Chi Mai's house right now.\nNguyen Thanh Tinh took his girlfriend out on Saturday night.",
+            "Hoai Anh played the piano and Bui Thanh Son sang.\nDid you let Trinh Dinh Dung drive your car?",
+            "Kimura Takuya was depressed.\nWhat are Suga Yoshihide's true intentions?",
+            "Hattori Seitaro was never able to tell Yamada Takio that he loved her.\nWe arrived at a small town in Hokkaido.",
+            "Tom luôn luôn cực kỳ cẩn thận.\nTom đã không thể chịu đựng Mary thêm một chút nào nữa.",
+            "この近辺にATMはありますか?\nトムはトレーニングをしながらiPodを聞いていた。\nこのＣＤは彼女のものです。",
+        ] {
+            let s = seq(t);
+            let mut langs: Vec<&str> = s.iter().map(|x| x.1).filter(|l| *l != UND).collect();
+            langs.dedup();
+            assert_eq!(langs.len(), 1, "{t}: {s:?}");
+        }
+    }
+
+    #[test]
+    fn short_translations_keep_their_own_language() {
+        let langs = |t: &str| -> Vec<&'static str> { seq(t).into_iter().map(|x| x.1).collect() };
+        assert_eq!(langs("Hãy để tôi mơ mộng.\nLet me dream."), ["vi", "en"]);
+        assert_eq!(langs("Thử nó xem sao.\nLet's try it."), ["vi", "en"]);
+        assert_eq!(langs("まあ受け取って。\nJust take it."), ["ja", "en"]);
+        assert_eq!(
+            langs("Tom co giai phap cho moi thu.\nTom has a solution for everything."),
+            ["vi", "en"]
+        );
+    }
+
+    #[test]
+    fn hardly_a_word_in_another_script_is_und() {
+        let s = seq("ディスプレイ出力はDVI×2、HDMI、DisplayPortを装備。\nYahoo!");
+        assert_eq!(s[0].1, "ja");
+        assert_eq!(s[1].1, UND);
+        assert!(segments(&det(), "").is_empty());
+        assert_eq!(seq("\n  \n42\n"), [("42", UND)]);
     }
 
     #[test]
