@@ -54,6 +54,15 @@ pub enum Command {
     },
     /// Find duplicate articles the way `build` does and write their clusters.
     Dedup(DedupArgs),
+    /// Language of each JSONL `{"id","text"}` line on stdin, as `{"id","lang"}` on stdout.
+    Lang {
+        /// Split each text into language segments: `{"id","segments":[{"text","lang"}]}`.
+        #[arg(long)]
+        segments: bool,
+        /// A `quire.toml` whose `[lang]` section sets the allowlist.
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
     /// Show each block of articles with the decision the clean stage makes and why.
     Clean {
         /// Article files.
@@ -144,6 +153,17 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Verify { dir, json } => verify_cmd(&dir, json),
         Command::Inspect { dir, json } => inspect(&dir, json),
         Command::Dedup(args) => dedup(args),
+        Command::Lang { segments, config } => {
+            let cfg = match &config {
+                Some(path) => BuildConfig::from_toml_file(path)?,
+                None => BuildConfig::default(),
+            };
+            let lang = LangId::new(&cfg.lang);
+            let stdin = std::io::stdin().lock();
+            let stdout = std::io::BufWriter::new(std::io::stdout().lock());
+            crate::lang::run_jsonl(stdin, stdout, segments, &lang)?;
+            Ok(0)
+        }
         Command::Clean { files, json } => clean(&files, json),
     }
 }

@@ -39,6 +39,8 @@ pub struct Evidence {
     pub names: usize,
     /// Latin-script text without a single accented letter.
     pub plain: bool,
+    /// Decided by the Latin-script model (where `content` counts words, not characters).
+    pub latin: bool,
 }
 
 impl Evidence {
@@ -50,6 +52,7 @@ impl Evidence {
             content: 0,
             names: 0,
             plain: false,
+            latin: false,
         }
     }
 
@@ -60,6 +63,7 @@ impl Evidence {
             content,
             names: 0,
             plain: false,
+            latin: false,
         }
     }
 
@@ -241,6 +245,7 @@ impl Detector {
                     content,
                     names: 0,
                     plain: false,
+                    latin: false,
                 }
             }
             (true, false) => Evidence::settled("zh", content),
@@ -257,6 +262,7 @@ impl Detector {
                 content,
                 names: 0,
                 plain: false,
+                latin: false,
             },
             _ => Evidence::none(),
         }
@@ -275,6 +281,7 @@ impl Detector {
                         content: RELIABLE_CONTENT,
                         names: 0,
                         plain: false,
+                        latin: false,
                     };
                 }
             }
@@ -348,6 +355,7 @@ impl Detector {
             content,
             names,
             plain,
+            latin: true,
         }
     }
 }

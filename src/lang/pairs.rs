@@ -13,6 +13,10 @@ use crate::release::{Caption, ParallelPair};
 const PAIR_MAX_WORDS: usize = 40;
 /// Longest block (words) that leaves the body as a lone foreign caption.
 const CAPTION_MAX_WORDS: usize = 30;
+/// A lone block in another language on statistics alone leaves the body only with this
+/// lead (nats) and this many real words.
+const LONE_MARGIN: f32 = 2.0 * RELIABLE_MARGIN;
+const LONE_CONTENT: usize = 3;
 
 /// What one block says.
 enum Said<'a> {
@@ -47,6 +51,26 @@ impl LangId {
             })
             .collect();
         let doc_lang = self.document_language(article, &said);
+        // A one-line form whose parts come out in one language once the document is known
+        // (kanji-only next to kana in a Japanese article) is one block after all.
+        let said: Vec<Said> = said
+            .into_iter()
+            .zip(&article.blocks)
+            .map(|(s, b)| match s {
+                Said::Parts(parts) => {
+                    let first = parts.first().map(|p| block_language(&p.1, doc_lang));
+                    if parts
+                        .iter()
+                        .all(|p| Some(block_language(&p.1, doc_lang)) == first)
+                    {
+                        Said::Plain(self.det.evidence(&b.text))
+                    } else {
+                        Said::Parts(parts)
+                    }
+                }
+                other => other,
+            })
+            .collect();
 
         // Each block's language: its own when clear; else the document's when it has too
         // few real words to say anything, else its best with a bonus for the document's.
@@ -113,7 +137,7 @@ impl LangId {
                 if let Some(pair) = one_line_pair(parts, doc_lang) {
                     decision[i] = Decision::Caption;
                     for (text, e) in parts {
-                        add_caption(&mut captions, text, e.best());
+                        add_caption(&mut captions, text, block_language(e, doc_lang));
                     }
                     parallel.push(pair);
                     caption_lang[i] = Some(UND); // its parts are the captions
@@ -152,9 +176,35 @@ impl LangId {
                 i = i.max(j) + 1;
                 continue;
             }
-            // Alone: only when plainly in another script or alphabet. Statistics alone
-            // would take "joie de vivre" or a French line-up out of English prose.
-            if src.script && word_count(&article.blocks[i].text) <= CAPTION_MAX_WORDS {
+            // Alone: plainly in another script or alphabet; or, on statistics, an
+            // unmistakable standalone sentence ("Toan canh hoi nghi."). A phrase set apart
+            // inside a sentence ("joie de vivre" between "... the" and "so evident ...")
+            // and line-ups of foreign names stay in the body.
+            let standalone = || {
+                let text = article.blocks[i].text.trim();
+                let prev_ends = i == 0
+                    || article.blocks[i - 1]
+                        .text
+                        .trim_end()
+                        .ends_with(['.', '!', '?', '"', '”', ')', ':', '。']);
+                let next_starts_low = article.blocks.get(i + 1).is_some_and(|b| {
+                    b.text
+                        .trim_start()
+                        .chars()
+                        .next()
+                        .is_some_and(char::is_lowercase)
+                });
+                text.chars()
+                    .next()
+                    .is_some_and(|c| c.is_uppercase() || c.is_numeric())
+                    && prev_ends
+                    && !next_starts_low
+            };
+            let statistical =
+                src.content >= LONE_CONTENT && src.margin() >= LONE_MARGIN && standalone();
+            if (src.script || statistical)
+                && word_count(&article.blocks[i].text) <= CAPTION_MAX_WORDS
+            {
                 decision[i] = Decision::Caption;
                 caption_lang[i] = Some(src.best());
             }
@@ -166,9 +216,9 @@ impl LangId {
         // one-line pair by itself, or they do not translate each other), a line in the
         // document's language goes back to the body.
         for k in 0..n {
-            let next_to_foreign = [k.wrapping_sub(1), k + 1].into_iter().any(|j| {
-                j < n && matches!(&said[j], Said::Parts(_)) || (j < n && foreign(j).is_some())
-            });
+            let next_to_foreign = [k.wrapping_sub(1), k + 1]
+                .into_iter()
+                .any(|j| j < n && (matches!(&said[j], Said::Parts(_)) || foreign(j).is_some()));
             if article.blocks[k].decision == Decision::Caption
                 && caption_lang[k].is_none()
                 && langs[k] == doc_lang
@@ -254,21 +304,28 @@ fn block_language(e: &Evidence, doc_lang: &'static str) -> &'static str {
 }
 
 /// The pair a one-line bilingual block gives: the part not in the document's language
-/// is the source, the document-language part its translation.
-fn one_line_pair(parts: &[(&str, Evidence)], doc_lang: &str) -> Option<ParallelPair> {
+/// is the source, the document-language part its translation (in reading order when
+/// neither is in the document's language).
+fn one_line_pair(parts: &[(&str, Evidence)], doc_lang: &'static str) -> Option<ParallelPair> {
+    let lang = |p: &(&str, Evidence)| block_language(&p.1, doc_lang);
     let first = parts.first()?;
-    let other = parts.iter().find(|p| p.1.best() != first.1.best())?;
-    let (src, tgt) = if first.1.best() == doc_lang {
+    let other = parts.iter().find(|p| lang(p) != lang(first))?;
+    let (src, tgt) = if lang(first) == doc_lang {
         (other, first)
-    } else if other.1.best() == doc_lang {
-        (first, other)
     } else {
         (first, other)
     };
+    if lang(src) == UND || lang(tgt) == UND {
+        return None; // a product code beside its Japanese name is no translation pair
+    }
+    // A part that is unsure on its own needs a number or name in common, as for two lines.
+    if !(src.1.reliable() && tgt.1.reliable()) && !shares_anchor(src.0, tgt.0) {
+        return None;
+    }
     plausible_ratio(src.0, tgt.0).then(|| ParallelPair {
-        src_lang: src.1.best().to_string(),
+        src_lang: lang(src).to_string(),
         src: src.0.to_string(),
-        tgt_lang: tgt.1.best().to_string(),
+        tgt_lang: lang(tgt).to_string(),
         tgt: tgt.0.to_string(),
     })
 }

@@ -63,8 +63,9 @@ pub fn split_line<'a>(det: &Detector, line: &'a str) -> Option<Vec<Unit<'a>>> {
     clearly_different(&units).then_some(units)
 }
 
-/// At least two languages among the parts, and each part clear: reliable; or, beside a
-/// reliable part, at least two real words, mostly not names, in another language
+/// At least two languages among the parts, and each part clear: reliable; or (Latin-script
+/// parts only: kanji next to kana are Japanese) beside a reliable part, at least two real
+/// words, mostly not names, in another language
 /// ("I love Hollywood movies. (Tôi thích xem phim Hollywood.)"); or, beside a part settled
 /// by its script or letters, three or more words without a single accented letter — a
 /// title full of names next to a Japanese or Vietnamese caption is still another language.
@@ -88,6 +89,7 @@ fn clearly_different(units: &[Unit]) -> bool {
         let other = |langs: &[&str]| !langs.is_empty() && !langs.contains(&e.best());
         e.reliable()
             || (e.best() != UND
+                && e.latin
                 && ((other(&reliable) && e.content >= RELIABLE_CONTENT && e.content >= e.names)
                     || (other(&settled) && e.plain && e.content + e.names >= 3)))
     })
