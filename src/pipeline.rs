@@ -306,7 +306,8 @@ fn build_with(
 
     let mut writer = ReleaseWriter::create(&cfg.output, &cfg.release)?;
     reporter.start("write", spilled);
-    // Kept articles' release ids and sources, and the removed ones, for the audit file.
+    // For the audit file: release ids and sources of the articles that head a cluster of
+    // two or more, and the removed copies (memory grows with duplicates, not documents).
     let mut kept: std::collections::HashMap<u64, (Option<String>, String)> = Default::default();
     let mut removed: Vec<(u64, Removed, u64)> = Vec::new();
     let mut pending: Vec<(u64, Article, u32, ContentKey)> = Vec::with_capacity(WRITE_BATCH);
@@ -327,7 +328,10 @@ fn build_with(
                 WriteOutcome::Dropped(reason, source, blocks) => {
                     bump(&mut stats.dropped, reason, 1);
                     reporter.warn(&format!("dropped `{source}` ({reason})"));
-                    kept.insert(index, (None, source));
+                    // Only cluster heads are looked up by the audit file.
+                    if dup_count > 1 {
+                        kept.insert(index, (None, source));
+                    }
                     blocks
                 }
                 WriteOutcome::Doc(mut doc, blocks) => {
@@ -338,7 +342,9 @@ fn build_with(
                     stats.parallel_pairs += doc.parallel.len() as u64;
                     bump(&mut stats.languages, &doc.lang, 1);
                     writer.write(split_of(cfg, &key), &doc)?;
-                    kept.insert(index, (Some(doc.id.clone()), doc.source.clone()));
+                    if dup_count > 1 {
+                        kept.insert(index, (Some(doc.id.clone()), doc.source.clone()));
+                    }
                     blocks
                 }
             };

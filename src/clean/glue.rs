@@ -196,6 +196,9 @@ fn byte_decoder() -> HashMap<char, u8> {
     map
 }
 
+/// Longest chunk considered as two glued words.
+const MAX_GLUED_CHARS: usize = 48;
+
 /// The repair, given corpus word statistics and a lexicon.
 #[derive(Debug, Clone, Copy)]
 pub struct Unglue<'a> {
@@ -307,7 +310,10 @@ impl<'a> Unglue<'a> {
             .rfind(word_char)
             .map(|i| i + chunk[i..].chars().next().map_or(1, char::len_utf8))?;
         let core = &chunk[start..end];
-        if core.chars().count() < 3 {
+        // Two glued words are short; a long run (a URL, a 2 MB "word") is left alone, which
+        // also keeps the split search linear in the text.
+        let n = core.chars().count();
+        if !(3..=MAX_GLUED_CHARS).contains(&n) {
             return None;
         }
         let fixed = self.split_core(core)?;
@@ -507,6 +513,20 @@ mod tests {
         let before = c.clone();
         assert_eq!(u.repair_document(&mut [&mut c], 0.1), 0);
         assert_eq!(c, before);
+    }
+
+    #[test]
+    fn long_runs_are_left_alone_quickly() {
+        let w = stats();
+        let lex = Lexicon::default();
+        let u = Unglue::new(&w, &lex, 3);
+        // A 600 KB "word" (the bad-input corpus has a 2 MB one) is not searched for splits.
+        let long = "the".repeat(200_000);
+        assert_eq!(u.repair(&long), None);
+        assert_eq!(
+            u.repair(&format!("Ata {long}")).as_deref(),
+            Some(format!("At a {long}").as_str())
+        );
     }
 
     #[test]

@@ -217,7 +217,11 @@ impl Detector {
             Script::Kana if self.allowed("ja") => Evidence::settled("ja", s.kana + s.han),
             Script::Hangul if self.allowed("ko") => Evidence::settled("ko", s.hangul),
             Script::Thai if self.allowed("th") => Evidence::settled("th", s.thai),
-            Script::Han | Script::Kana => self.han(&text, &s),
+            // Kana is Japanese or nothing we may answer.
+            Script::Kana => Evidence::none(),
+            Script::Han => self.han(&text, &s),
+            // One alphabetic letter is no word (the Д of an emoticon).
+            Script::Cyrillic if s.cyrillic < 2 => Evidence::none(),
             Script::Cyrillic
                 if self.allowed("ru") && !OTHER_CYRILLIC.iter().any(|c| self.allowed(c)) =>
             {
@@ -228,9 +232,9 @@ impl Detector {
         }
     }
 
-    /// Kanji-only text (or kana where Japanese is not allowed).
+    /// Kanji-only text: Chinese, unless Japanese-only forms or words say Japanese.
     fn han(&self, text: &str, s: &ScriptCounts) -> Evidence {
-        let content = s.han + s.kana;
+        let content = s.han;
         match (self.allowed("zh"), self.allowed("ja")) {
             (true, true) => {
                 let marks = s.ja_kanji + script::ja_only_words(text);
@@ -293,6 +297,9 @@ impl Detector {
             return Evidence::none();
         }
         let words = latin_words(text);
+        if words.is_empty() {
+            return Evidence::none(); // only web addresses
+        }
         let content = words
             .iter()
             .filter(|w| matches!(w.kind, Kind::Content | Kind::Initial))

@@ -114,6 +114,10 @@ mod tests {
         assert_eq!(l.detect("42").lang, UND);
         assert_eq!(l.detect("").lang, UND);
         assert_eq!(l.detect("— … —").lang, UND);
+        assert_eq!(l.detect("(((；゜Д゜)))").lang, UND);
+        assert_eq!(l.detect("https://www.example.com/news").lang, UND);
+        assert_eq!(l.detect("い").lang, "ja");
+        assert_eq!(l.detect("污").lang, "zh");
     }
 
     #[test]

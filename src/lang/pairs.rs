@@ -34,8 +34,10 @@ impl LangId {
     /// length in the document's language is a caption and its translation: both leave the
     /// body as a parallel pair. Script or letter evidence suffices for that; on statistics
     /// alone the two must also share a number or a name. One-line forms ("vi / en",
-    /// "en (vi)") are a pair by themselves. A short block plainly in another language leaves
-    /// the body alone. Everything else stays, with its language.
+    /// "en (vi)") are a pair by themselves. A short block plainly in another script or
+    /// alphabet, or an unmistakable standalone sentence in another language, leaves the
+    /// body alone. Everything else stays, with its language: a phrase or a line-up of
+    /// foreign names inside English prose is body.
     pub fn annotate(&self, article: &mut CleanArticle) -> Annotated {
         let said: Vec<Said> = article
             .blocks
@@ -72,13 +74,17 @@ impl LangId {
             })
             .collect();
 
-        // Each block's language: its own when clear; else the document's when it has too
-        // few real words to say anything, else its best with a bonus for the document's.
+        // Each block's language (see `block_language`).
         let langs: Vec<&'static str> = said
             .iter()
             .map(|s| match s {
                 Said::Plain(e) => block_language(e, doc_lang),
-                _ => UND,
+                // An unpaired one-line form counts as its longest part.
+                Said::Parts(parts) => parts
+                    .iter()
+                    .max_by_key(|p| p.0.len())
+                    .map_or(UND, |p| block_language(&p.1, doc_lang)),
+                Said::Skip => UND,
             })
             .collect();
 
@@ -231,10 +237,7 @@ impl LangId {
 
         let mut paragraphs = Vec::new();
         for (k, b) in article.blocks.iter().enumerate() {
-            let lang = match langs[k] {
-                UND => doc_lang,
-                l => l,
-            };
+            let lang = langs[k];
             match (decision[k], caption_lang[k]) {
                 (Decision::Body, _) => paragraphs.push((b.text.clone(), lang.to_string())),
                 (Decision::Caption, Some(UND)) => {}
@@ -319,7 +322,8 @@ fn one_line_pair(parts: &[(&str, Evidence)], doc_lang: &'static str) -> Option<P
         return None; // a product code beside its Japanese name is no translation pair
     }
     // A part that is unsure on its own needs a number or name in common, as for two lines.
-    if !(src.1.reliable() && tgt.1.reliable()) && !shares_anchor(src.0, tgt.0) {
+    let both_clear = src.1.reliable() && tgt.1.reliable();
+    if !both_clear && !shares_anchor(src.0, tgt.0) {
         return None;
     }
     plausible_ratio(src.0, tgt.0).then(|| ParallelPair {
@@ -389,6 +393,23 @@ mod tests {
             ..Default::default()
         };
         let mut c = Cleaner::new(&CleanConfig::default()).clean(Article::parse(doc), None);
+        let a = id().annotate(&mut c);
+        (c, a)
+    }
+
+    /// Annotate blocks that the clean stage all left in the body (no clean-stage heuristics
+    /// in the way).
+    fn annotate_blocks(blocks: &[&str]) -> (CleanArticle, Annotated) {
+        let mut c = CleanArticle {
+            blocks: blocks
+                .iter()
+                .map(|t| crate::clean::CleanBlock {
+                    text: t.to_string(),
+                    decision: Decision::Body,
+                })
+                .collect(),
+            ..Default::default()
+        };
         let a = id().annotate(&mut c);
         (c, a)
     }
@@ -474,6 +495,44 @@ mod tests {
         assert!(c.blocks.iter().all(|b| b.decision != Decision::Caption));
         assert!(
             a.paragraphs.iter().all(|(_, l)| l == "en"),
+            "{:?}",
+            a.paragraphs
+        );
+    }
+
+    #[test]
+    fn inline_foreign_phrase_stays_but_a_standalone_one_leaves() {
+        let (_, a) = annotate_blocks(&[
+            "The likes of Michael Owen and Gethin Jenkins have brought back the",
+            "joie de vivre",
+            "so evident in that magical second-half spell in Paris, which first wooed supporters the world over.",
+            "Wales now face Ireland for the Grand Slam at the Millennium Stadium next Saturday.",
+        ]);
+        assert!(a.captions.is_empty(), "{:?}", a.captions);
+        assert_eq!(a.paragraphs.len(), 4);
+        let (_, a) = annotate(&format!(
+            "{INTRO}Toan canh hoi nghi tai Ha Noi chieu nay.{OUTRO}"
+        ));
+        assert_eq!(a.captions.len(), 1, "{a:?}");
+        assert_eq!(a.captions[0].lang, "vi");
+        assert!(a.parallel.is_empty());
+    }
+
+    #[test]
+    fn japanese_product_lines_are_not_pairs() {
+        let ja = "新しいマザーボードが発売された。価格は手頃で、ゲーム用にも仕事用にも使えるモデルがそろっている。";
+        let (_, a) = annotate_blocks(&[
+            ja,
+            "・Fatal1ty Z77 Professional-M（通販価格：1万8千480円）",
+            "・VPL-VW1000ES（ソニー）",
+            ja,
+        ]);
+        assert_eq!(a.lang, "ja");
+        assert!(a.parallel.is_empty(), "{:?}", a.parallel);
+        // Kanji-only text in a Japanese article is Japanese.
+        let (_, a) = annotate_blocks(&[ja, "編集部：池田利夫", ja]);
+        assert!(
+            a.paragraphs.iter().all(|(_, l)| l == "ja"),
             "{:?}",
             a.paragraphs
         );

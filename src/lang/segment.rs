@@ -99,15 +99,11 @@ fn clearly_different(units: &[Unit]) -> bool {
 /// the text before it and the text inside, both trimmed and non-empty.
 fn trailing_parenthesis(line: &str) -> Option<(&str, &str)> {
     let body = line.trim_end_matches(|c: char| c.is_whitespace() || matches!(c, '.' | '。' | ','));
-    let close = body.len().checked_sub(1)?;
-    if !body.ends_with(')') && !body.ends_with('）') {
-        return None;
-    }
-    let close = if body.ends_with('）') {
-        body.len() - '）'.len_utf8()
-    } else {
-        close
-    };
+    // Byte offset of the closing parenthesis (ASCII or full-width).
+    let close = body
+        .strip_suffix(')')
+        .or_else(|| body.strip_suffix('）'))?
+        .len();
     // The matching opening parenthesis, scanning back.
     let mut depth = 0usize;
     let mut open = None;
