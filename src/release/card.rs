@@ -198,7 +198,10 @@ fn prose(out: &mut String, m: &Manifest, schema: &DocumentSchema) {
         "## Tokenizer\n\n\
          `tokens` holds the ids of `text` under {} (sha256 `{}`), shipped as `{TOKENIZER}` \
          (load it with the `tokenizers` library: `Tokenizer.from_file(\"{TOKENIZER}\")`). \
-         No special tokens are added. Ids are `int32` (see below).\n",
+         No special tokens are added, and special-token strings that occur in an article \
+         (such as `<|endoftext|>`) are encoded as plain text, so to reproduce the ids set \
+         `tok.encode_special_tokens = True` and call `tok.encode(text, add_special_tokens=False)`. \
+         Ids are `int32` (see below).\n",
         code(&m.tokenizer.name),
         m.tokenizer.sha256
     );
