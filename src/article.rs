@@ -193,8 +193,8 @@ fn unwrap_lines(text: &str) -> Vec<String> {
 /// How far short of the margin a wrapped line may end (the next word did not fit).
 const WRAP_SLACK: usize = 22;
 
-/// Ends like a sentence or clause.
-fn ends_clause(s: &str) -> bool {
+/// Ends like a sentence or clause, in any of our scripts.
+pub fn ends_clause(s: &str) -> bool {
     s.trim_end()
         .chars()
         .last()

@@ -8,7 +8,7 @@
 use serde::Serialize;
 use std::collections::HashSet;
 
-use crate::article::{is_crumb, word_count, Article, HeadRole};
+use crate::article::{ends_clause, is_crumb, word_count, Article, HeadRole};
 use crate::config::CleanConfig;
 
 mod glue;
@@ -435,14 +435,6 @@ fn is_teaser(s: &str) -> bool {
 /// A block of this many words is prose rather than a label or link.
 const LONG_WORDS: f64 = 20.0;
 
-/// Sentence-final punctuation in any of our scripts.
-fn ends_sentence(s: &str) -> bool {
-    s.trim_end()
-        .chars()
-        .last()
-        .is_some_and(|c| ".!?。！？…\"”’»)]:;".contains(c))
-}
-
 /// Length in words, a CJK character counting as ~0.6 of a word (they carry less each).
 fn size(s: &str) -> f64 {
     if s.is_ascii() {
@@ -523,7 +515,7 @@ fn block_score(text: &str, decision: Option<Decision>) -> f64 {
             }
             if n >= 20.0 {
                 2.0
-            } else if n >= 8.0 && ends_sentence(text) {
+            } else if n >= 8.0 && ends_clause(text) {
                 0.5
             } else {
                 -0.6
