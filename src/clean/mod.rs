@@ -141,10 +141,32 @@ const RELATED_HEADINGS: &[&str] = &[
     "more news",
     "more stories",
     "you may also like",
+    "you might also like",
+    "related posts",
+    "related content",
+    "read next",
+    "most read",
+    "most popular",
+    "most viewed",
+    "other news",
+    "latest news",
+    "top stories",
+    "trending",
+    "recommended",
+    "editor's picks",
     "tin liên quan",
     "tin khác",
+    "tin mới",
+    "đọc thêm",
     "bài liên quan",
 ];
+
+/// A related-story heading: one of the list, or "More from <site>".
+fn is_related_heading(key: &str) -> bool {
+    let key = key.trim_end_matches([':', '.', ' ']);
+    RELATED_HEADINGS.contains(&key)
+        || (key.starts_with("more from ") && key.split(' ').count() <= 6)
+}
 
 /// The clean stage.
 #[derive(Debug, Clone)]
@@ -339,8 +361,7 @@ fn mark_related_lists(texts: &[String], decisions: &mut [Option<Decision>]) {
     let mut i = 0;
     while i < n {
         // Headings are a few words: no need to look at longer blocks.
-        let heading =
-            texts[i].len() <= 40 && RELATED_HEADINGS.contains(&normalise(&texts[i]).as_str());
+        let heading = texts[i].len() <= 48 && is_related_heading(&normalise(&texts[i]));
         let headline = decisions[i].is_none() && is_doubled_line(&texts[i])
             || decisions[i] == Some(Decision::Drop(DropReason::Related));
         if (heading || headline) && prose_before >= 2 {
