@@ -58,7 +58,7 @@ fn main() {
                 format: Some(Format::Text),
                 ..Default::default()
             });
-            kept += cleaner.clean(a, Some(&lines)).body().count();
+            kept += cleaner.clean(&a, Some(&lines)).body().count();
             done += 1;
         }
     }

@@ -249,6 +249,13 @@ pub fn is_cjk(c: char) -> bool {
         0x3040..=0x30FF | 0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xF900..=0xFAFF | 0xAC00..=0xD7AF | 0x20000..=0x2FFFF)
 }
 
+/// Letters no other language we handle writes: ơ ư ă đ and the tone-marked vowels of the
+/// Latin Extended Additional block (ạ ả ấ … ỹ). Shared by cleaning and language id.
+pub fn is_vietnamese_only(c: char) -> bool {
+    matches!(c, 'ơ' | 'Ơ' | 'ư' | 'Ư' | 'ă' | 'Ă' | 'đ' | 'Đ')
+        || matches!(u32::from(c), 0x1EA0..=0x1EF9)
+}
+
 /// A breadcrumb trail such as `Home / News` or `News » World`.
 pub fn is_crumb(s: &str) -> bool {
     let seps = [" / ", " > ", " » ", " › ", " | "];

@@ -107,10 +107,7 @@ pub struct BuildArgs {
 impl BuildArgs {
     /// Parse, then validate into the typed configuration the library takes.
     pub fn into_config(self) -> Result<BuildConfig> {
-        let mut cfg = match &self.config {
-            Some(path) => BuildConfig::from_toml_file(path)?,
-            None => BuildConfig::default(),
-        };
+        let mut cfg = load_config(&self.config)?;
         if !self.inputs.is_empty() {
             cfg.inputs = self.inputs;
         }
@@ -146,6 +143,14 @@ pub struct DedupArgs {
     pub quiet: bool,
 }
 
+/// The configuration from `--config FILE`, or the defaults.
+fn load_config(path: &Option<PathBuf>) -> Result<BuildConfig> {
+    Ok(match path {
+        Some(path) => BuildConfig::from_toml_file(path)?,
+        None => BuildConfig::default(),
+    })
+}
+
 /// Run a parsed command; the returned code is the process exit status.
 pub fn run(cli: Cli) -> Result<u8> {
     match cli.command {
@@ -154,10 +159,7 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Inspect { dir, json } => inspect(&dir, json),
         Command::Dedup(args) => dedup(args),
         Command::Lang { segments, config } => {
-            let cfg = match &config {
-                Some(path) => BuildConfig::from_toml_file(path)?,
-                None => BuildConfig::default(),
-            };
+            let cfg = load_config(&config)?;
             let lang = LangId::new(&cfg.lang);
             let stdin = std::io::stdin().lock();
             let stdout = std::io::BufWriter::new(std::io::stdout().lock());
@@ -263,10 +265,7 @@ fn build(args: BuildArgs) -> Result<u8> {
 
 fn dedup(args: DedupArgs) -> Result<u8> {
     let console = Console::new(args.quiet);
-    let mut cfg = match &args.config {
-        Some(path) => BuildConfig::from_toml_file(path)?,
-        None => BuildConfig::default(),
-    };
+    let mut cfg = load_config(&args.config)?;
     if !args.inputs.is_empty() {
         cfg.inputs = args.inputs;
     }
@@ -431,7 +430,7 @@ fn clean(files: &[PathBuf], json_out: bool) -> Result<u8> {
                         continue;
                     }
                 };
-                let mut cleaned = cleaner.clean(Article::parse(raw), None);
+                let mut cleaned = cleaner.clean(&Article::parse(raw), None);
                 let annotated = lang.annotate(&mut cleaned);
                 if json_out {
                     for b in &cleaned.blocks {

@@ -123,7 +123,7 @@ impl Stages {
             Err(rejection) => return ReadOutcome::Rejected(rejection),
         };
         let article = Article::parse(raw);
-        let cleaned = self.cleaner.clean(article.clone(), None);
+        let cleaned = self.cleaner.clean(&article, None);
         if cleaned.body().next().is_none() {
             return ReadOutcome::Empty(article.source, article.source_id);
         }
@@ -157,7 +157,7 @@ impl Stages {
         corpus: &Corpus,
         tokenizer: &Tokenizer,
     ) -> Result<WriteOutcome> {
-        let mut cleaned = self.cleaner.clean(article, corpus.lines);
+        let mut cleaned = self.cleaner.clean(&article, corpus.lines);
         if let Some(unglue) = &corpus.unglue {
             let mut texts: Vec<&mut String> = cleaned
                 .blocks
@@ -229,11 +229,16 @@ pub fn build(cfg: &BuildConfig, reporter: &dyn Reporter) -> Result<BuildReport> 
         Some(path) => Tokenizer::from_file(path)?,
         None => Tokenizer::embedded()?,
     };
-    let pool = rayon::ThreadPoolBuilder::new()
+    in_pool(cfg, || build_with(cfg, &tokenizer, reporter))
+}
+
+/// Run `f` on a pool of `cfg.jobs` worker threads (0 = one per core).
+fn in_pool<T: Send>(cfg: &BuildConfig, f: impl FnOnce() -> Result<T> + Send) -> Result<T> {
+    rayon::ThreadPoolBuilder::new()
         .num_threads(cfg.jobs)
         .build()
-        .map_err(|e| Error::Config(format!("cannot start {} worker threads: {e}", cfg.jobs)))?;
-    pool.install(|| build_with(cfg, &tokenizer, reporter))
+        .map_err(|e| Error::Config(format!("cannot start {} worker threads: {e}", cfg.jobs)))?
+        .install(f)
 }
 
 /// The read pass's results.
@@ -433,11 +438,7 @@ pub fn dedup_clusters(
     out: &mut (dyn Write + Send),
 ) -> Result<DedupReport> {
     cfg.validate()?;
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(cfg.jobs)
-        .build()
-        .map_err(|e| Error::Config(format!("cannot start {} worker threads: {e}", cfg.jobs)))?;
-    pool.install(|| {
+    in_pool(cfg, || {
         let stages = Stages::new(cfg)?;
         let work = work_dir(&cfg.output)?;
         let spill_path = work.path().join("articles.jsonl");

@@ -181,7 +181,7 @@ impl Cleaner {
 
     /// Decide every block of one article. `lines` tells how many documents of the corpus
     /// print each line; without it only evidence inside the article counts.
-    pub fn clean(&self, article: Article, lines: Option<&LineStats>) -> CleanArticle {
+    pub fn clean(&self, article: &Article, lines: Option<&LineStats>) -> CleanArticle {
         let n = article.blocks.len();
         let title_key = article.title.as_deref().map(normalise);
         let title_at = article
@@ -301,15 +301,15 @@ impl Cleaner {
             })
             .collect();
         CleanArticle {
-            source: article.source,
-            source_id: article.source_id,
-            url: article.url,
-            title: article.title,
+            source: article.source.clone(),
+            source_id: article.source_id.clone(),
+            url: article.url.clone(),
+            title: article.title.clone(),
             published: article.published,
             byline,
             credit,
             blocks,
-            notes: article.notes,
+            notes: article.notes.clone(),
         }
     }
 
@@ -408,8 +408,8 @@ fn marked_letters(s: &str) -> usize {
     }
     s.chars()
         .filter(|&c| {
-            matches!(c, 'ơ' | 'Ơ' | 'ư' | 'Ư' | 'ă' | 'Ă' | 'đ' | 'Đ')
-                || matches!(c as u32, 0x1EA0..=0x1EF9 | 0x0E00..=0x0E7F | 0xAC00..=0xD7AF)
+            crate::article::is_vietnamese_only(c)
+                || matches!(c as u32, 0x0E00..=0x0E7F | 0xAC00..=0xD7AF)
                 || crate::article::is_cjk(c)
         })
         .count()
@@ -722,7 +722,7 @@ mod tests {
             format: Some(Format::Text),
             ..Default::default()
         };
-        Cleaner::new(&CleanConfig::default()).clean(Article::parse(doc), None)
+        Cleaner::new(&CleanConfig::default()).clean(&Article::parse(doc), None)
     }
 
     fn decisions(c: &CleanArticle) -> Vec<(&str, &str)> {

@@ -50,7 +50,6 @@
 //! [`NearDedup::add`] right away.
 
 mod cluster;
-mod exact;
 mod lsh;
 mod minhash;
 mod near;
@@ -59,7 +58,6 @@ mod similarity;
 mod spill;
 
 pub use cluster::{Clusters, DedupStats};
-pub use exact::ExactDedup;
 pub use minhash::{Sketch, Sketcher};
 pub use near::NearDedup;
 

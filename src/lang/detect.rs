@@ -319,7 +319,7 @@ impl Detector {
         for w in &words {
             buf.clear();
             for c in text[w.start..w.end].chars() {
-                if is_vietnamese_only(c) {
+                if crate::article::is_vietnamese_only(c) {
                     vi_only += 1;
                 }
                 plain &= c.is_ascii();
@@ -495,13 +495,6 @@ fn is_vowel(c: char) -> bool {
 
 fn script_letter(c: char) -> Option<Script> {
     super::script::script_of(c)
-}
-
-/// Letters no other language we model writes: ơ ư ă đ and the tone-marked vowels of the
-/// Latin Extended Additional block (ạ ả ấ … ỹ).
-fn is_vietnamese_only(c: char) -> bool {
-    matches!(c, 'ơ' | 'Ơ' | 'ư' | 'Ư' | 'ă' | 'Ă' | 'đ' | 'Đ')
-        || matches!(u32::from(c), 0x1EA0..=0x1EF9)
 }
 
 #[cfg(test)]

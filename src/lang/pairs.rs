@@ -392,7 +392,7 @@ mod tests {
             text: text.into(),
             ..Default::default()
         };
-        let mut c = Cleaner::new(&CleanConfig::default()).clean(Article::parse(doc), None);
+        let mut c = Cleaner::new(&CleanConfig::default()).clean(&Article::parse(doc), None);
         let a = id().annotate(&mut c);
         (c, a)
     }
