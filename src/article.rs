@@ -220,7 +220,7 @@ fn collapse_spaces(s: &str) -> String {
 }
 
 fn same_text(a: &str, b: &str) -> bool {
-    a.trim().to_lowercase() == b.trim().to_lowercase()
+    crate::text::to_lower(a.trim()) == crate::text::to_lower(b.trim())
 }
 
 /// Number of words, counting each CJK character as one (CJK runs have no spaces).
@@ -231,7 +231,7 @@ pub fn word_count(s: &str) -> usize {
         if is_cjk(c) {
             n += 1;
             in_word = false;
-        } else if c.is_alphanumeric() {
+        } else if crate::text::is_alphanumeric(c) {
             if !in_word {
                 n += 1;
             }
@@ -258,11 +258,48 @@ pub fn is_vietnamese_only(c: char) -> bool {
 
 /// A breadcrumb trail such as `Home / News` or `News » World`.
 pub fn is_crumb(s: &str) -> bool {
+    // Every separator holds one of these characters, so the text before the first of
+    // them starts every first part: more than three words there, and no part is short.
+    match s.find(['/', '>', '»', '›', '|']) {
+        None => return false,
+        Some(i) if words_exceed(&s[..i], 3) => return false,
+        Some(_) => {}
+    }
     let seps = [" / ", " > ", " » ", " › ", " | "];
     seps.iter().any(|sep| {
-        let parts: Vec<&str> = s.split(sep).collect();
-        parts.len() >= 2 && parts.iter().all(|p| !p.is_empty() && word_count(p) <= 3)
+        let mut parts = 0;
+        for p in s.split(sep) {
+            // The first long part settles it, without counting a whole paragraph.
+            if p.is_empty() || words_exceed(p, 3) {
+                return false;
+            }
+            parts += 1;
+        }
+        parts >= 2
     })
+}
+
+/// `word_count(s) > n`, reading only as far as needed.
+fn words_exceed(s: &str, n: usize) -> bool {
+    let mut count = 0;
+    let mut in_word = false;
+    for c in s.chars() {
+        if is_cjk(c) {
+            count += 1;
+            in_word = false;
+        } else if crate::text::is_alphanumeric(c) {
+            if !in_word {
+                count += 1;
+            }
+            in_word = true;
+        } else {
+            in_word = false;
+        }
+        if count > n {
+            return true;
+        }
+    }
+    false
 }
 
 fn looks_like_title(s: &str) -> bool {
@@ -302,7 +339,7 @@ const MONTHS: [&str; 12] = [
 ];
 
 fn month_number(name: &str) -> Option<u32> {
-    let lower = name.to_lowercase();
+    let lower = crate::text::to_lower(name);
     MONTHS
         .iter()
         .position(|m| lower.starts_with(m))
@@ -413,7 +450,7 @@ pub fn parse_dateline(s: &str) -> Option<Dateline> {
 
 /// Labels that sit next to dates but are not names.
 fn is_generic_label(t: &str) -> bool {
-    let lower = t.to_lowercase();
+    let lower = crate::text::to_lower(t);
     ["published", "updated", "posted", "date", "last updated"]
         .iter()
         .any(|l| lower.trim_end_matches(':') == *l)

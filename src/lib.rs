@@ -14,6 +14,8 @@ pub mod lang;
 pub mod pipeline;
 pub mod release;
 pub mod source;
+pub mod text;
+pub mod timing;
 pub mod tokenize;
 pub mod verify;
 

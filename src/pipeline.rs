@@ -1,18 +1,20 @@
 //! The build, in streaming passes over a spill file:
 //!
 //! 1. **read**: read → decode → article → clean (evidence inside the article only) →
-//!    dedup key, in parallel over batches; each article is spilled to a temporary file
-//!    in input order;
-//! 2. **dedup + line statistics**: duplicates are resolved from the keys alone, then the
-//!    lines of the kept articles are counted, so syndicated copies do not make each
-//!    other's body look like site furniture;
+//!    dedup key and sketch, in parallel over batches; each article is spilled to a
+//!    temporary file in input order;
+//! 2. **dedup + corpus statistics**: duplicates are resolved from the keys alone, then
+//!    the lines and words of the kept articles are counted, so syndicated copies do not
+//!    make each other's body look like site furniture;
 //! 3. **write**: the spill is read back; the kept articles are cleaned again with the
 //!    corpus statistics, language-annotated and tokenized in parallel batches, and
 //!    written in order.
 //!
-//! Memory is bounded by the batch sizes, one key per document and the line statistics'
-//! fixed-size filter, whatever the corpus size. Every parallel step keeps input order, so
-//! the release does not depend on `--jobs`.
+//! Every pass is a three-step conveyor ([`conveyor`]): one batch is read in, the one
+//! before it is processed by all threads, and the one before that is merged into the
+//! pass's ordered state, at the same time. Memory is bounded by the batch sizes, one key
+//! per document and the fixed-size statistics tables, whatever the corpus size. Merges
+//! happen in input order, so the release does not depend on `--jobs`.
 
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -21,20 +23,20 @@ use std::io::{BufRead, BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use crate::article::Article;
-use crate::clean::{Cleaner, Decision, Lexicon, LineStats, Unglue, WordStats};
+use crate::clean::{Cleaner, Decision, Lexicon, LineStats, Unglue, WordEvents, WordStats};
 use crate::config::BuildConfig;
 use crate::dedup::{self, ContentKey, NearDedup, Sketch, Sketcher, Verdict};
 use crate::error::{Error, Result};
 use crate::lang::LangId;
 use crate::release::{Document, Manifest, ReleaseWriter, Stats, TokenizerInfo};
 use crate::source::{self, Rejection, Unit};
+use crate::timing::{Clocks, Stage, Timings};
 use crate::tokenize::Tokenizer;
 
-/// Documents processed together in the read pass (bounded further by [`BATCH_BYTES`]).
+/// Documents processed together in one batch of a pass (bounded further by
+/// [`BATCH_BYTES`]). Three batches are in flight at a time.
 const BATCH_DOCS: usize = 512;
 const BATCH_BYTES: usize = 32 << 20;
-/// Documents cleaned, annotated and tokenized together in the write pass.
-const WRITE_BATCH: usize = 256;
 
 /// Where the build reports what happens; the CLI prints, tests collect.
 pub trait Reporter: Sync {
@@ -46,6 +48,9 @@ pub trait Reporter: Sync {
     fn advance(&self, _n: u64) {}
     /// The current pass finished.
     fn finish(&self) {}
+    /// A pass took `wall` seconds; `cpu` holds the CPU seconds each stage spent in it
+    /// (summed over threads, stages that did not run left out).
+    fn pass_done(&self, _pass: &str, _wall: f64, _cpu: &[(&'static str, f64)]) {}
 }
 
 /// A reporter that says nothing.
@@ -58,21 +63,79 @@ pub struct BuildReport {
     pub manifest: Manifest,
     /// Input problems (skips and rejections), in input order.
     pub problems: Vec<Rejection>,
+    /// Where the time went (not part of the release).
+    pub timings: Timings,
 }
 
 /// One article after the read pass, as spilled to disk.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Deserialize)]
 struct Spilled {
     key: ContentKey,
     article: Article,
 }
 
-/// The outcome of reading one unit.
+/// [`Spilled`] as written: borrowed, so the read pass does not copy the article.
+#[derive(Serialize)]
+struct SpilledRef<'a> {
+    key: &'a ContentKey,
+    article: &'a Article,
+}
+
+/// The part of a spilled article the statistics pass reads.
+#[derive(Deserialize)]
+struct SpilledBlocks {
+    article: BlocksOnly,
+}
+
+#[derive(Deserialize)]
+struct BlocksOnly {
+    blocks: Vec<BlockText>,
+}
+
+#[derive(Deserialize)]
+struct BlockText {
+    text: String,
+}
+
+/// The part of a spilled article the audit file needs for a removed copy.
+#[derive(Deserialize)]
+struct SpilledHead {
+    article: HeadOnly,
+}
+
+#[derive(Deserialize)]
+struct HeadOnly {
+    source: String,
+    source_id: Option<String>,
+}
+
+/// One input item, in input order.
+enum Item {
+    Unit(Unit),
+    /// A problem found while opening or reading a file.
+    Problem(Rejection),
+    /// The end of one input file (for progress).
+    FileDone,
+}
+
+/// An article as the read pass hands it to the ordered merge.
+struct ReadArticle {
+    /// The spill line (JSON of [`Spilled`]), serialized by the worker thread.
+    line: Vec<u8>,
+    key: ContentKey,
+    sketch: Sketch,
+    body_chars: u32,
+    source: String,
+    source_id: Option<String>,
+    notes: Vec<String>,
+}
+
+/// The outcome of reading one item.
 enum ReadOutcome {
-    /// An article with the sketch and length of its clean body.
-    Article(Box<Spilled>, Sketch, u32),
+    Article(Box<ReadArticle>),
     Empty(String, Option<String>),
     Rejected(Rejection),
+    FileDone,
 }
 
 /// One line of the dedup audit file: an article left out as a copy of another.
@@ -117,37 +180,55 @@ impl Stages {
         })
     }
 
-    fn read(&self, cfg: &BuildConfig, unit: Unit) -> ReadOutcome {
-        let raw = match source::decode(unit, &cfg.source) {
+    fn read(&self, cfg: &BuildConfig, unit: Unit, clocks: &Clocks) -> Result<ReadOutcome> {
+        let raw = match clocks.time(Stage::Decode, || source::decode(unit, &cfg.source)) {
             Ok(raw) => raw,
-            Err(rejection) => return ReadOutcome::Rejected(rejection),
+            Err(rejection) => return Ok(ReadOutcome::Rejected(rejection)),
         };
-        let article = Article::parse(raw);
-        let cleaned = self.cleaner.clean(&article, None);
+        let article = clocks.time(Stage::Decode, || Article::parse(raw));
+        let cleaned = clocks.time(Stage::Clean, || self.cleaner.clean(&article, None));
         if cleaned.body().next().is_none() {
-            return ReadOutcome::Empty(article.source, article.source_id);
+            return Ok(ReadOutcome::Empty(article.source, article.source_id));
         }
-        // Near-duplicates are judged on the body as cleaned from the article alone.
-        let body = cleaned
-            .body()
-            .map(|b| b.text.as_str())
-            .collect::<Vec<_>>()
-            .join("\n\n");
-        let sketch = self.sketcher.sketch(&body);
-        let body_chars = u32::try_from(body.chars().count()).unwrap_or(u32::MAX);
-        // Exact duplicates are the same article text, furniture included (re-encoded,
-        // re-wrapped, re-cased copies). Bodies that match only after cleaning are the
-        // near-duplicate stage's to judge: a page whose cleaning kept only a site footer
-        // must not swallow its siblings.
-        let key = dedup::content_key(
-            &article
-                .blocks
-                .iter()
+        let (sketch, body_chars, key) = clocks.time(Stage::Sketch, || {
+            // Near-duplicates are judged on the body as cleaned from the article alone.
+            let body = cleaned
+                .body()
                 .map(|b| b.text.as_str())
                 .collect::<Vec<_>>()
-                .join("\n"),
-        );
-        ReadOutcome::Article(Box::new(Spilled { key, article }), sketch, body_chars)
+                .join("\n\n");
+            let sketch = self.sketcher.sketch(&body);
+            let body_chars = u32::try_from(body.chars().count()).unwrap_or(u32::MAX);
+            // Exact duplicates are the same article text, furniture included (re-encoded,
+            // re-wrapped, re-cased copies). Bodies that match only after cleaning are the
+            // near-duplicate stage's to judge: a page whose cleaning kept only a site
+            // footer must not swallow its siblings.
+            let key = dedup::content_key(
+                &article
+                    .blocks
+                    .iter()
+                    .map(|b| b.text.as_str())
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+            );
+            (sketch, body_chars, key)
+        });
+        drop(cleaned);
+        let line = clocks.time(Stage::Spill, || {
+            serde_json::to_vec(&SpilledRef {
+                key: &key,
+                article: &article,
+            })
+        })?;
+        Ok(ReadOutcome::Article(Box::new(ReadArticle {
+            line,
+            key,
+            sketch,
+            body_chars,
+            source: article.source,
+            source_id: article.source_id,
+            notes: article.notes,
+        })))
     }
 
     fn write(
@@ -156,18 +237,21 @@ impl Stages {
         article: Article,
         corpus: &Corpus,
         tokenizer: &Tokenizer,
+        clocks: &Clocks,
     ) -> Result<WriteOutcome> {
-        let mut cleaned = self.cleaner.clean(&article, corpus.lines);
+        let mut cleaned = clocks.time(Stage::Clean, || self.cleaner.clean(&article, corpus.lines));
         if let Some(unglue) = &corpus.unglue {
-            let mut texts: Vec<&mut String> = cleaned
-                .blocks
-                .iter_mut()
-                .filter(|b| matches!(b.decision, Decision::Body | Decision::Caption))
-                .map(|b| &mut b.text)
-                .collect();
-            unglue.repair_document(&mut texts, cfg.clean.unglue_min_share);
+            clocks.time(Stage::Unglue, || {
+                let mut texts: Vec<&mut String> = cleaned
+                    .blocks
+                    .iter_mut()
+                    .filter(|b| matches!(b.decision, Decision::Body | Decision::Caption))
+                    .map(|b| &mut b.text)
+                    .collect();
+                unglue.repair_document(&mut texts, cfg.clean.unglue_min_share);
+            });
         }
-        let annotated = self.lang.annotate(&mut cleaned);
+        let annotated = clocks.time(Stage::Lang, || self.lang.annotate(&mut cleaned));
         let mut dropped_blocks = BTreeMap::new();
         for b in &cleaned.blocks {
             if let Decision::Drop(reason) = b.decision {
@@ -196,9 +280,12 @@ impl Stages {
             .map(|(t, _)| t.as_str())
             .collect::<Vec<_>>()
             .join("\n\n");
-        let tokens = tokenizer.encode(&text, cfg.release.encode_chunk_bytes)?;
+        let tokens = clocks.time(Stage::Tokenize, || {
+            tokenizer.encode(&text, cfg.release.encode_chunk_bytes)
+        })?;
+        let id = clocks.time(Stage::Sketch, || dedup::doc_id(&dedup::content_key(&text)));
         let doc = Document {
-            id: dedup::doc_id(&dedup::content_key(&text)),
+            id,
             source: cleaned.source,
             source_id: cleaned.source_id,
             url: cleaned.url,
@@ -225,11 +312,12 @@ fn bump(map: &mut BTreeMap<String, u64>, key: &str, n: u64) {
 /// Run a whole build: inputs in `cfg.inputs`, release at `cfg.output`.
 pub fn build(cfg: &BuildConfig, reporter: &dyn Reporter) -> Result<BuildReport> {
     cfg.validate()?;
-    let tokenizer = match &cfg.tokenizer {
-        Some(path) => Tokenizer::from_file(path)?,
-        None => Tokenizer::embedded()?,
-    };
-    in_pool(cfg, || build_with(cfg, &tokenizer, reporter))
+    let clocks = Clocks::new();
+    let tokenizer = clocks.time(Stage::Tokenize, || match &cfg.tokenizer {
+        Some(path) => Tokenizer::from_file(path),
+        None => Tokenizer::embedded(),
+    })?;
+    in_pool(cfg, || build_with(cfg, &tokenizer, &clocks, reporter))
 }
 
 /// Run `f` on a pool of `cfg.jobs` worker threads (0 = one per core).
@@ -239,6 +327,63 @@ fn in_pool<T: Send>(cfg: &BuildConfig, f: impl FnOnce() -> Result<T> + Send) -> 
         .build()
         .map_err(|e| Error::Config(format!("cannot start {} worker threads: {e}", cfg.jobs)))?
         .install(f)
+}
+
+/// Run one pass as a conveyor over batches: `next` reads the next batch serially, `work`
+/// maps a batch's items on all threads, and `merge` takes the results in input order.
+/// Reading batch n+1 and merging batch n-1 overlap the work on batch n, so the serial
+/// steps (decompression, spill I/O, dedup bookkeeping, Parquet encoding) do not leave
+/// the other threads idle.
+fn conveyor<I: Send, O: Send>(
+    mut next: impl FnMut() -> Result<Option<Vec<I>>> + Send,
+    work: impl Fn(I) -> O + Sync,
+    mut merge: impl FnMut(Vec<O>) -> Result<()> + Send,
+) -> Result<()> {
+    let mut batch = next()?;
+    let mut done: Option<Vec<O>> = None;
+    while let Some(items) = batch.take() {
+        let (outs, (merged, following)) = rayon::join(
+            || items.into_par_iter().map(&work).collect::<Vec<O>>(),
+            || (done.take().map_or(Ok(()), &mut merge), next()),
+        );
+        merged?;
+        batch = following?;
+        done = Some(outs);
+    }
+    match done {
+        Some(outs) => merge(outs),
+        None => Ok(()),
+    }
+}
+
+/// Tracks one pass: its wall clock and the stage CPU seconds it adds.
+struct PassTimer<'a> {
+    clocks: &'a Clocks,
+    name: &'static str,
+    pass: crate::timing::PassClock<'a>,
+    cpu_before: Vec<f64>,
+}
+
+impl<'a> PassTimer<'a> {
+    fn start(clocks: &'a Clocks, name: &'static str) -> Self {
+        PassTimer {
+            clocks,
+            name,
+            pass: clocks.pass(name),
+            cpu_before: Stage::ALL.iter().map(|&s| clocks.cpu_seconds(s)).collect(),
+        }
+    }
+
+    fn done(self, reporter: &dyn Reporter) {
+        let wall = self.pass.done();
+        let cpu: Vec<(&'static str, f64)> = Stage::ALL
+            .iter()
+            .zip(&self.cpu_before)
+            .map(|(&s, before)| (s.as_str(), self.clocks.cpu_seconds(s) - before))
+            .filter(|(_, d)| *d > 0.0)
+            .collect();
+        reporter.pass_done(self.name, wall, &cpu);
+    }
 }
 
 /// The read pass's results.
@@ -261,9 +406,69 @@ fn work_dir(output: &Path) -> Result<tempfile::TempDir> {
         .map_err(|e| Error::io(&parent, e))
 }
 
+/// Lines of the spill file, read back in order with their index.
+struct SpillReader {
+    reader: BufReader<fs_err::File>,
+    path: PathBuf,
+    index: u64,
+}
+
+impl SpillReader {
+    fn open(path: &Path) -> Result<Self> {
+        let file = fs_err::File::open(path).map_err(|e| Error::io(path, e))?;
+        Ok(SpillReader {
+            reader: BufReader::with_capacity(1 << 20, file),
+            path: path.to_path_buf(),
+            index: 0,
+        })
+    }
+
+    /// The next line and its index, or `None` at the end.
+    fn next_line(&mut self) -> Result<Option<(u64, String)>> {
+        let mut line = String::new();
+        let n = self
+            .reader
+            .read_line(&mut line)
+            .map_err(|e| Error::io(&self.path, e))?;
+        if n == 0 {
+            return Ok(None);
+        }
+        let index = self.index;
+        self.index += 1;
+        Ok(Some((index, line)))
+    }
+
+    /// Up to [`BATCH_DOCS`] lines (or [`BATCH_BYTES`]) that `want` accepts, with what
+    /// `want` says about each; `None` at the end of the file.
+    fn next_batch<T>(
+        &mut self,
+        mut want: impl FnMut(u64) -> Option<T>,
+    ) -> Result<Option<Vec<(u64, String, T)>>> {
+        let mut batch = Vec::new();
+        let mut bytes = 0usize;
+        while batch.len() < BATCH_DOCS && bytes < BATCH_BYTES {
+            let Some((index, line)) = self.next_line()? else {
+                break;
+            };
+            if let Some(t) = want(index) {
+                bytes += line.len();
+                batch.push((index, line, t));
+            }
+        }
+        Ok((!batch.is_empty()).then_some(batch))
+    }
+}
+
+/// What one kept article adds to the corpus statistics.
+struct Counted {
+    line_keys: Option<Vec<u64>>,
+    words: Option<WordEvents>,
+}
+
 fn build_with(
     cfg: &BuildConfig,
     tokenizer: &Tokenizer,
+    clocks: &Clocks,
     reporter: &dyn Reporter,
 ) -> Result<BuildReport> {
     let stages = Stages::new(cfg)?;
@@ -275,9 +480,18 @@ fn build_with(
         near,
         spilled,
         ..
-    } = read_pass(cfg, &stages, &spill_path, work.path(), false, reporter)?;
-    let clusters = near.resolve()?;
+    } = read_pass(
+        cfg,
+        &stages,
+        &spill_path,
+        work.path(),
+        false,
+        clocks,
+        reporter,
+    )?;
 
+    let timer = PassTimer::start(clocks, "dedup");
+    let clusters = clocks.time(Stage::Dedup, || near.resolve())?;
     // Corpus statistics over one article per duplicate cluster, so syndicated copies do
     // not make each other's body look like furniture.
     let mut lines = cfg
@@ -289,111 +503,150 @@ fn build_with(
         .unglue
         .then(|| WordStats::new(cfg.clean.word_table_cap));
     if lines.is_some() || words.is_some() {
-        for_each_spilled(&spill_path, |index, s| {
-            if matches!(clusters.verdict(index), Verdict::Keep { .. }) {
-                if let Some(lines) = &mut lines {
-                    lines.add_document(s.article.blocks.iter().map(|b| b.text.as_str()));
-                }
-                if let Some(words) = &mut words {
-                    for b in &s.article.blocks {
-                        words.add_text(&b.text);
+        let (count_lines, count_words) = (lines.is_some(), words.is_some());
+        let mut spill = SpillReader::open(&spill_path)?;
+        conveyor(
+            || {
+                clocks.time(Stage::Spill, || {
+                    spill.next_batch(|i| {
+                        matches!(clusters.verdict(i), Verdict::Keep { .. }).then_some(())
+                    })
+                })
+            },
+            |(_, line, ()): (u64, String, ())| -> Result<Counted> {
+                let s: SpilledBlocks = clocks.time(Stage::Spill, || serde_json::from_str(&line))?;
+                Ok(clocks.time(Stage::Stats, || {
+                    let texts = || s.article.blocks.iter().map(|b| b.text.as_str());
+                    Counted {
+                        line_keys: count_lines.then(|| LineStats::document_keys(texts())),
+                        words: count_words.then(|| {
+                            let mut ev = WordEvents::default();
+                            texts().for_each(|t| ev.push_text(t));
+                            ev
+                        }),
                     }
-                }
-            }
-            Ok(())
-        })?;
+                }))
+            },
+            |counted| {
+                clocks.time(Stage::Stats, || {
+                    for c in counted {
+                        let c = c?;
+                        if let (Some(lines), Some(keys)) = (&mut lines, &c.line_keys) {
+                            lines.add_keys(keys);
+                        }
+                        if let (Some(words), Some(ev)) = (&mut words, &c.words) {
+                            words.add_events(ev);
+                        }
+                    }
+                    Ok(())
+                })
+            },
+        )?;
     }
-    let lexicon = Lexicon::from_tokenizer_json(tokenizer.json());
+    let lexicon = clocks.time(Stage::Unglue, || {
+        Lexicon::from_tokenizer_json(tokenizer.json())
+    });
+    timer.done(reporter);
     let corpus = Corpus {
         lines: lines.as_ref(),
         unglue: words.as_ref().map(|w| Unglue::new(w, &lexicon, 3)),
     };
 
+    let timer = PassTimer::start(clocks, "write");
     let mut writer = ReleaseWriter::create(&cfg.output, &cfg.release)?;
     reporter.start("write", spilled);
     // For the audit file: release ids and sources of the articles that head a cluster of
     // two or more, and the removed copies (memory grows with duplicates, not documents).
     let mut kept: std::collections::HashMap<u64, (Option<String>, String)> = Default::default();
     let mut removed: Vec<(u64, Removed, u64)> = Vec::new();
-    let mut pending: Vec<(u64, Article, u32, ContentKey)> = Vec::with_capacity(WRITE_BATCH);
-    let mut flush = |pending: &mut Vec<(u64, Article, u32, ContentKey)>,
-                     stats: &mut Stats,
-                     kept: &mut std::collections::HashMap<u64, (Option<String>, String)>|
-     -> Result<()> {
-        let outcomes: Vec<Result<(u64, WriteOutcome, u32, ContentKey)>> = std::mem::take(pending)
-            .into_par_iter()
-            .map(|(i, a, dup_count, key)| {
-                Ok((i, stages.write(cfg, a, &corpus, tokenizer)?, dup_count, key))
+    let mut spill = SpillReader::open(&spill_path)?;
+    enum Written {
+        Kept(WriteOutcome, u32, ContentKey),
+        Copy(Removed, u64),
+    }
+    conveyor(
+        || {
+            clocks.time(Stage::Spill, || {
+                spill.next_batch(|i| Some(clusters.verdict(i)))
             })
-            .collect();
-        let n = outcomes.len() as u64;
-        for outcome in outcomes {
-            let (index, outcome, dup_count, key) = outcome?;
-            let blocks = match outcome {
-                WriteOutcome::Dropped(reason, source, blocks) => {
-                    bump(&mut stats.dropped, reason, 1);
-                    reporter.warn(&format!("dropped `{source}` ({reason})"));
-                    // Only cluster heads are looked up by the audit file.
-                    if dup_count > 1 {
-                        kept.insert(index, (None, source));
-                    }
-                    blocks
+        },
+        |(index, line, verdict): (u64, String, Verdict)| -> Result<(u64, Written)> {
+            let written = match verdict {
+                Verdict::Keep { dup_count } => {
+                    let s: Spilled = clocks.time(Stage::Spill, || serde_json::from_str(&line))?;
+                    drop(line);
+                    let outcome = stages.write(cfg, s.article, &corpus, tokenizer, clocks)?;
+                    Written::Kept(outcome, dup_count, s.key)
                 }
-                WriteOutcome::Doc(mut doc, blocks) => {
-                    doc.dup_count = dup_count;
-                    stats.docs_out += 1;
-                    stats.tokens += doc.tokens.len() as u64;
-                    stats.captions += doc.captions.len() as u64;
-                    stats.parallel_pairs += doc.parallel.len() as u64;
-                    bump(&mut stats.languages, &doc.lang, 1);
-                    writer.write(split_of(cfg, &key), &doc)?;
-                    if dup_count > 1 {
-                        kept.insert(index, (Some(doc.id.clone()), doc.source.clone()));
-                    }
-                    blocks
+                Verdict::Duplicate {
+                    kept_index,
+                    similarity,
+                } => {
+                    let s: SpilledHead =
+                        clocks.time(Stage::Spill, || serde_json::from_str(&line))?;
+                    let exact = clusters.is_exact_copy(index);
+                    let entry = Removed {
+                        source: s.article.source,
+                        source_id: s.article.source_id,
+                        kept_id: None,
+                        kept_source: String::new(),
+                        similarity,
+                        exact,
+                    };
+                    Written::Copy(entry, kept_index)
                 }
             };
-            for (reason, n) in blocks {
-                bump(&mut stats.blocks_dropped, reason, n);
-            }
-        }
-        reporter.advance(n);
-        Ok(())
-    };
-    for_each_spilled(&spill_path, |index, s| {
-        match clusters.verdict(index) {
-            Verdict::Keep { dup_count } => {
-                pending.push((index, s.article, dup_count, s.key));
-                if pending.len() >= WRITE_BATCH {
-                    flush(&mut pending, &mut stats, &mut kept)?;
+            Ok((index, written))
+        },
+        |outcomes| {
+            let n = outcomes.len() as u64;
+            for outcome in outcomes {
+                let (index, written) = outcome?;
+                let (outcome, dup_count, key) = match written {
+                    Written::Copy(entry, kept_index) => {
+                        let reason = if entry.exact {
+                            "exact_duplicate"
+                        } else {
+                            "near_duplicate"
+                        };
+                        bump(&mut stats.dropped, reason, 1);
+                        removed.push((index, entry, kept_index));
+                        continue;
+                    }
+                    Written::Kept(outcome, dup_count, key) => (outcome, dup_count, key),
+                };
+                let blocks = match outcome {
+                    WriteOutcome::Dropped(reason, source, blocks) => {
+                        bump(&mut stats.dropped, reason, 1);
+                        reporter.warn(&format!("dropped `{source}` ({reason})"));
+                        // Only cluster heads are looked up by the audit file.
+                        if dup_count > 1 {
+                            kept.insert(index, (None, source));
+                        }
+                        blocks
+                    }
+                    WriteOutcome::Doc(mut doc, blocks) => {
+                        doc.dup_count = dup_count;
+                        stats.docs_out += 1;
+                        stats.tokens += doc.tokens.len() as u64;
+                        stats.captions += doc.captions.len() as u64;
+                        stats.parallel_pairs += doc.parallel.len() as u64;
+                        bump(&mut stats.languages, &doc.lang, 1);
+                        clocks.time(Stage::Write, || writer.write(split_of(cfg, &key), &doc))?;
+                        if dup_count > 1 {
+                            kept.insert(index, (Some(doc.id.clone()), doc.source.clone()));
+                        }
+                        blocks
+                    }
+                };
+                for (reason, n) in blocks {
+                    bump(&mut stats.blocks_dropped, reason, n);
                 }
             }
-            Verdict::Duplicate {
-                kept_index,
-                similarity,
-            } => {
-                let exact = clusters.is_exact_copy(index);
-                let reason = if exact {
-                    "exact_duplicate"
-                } else {
-                    "near_duplicate"
-                };
-                bump(&mut stats.dropped, reason, 1);
-                let entry = Removed {
-                    source: s.article.source,
-                    source_id: s.article.source_id,
-                    kept_id: None,
-                    kept_source: String::new(),
-                    similarity,
-                    exact,
-                };
-                removed.push((index, entry, kept_index));
-                reporter.advance(1);
-            }
-        }
-        Ok(())
-    })?;
-    flush(&mut pending, &mut stats, &mut kept)?;
+            reporter.advance(n);
+            Ok(())
+        },
+    )?;
     reporter.finish();
 
     let mut audit = Vec::new();
@@ -413,8 +666,13 @@ fn build_with(
         json: tokenizer.json().to_vec(),
     };
     let config = serde_json::to_value(cfg)?;
-    let manifest = writer.finish(config, &info, &stats)?;
-    Ok(BuildReport { manifest, problems })
+    let manifest = clocks.time(Stage::Write, || writer.finish(config, &info, &stats))?;
+    timer.done(reporter);
+    Ok(BuildReport {
+        manifest,
+        problems,
+        timings: clocks.report(),
+    })
 }
 
 /// The audit file listing every article removed as a duplicate.
@@ -439,10 +697,19 @@ pub fn dedup_clusters(
 ) -> Result<DedupReport> {
     cfg.validate()?;
     in_pool(cfg, || {
+        let clocks = Clocks::new();
         let stages = Stages::new(cfg)?;
         let work = work_dir(&cfg.output)?;
         let spill_path = work.path().join("articles.jsonl");
-        let pass = read_pass(cfg, &stages, &spill_path, work.path(), true, reporter)?;
+        let pass = read_pass(
+            cfg,
+            &stages,
+            &spill_path,
+            work.path(),
+            true,
+            &clocks,
+            reporter,
+        )?;
         let clusters = pass.near.resolve()?;
         let log = pass.log.unwrap_or_default();
         let mut id_of_index: Vec<&str> = Vec::with_capacity(pass.spilled as usize);
@@ -483,8 +750,10 @@ fn read_pass(
     spill_path: &Path,
     work: &Path,
     keep_log: bool,
+    clocks: &Clocks,
     reporter: &dyn Reporter,
 ) -> Result<ReadPass> {
+    let timer = PassTimer::start(clocks, "read");
     let discovery = source::discover(&cfg.inputs)?;
     let mut pass = ReadPass {
         stats: Stats {
@@ -512,90 +781,94 @@ fn read_pass(
     }
 
     let spill = fs_err::File::create(spill_path).map_err(|e| Error::io(spill_path, e))?;
-    let mut out = BufWriter::new(spill);
+    let mut out = BufWriter::with_capacity(1 << 20, spill);
     let io_err = |e| Error::io(spill_path, e);
-    let mut flush = |batch: &mut Vec<Unit>, pass: &mut ReadPass| -> Result<()> {
-        let outcomes: Vec<ReadOutcome> = std::mem::take(batch)
-            .into_par_iter()
-            .map(|u| stages.read(cfg, u))
-            .collect();
-        for outcome in outcomes {
-            match outcome {
-                ReadOutcome::Rejected(r) => record(pass, r),
-                ReadOutcome::Empty(source, source_id) => {
-                    pass.stats.docs_in += 1;
-                    bump(&mut pass.stats.dropped, "empty_after_clean", 1);
-                    reporter.warn(&format!("dropped `{source}` (empty_after_clean)"));
-                    if let Some(log) = &mut pass.log {
-                        log.push((source_id.unwrap_or(source), None));
-                    }
-                }
-                ReadOutcome::Article(s, sketch, body_chars) => {
-                    pass.stats.docs_in += 1;
-                    if !s.article.notes.is_empty() {
-                        pass.stats.repaired += 1;
-                        reporter.warn(&format!(
-                            "repaired `{}`: {}",
-                            s.article.source,
-                            s.article.notes.join("; ")
-                        ));
-                    }
-                    if let Some(log) = &mut pass.log {
-                        let id = s
-                            .article
-                            .source_id
-                            .clone()
-                            .unwrap_or_else(|| s.article.source.clone());
-                        log.push((id, Some(pass.spilled)));
-                    }
-                    pass.near.add(pass.spilled, s.key, sketch, body_chars)?;
-                    pass.spilled += 1;
-                    serde_json::to_writer(&mut out, &*s)?;
-                    out.write_all(b"\n").map_err(io_err)?;
-                }
-            }
-        }
-        Ok(())
-    };
-
+    let mut items = discovery.files.iter().flat_map(|file| {
+        source::open(file, &cfg.source)
+            .map(|item| match item {
+                Ok(unit) => Item::Unit(unit),
+                Err(r) => Item::Problem(r),
+            })
+            .chain(std::iter::once(Item::FileDone))
+    });
     reporter.start("read", discovery.files.len() as u64);
-    let mut batch: Vec<Unit> = Vec::new();
-    let mut batch_bytes = 0usize;
-    for file in &discovery.files {
-        for item in source::open(file, &cfg.source) {
-            match item {
-                Ok(unit) => {
-                    batch_bytes += unit_len(&unit);
-                    batch.push(unit);
-                    if batch.len() >= BATCH_DOCS || batch_bytes >= BATCH_BYTES {
-                        flush(&mut batch, &mut pass)?;
-                        batch_bytes = 0;
+    conveyor(
+        || {
+            clocks.time(Stage::Read, || {
+                let mut batch = Vec::new();
+                let mut bytes = 0usize;
+                while batch.len() < BATCH_DOCS && bytes < BATCH_BYTES {
+                    let Some(item) = items.next() else {
+                        break;
+                    };
+                    if let Item::Unit(unit) = &item {
+                        bytes += unit_len(unit);
+                    }
+                    batch.push(item);
+                }
+                Ok((!batch.is_empty()).then_some(batch))
+            })
+        },
+        |item| match item {
+            Item::Unit(unit) => stages.read(cfg, unit, clocks),
+            Item::Problem(r) => Ok(ReadOutcome::Rejected(r)),
+            Item::FileDone => Ok(ReadOutcome::FileDone),
+        },
+        |outcomes| {
+            for outcome in outcomes {
+                match outcome? {
+                    ReadOutcome::FileDone => reporter.advance(1),
+                    ReadOutcome::Rejected(r) => record(&mut pass, r),
+                    ReadOutcome::Empty(source, source_id) => {
+                        pass.stats.docs_in += 1;
+                        bump(&mut pass.stats.dropped, "empty_after_clean", 1);
+                        reporter.warn(&format!("dropped `{source}` (empty_after_clean)"));
+                        if let Some(log) = &mut pass.log {
+                            log.push((source_id.unwrap_or(source), None));
+                        }
+                    }
+                    ReadOutcome::Article(a) => {
+                        pass.stats.docs_in += 1;
+                        if !a.notes.is_empty() {
+                            pass.stats.repaired += 1;
+                            reporter.warn(&format!(
+                                "repaired `{}`: {}",
+                                a.source,
+                                a.notes.join("; ")
+                            ));
+                        }
+                        if let Some(log) = &mut pass.log {
+                            let id = a.source_id.clone().unwrap_or_else(|| a.source.clone());
+                            log.push((id, Some(pass.spilled)));
+                        }
+                        let index = pass.spilled;
+                        let ReadArticle {
+                            line,
+                            key,
+                            sketch,
+                            body_chars,
+                            ..
+                        } = *a;
+                        clocks.time(Stage::Dedup, || {
+                            pass.near.add(index, key, sketch, body_chars)
+                        })?;
+                        pass.spilled += 1;
+                        clocks
+                            .time(Stage::Spill, || {
+                                out.write_all(&line)?;
+                                out.write_all(b"\n")
+                            })
+                            .map_err(io_err)?;
                     }
                 }
-                Err(r) => {
-                    // Keep warnings in input order: finish what came before first.
-                    flush(&mut batch, &mut pass)?;
-                    batch_bytes = 0;
-                    record(&mut pass, r);
-                }
             }
-        }
-        reporter.advance(1);
-    }
-    flush(&mut batch, &mut pass)?;
+            Ok(())
+        },
+    )?;
     out.flush().map_err(io_err)?;
     reporter.finish();
+    timer.done(reporter);
     Ok(pass)
-}
-
-/// Stream the spill file back, one article at a time, with its index.
-fn for_each_spilled(path: &Path, mut f: impl FnMut(u64, Spilled) -> Result<()>) -> Result<()> {
-    let file = fs_err::File::open(path).map_err(|e| Error::io(path, e))?;
-    for (index, line) in BufReader::new(file).lines().enumerate() {
-        let line = line.map_err(|e| Error::io(path, e))?;
-        f(index as u64, serde_json::from_str(&line)?)?;
-    }
-    Ok(())
 }
 
 /// The split of a kept article: a stable hash of its content key placed on the

@@ -5,7 +5,12 @@
 //! Precision first: a real word is never split when the corpus prints it more than once,
 //! and both halves must be words the corpus prints on their own several times.
 
-use std::collections::{HashMap, HashSet};
+use std::cell::RefCell;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Hash tables with a fast, fixed-seed hash: the same on every run.
+type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::FixedState>;
+type HashSet<K> = std::collections::HashSet<K, foldhash::fast::FixedState>;
 
 /// How often each word (lower-cased letter run) appears in the corpus.
 ///
@@ -21,14 +26,19 @@ pub struct WordStats {
 
 /// Letters, digits and the apostrophe inside a word.
 fn word_char(c: char) -> bool {
-    c.is_alphanumeric() || c == '\'' || c == '’'
+    crate::text::is_alphanumeric(c) || c == '\'' || c == '’'
 }
 
 fn pair_key(left: &str, right: &str) -> u64 {
+    pair_key_lower(&crate::text::to_lower(left), &crate::text::to_lower(right))
+}
+
+/// [`pair_key`] of two words already in lower case.
+fn pair_key_lower(left: &str, right: &str) -> u64 {
     use std::hash::{Hash, Hasher};
     let mut h = std::hash::DefaultHasher::new();
-    left.to_lowercase().hash(&mut h);
-    right.to_lowercase().hash(&mut h);
+    left.hash(&mut h);
+    right.hash(&mut h);
     h.finish()
 }
 
@@ -48,19 +58,35 @@ fn bump<K: std::hash::Hash + Eq>(map: &mut HashMap<K, u32>, key: K, cap: usize) 
     map.insert(key, 1);
 }
 
-impl WordStats {
-    /// Tables of at most `cap` distinct words and `cap` distinct word pairs.
-    pub fn new(cap: usize) -> Self {
-        WordStats {
-            counts: HashMap::new(),
-            pairs: HashMap::new(),
-            cap: cap.max(1024),
-        }
+/// [`bump`] for a word, allocating its key only when the word is new.
+fn bump_word(map: &mut HashMap<Box<str>, u32>, word: &str, cap: usize) {
+    match map.get_mut(word) {
+        Some(c) => *c = c.saturating_add(1),
+        None => bump(map, word.into(), cap),
+    }
+}
+
+/// What one text adds to [`WordStats`]: computed apart from the tables, so threads can
+/// split and lower-case texts in parallel while one thread counts them in input order.
+#[derive(Debug, Default, Clone)]
+pub struct WordEvents {
+    /// Lower-cased words, each followed by one space.
+    words: String,
+    /// Keys of adjacent word pairs, in text order.
+    pairs: Vec<u64>,
+}
+
+impl WordEvents {
+    /// Split `text` into its counted words and word pairs.
+    pub fn of(text: &str) -> Self {
+        let mut ev = WordEvents::default();
+        ev.push_text(text);
+        ev
     }
 
-    /// Count the words and adjacent word pairs of one text.
-    pub fn add_text(&mut self, text: &str) {
-        let mut prev: Option<String> = None;
+    /// Add the words and pairs of one more text (pairs do not cross texts).
+    pub fn push_text(&mut self, text: &str) {
+        let mut prev: Option<std::ops::Range<usize>> = None;
         for token in text.split_whitespace() {
             // A token with punctuation inside ("Economic,trade") is not counted as a pair.
             let core = token.trim_matches(|c: char| !word_char(c));
@@ -68,30 +94,58 @@ impl WordStats {
             if n == 0
                 || n > 40
                 || !core.chars().all(word_char)
-                || !core.chars().any(char::is_alphabetic)
+                || !core.chars().any(crate::text::is_alphabetic)
             {
                 prev = None;
                 for w in token.split(|c: char| !word_char(c)) {
                     if !w.is_empty()
                         && w.chars().count() <= 40
-                        && w.chars().any(char::is_alphabetic)
+                        && w.chars().any(crate::text::is_alphabetic)
                     {
-                        bump(
-                            &mut self.counts,
-                            w.to_lowercase().into_boxed_str(),
-                            self.cap,
-                        );
+                        crate::text::push_lower(&mut self.words, w);
+                        self.words.push(' ');
                     }
                 }
                 continue;
             }
-            let key = core.to_lowercase();
-            if let Some(p) = &prev {
-                bump(&mut self.pairs, pair_key(p, &key), self.cap);
+            let start = self.words.len();
+            crate::text::push_lower(&mut self.words, core);
+            let end = self.words.len();
+            if let Some(p) = prev {
+                self.pairs
+                    .push(pair_key_lower(&self.words[p], &self.words[start..end]));
             }
-            bump(&mut self.counts, key.clone().into_boxed_str(), self.cap);
+            self.words.push(' ');
             // A sentence or clause boundary ends the pair chain.
-            prev = (token.ends_with(char::is_alphanumeric)).then_some(key);
+            prev = token
+                .ends_with(crate::text::is_alphanumeric)
+                .then_some(start..end);
+        }
+    }
+}
+
+impl WordStats {
+    /// Tables of at most `cap` distinct words and `cap` distinct word pairs.
+    pub fn new(cap: usize) -> Self {
+        WordStats {
+            counts: HashMap::default(),
+            pairs: HashMap::default(),
+            cap: cap.max(1024),
+        }
+    }
+
+    /// Count the words and adjacent word pairs of one text.
+    pub fn add_text(&mut self, text: &str) {
+        self.add_events(&WordEvents::of(text));
+    }
+
+    /// Count what [`WordEvents::of`] found in a text.
+    pub fn add_events(&mut self, ev: &WordEvents) {
+        for &k in &ev.pairs {
+            bump(&mut self.pairs, k, self.cap);
+        }
+        for w in ev.words.split_terminator(' ') {
+            bump_word(&mut self.counts, w, self.cap);
         }
     }
 
@@ -101,7 +155,7 @@ impl WordStats {
             return self.counts.get(word).copied().unwrap_or(0);
         }
         self.counts
-            .get(word.to_lowercase().as_str())
+            .get(crate::text::to_lower(word).as_str())
             .copied()
             .unwrap_or(0)
     }
@@ -124,7 +178,7 @@ impl Lexicon {
     /// SentencePiece (`▁word`) or WordPiece (entries without `##`). Only entries of two or
     /// more letters are kept. An unreadable file gives an empty lexicon.
     pub fn from_tokenizer_json(json: &[u8]) -> Self {
-        let mut words = HashSet::new();
+        let mut words = HashSet::default();
         let Ok(value) = serde_json::from_slice::<serde_json::Value>(json) else {
             return Lexicon { words };
         };
@@ -155,15 +209,15 @@ impl Lexicon {
             } else {
                 e.to_string()
             };
-            if word.chars().count() >= 2 && word.chars().all(char::is_alphabetic) {
-                words.insert(word.to_lowercase().into_boxed_str());
+            if word.chars().count() >= 2 && word.chars().all(crate::text::is_alphabetic) {
+                words.insert(crate::text::to_lower(&word).into_boxed_str());
             }
         }
         Lexicon { words }
     }
 
     pub fn contains(&self, word: &str) -> bool {
-        self.words.contains(word.to_lowercase().as_str())
+        self.words.contains(crate::text::to_lower(word).as_str())
     }
 
     pub fn len(&self) -> usize {
@@ -180,7 +234,7 @@ fn byte_decoder() -> HashMap<char, u8> {
     let mut printable: Vec<u32> = (b'!' as u32..=b'~' as u32).collect();
     printable.extend(0xA1..=0xAC);
     printable.extend(0xAE..=0xFF);
-    let mut map = HashMap::new();
+    let mut map = HashMap::default();
     let mut extra = 0u32;
     for b in 0u32..=255 {
         let c = if printable.contains(&b) {
@@ -206,15 +260,59 @@ pub struct Unglue<'a> {
     lexicon: &'a Lexicon,
     /// Occurrences each half needs on its own.
     min_part: u32,
+    /// Tells this repair's memo entries from those of another (see [`MEMO`]).
+    id: u64,
+}
+
+/// Chunk → its repair (`None`: left as it is).
+type Memo = HashMap<Box<str>, Option<Box<str>>>;
+
+/// Chunks remembered per thread before the memo starts over.
+const MEMO_CAP: usize = 1 << 16;
+
+thread_local! {
+    /// Per worker thread: what [`Unglue::split_chunk`] said about each chunk lately,
+    /// tagged with the repair it belongs to. A corpus prints the same words over and
+    /// over (Vietnamese news uses a few thousand syllables), so most chunks are answered
+    /// from here; the answer depends only on the chunk and the repair's fixed tables.
+    static MEMO: RefCell<(u64, Memo)> = RefCell::new((0, Memo::default()));
 }
 
 impl<'a> Unglue<'a> {
     pub fn new(words: &'a WordStats, lexicon: &'a Lexicon, min_part: u32) -> Self {
+        static NEXT_ID: AtomicU64 = AtomicU64::new(1);
         Unglue {
             words,
             lexicon,
             min_part,
+            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
         }
+    }
+
+    /// [`split_chunk`](Unglue::split_chunk), remembered per thread.
+    fn split_chunk_memo(&self, chunk: &str) -> Option<String> {
+        if chunk.len() > 4 * MAX_GLUED_CHARS + 8 {
+            return self.split_chunk(chunk);
+        }
+        let hit = MEMO.with(|m| {
+            let m = m.borrow();
+            (m.0 == self.id)
+                .then(|| m.1.get(chunk).map(|r| r.as_deref().map(str::to_string)))
+                .flatten()
+        });
+        if let Some(answer) = hit {
+            return answer;
+        }
+        let answer = self.split_chunk(chunk);
+        MEMO.with(|m| {
+            let mut m = m.borrow_mut();
+            if m.0 != self.id || m.1.len() >= MEMO_CAP {
+                m.0 = self.id;
+                m.1.clear();
+            }
+            m.1.insert(chunk.into(), answer.as_deref().map(Box::from));
+        });
+        answer
     }
 
     /// Repair the blocks of one document, but only when enough of its words look glued:
@@ -255,7 +353,7 @@ impl<'a> Unglue<'a> {
                 out.push(' ');
             }
             first = false;
-            match self.split_chunk(chunk) {
+            match self.split_chunk_memo(chunk) {
                 Some(fixed) => {
                     out.push_str(&fixed);
                     changed = true;
@@ -344,7 +442,8 @@ impl<'a> Unglue<'a> {
             }
             let left = &core[..i];
             let right = &core[i + c.len_utf8()..];
-            let alpha = |s: &str| s.chars().count() >= 2 && s.chars().all(char::is_alphabetic);
+            let alpha =
+                |s: &str| s.chars().count() >= 2 && s.chars().all(crate::text::is_alphabetic);
             if !alpha(left) || !alpha(right) {
                 continue;
             }
@@ -388,7 +487,7 @@ impl<'a> Unglue<'a> {
                 // Units and model names ("512GB", "4K") are written glued on purpose.
                 if digits.chars().all(|d| d.is_ascii_digit())
                     && digits.len() >= 2
-                    && word.chars().all(char::is_alphabetic)
+                    && word.chars().all(crate::text::is_alphabetic)
                     && word.chars().count() >= 3
                     && word.chars().any(char::is_lowercase)
                     && self.known(word)
@@ -397,7 +496,9 @@ impl<'a> Unglue<'a> {
                 }
                 continue;
             }
-            if !left.chars().all(char::is_alphabetic) || !right.chars().all(char::is_alphabetic) {
+            if !left.chars().all(crate::text::is_alphabetic)
+                || !right.chars().all(crate::text::is_alphabetic)
+            {
                 continue;
             }
             // Inside a word, the right half is lower case ("Hanoion") or starts a
@@ -449,7 +550,7 @@ fn is_function_word(w: &str) -> bool {
         "these", "they", "this", "those", "to", "up", "was", "we", "were", "what", "when", "which",
         "while", "who", "will", "with", "would", "you",
     ];
-    let lower = w.to_lowercase();
+    let lower = crate::text::to_lower(w);
     WORDS.contains(&lower.as_str())
 }
 

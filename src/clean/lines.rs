@@ -10,7 +10,7 @@
 pub struct LineStats {
     bloom: Vec<u64>,
     mask: u64,
-    counts: std::collections::HashMap<u64, u32>,
+    counts: std::collections::HashMap<u64, u32, foldhash::fast::FixedState>,
     documents: u64,
 }
 
@@ -22,17 +22,30 @@ impl LineStats {
         LineStats {
             bloom: vec![0; (bits / 64) as usize],
             mask: bits - 1,
-            counts: std::collections::HashMap::new(),
+            counts: Default::default(),
             documents: 0,
         }
     }
 
     /// Count the distinct lines of one document.
     pub fn add_document<'a>(&mut self, lines: impl IntoIterator<Item = &'a str>) {
+        self.add_keys(&Self::document_keys(lines));
+    }
+
+    /// The distinct line keys of one document: the part of [`add_document`] that
+    /// threads can compute in parallel.
+    ///
+    /// [`add_document`]: LineStats::add_document
+    pub fn document_keys<'a>(lines: impl IntoIterator<Item = &'a str>) -> Vec<u64> {
         let mut keys: Vec<u64> = lines.into_iter().map(line_key).collect();
         keys.sort_unstable();
         keys.dedup();
-        for k in keys {
+        keys
+    }
+
+    /// Count one document given its [`document_keys`](LineStats::document_keys).
+    pub fn add_keys(&mut self, keys: &[u64]) {
+        for &k in keys {
             self.add_key(k);
         }
         self.documents += 1;
@@ -98,10 +111,13 @@ fn line_key(line: &str) -> u64 {
             if c.is_ascii() {
                 let c = c.to_ascii_lowercase();
                 feed(if c.is_ascii_digit() { '0' } else { c });
-            } else if c.is_numeric() {
+            } else if crate::text::is_numeric(c) {
                 feed('0');
             } else {
-                c.to_lowercase().for_each(&mut feed);
+                match crate::text::lower_char(c) {
+                    Some(l) => feed(l),
+                    None => c.to_lowercase().for_each(&mut feed),
+                }
             }
         }
         feed(' ');

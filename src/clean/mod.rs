@@ -14,7 +14,7 @@ use crate::config::CleanConfig;
 mod glue;
 mod lines;
 
-pub use glue::{Lexicon, Unglue, WordStats};
+pub use glue::{Lexicon, Unglue, WordEvents, WordStats};
 pub use lines::LineStats;
 
 /// Why a block left the body.
@@ -260,7 +260,7 @@ impl Cleaner {
         if let Some(lines) = lines {
             for (i, t) in texts.iter().enumerate() {
                 let others = lines.documents_with(t).saturating_sub(1);
-                let needed = if size(t) >= LONG_WORDS {
+                let needed = if size_upto(t, LONG_WORDS) >= LONG_WORDS {
                     self.cfg.long_line_repeats
                 } else {
                     1
@@ -378,7 +378,7 @@ fn mark_related_lists(texts: &[String], decisions: &mut [Option<Decision>]) {
                     Some(_) => {}
                     None => {
                         let t = &texts[j];
-                        if size(t) < 12.0 || is_doubled_line(t) {
+                        if size_upto(t, 12.0) < 12.0 || is_doubled_line(t) {
                             after_headline = true;
                         } else if after_headline || is_teaser(t) {
                             after_headline = false;
@@ -393,7 +393,7 @@ fn mark_related_lists(texts: &[String], decisions: &mut [Option<Decision>]) {
             i = j;
             continue;
         }
-        if decisions[i].is_none() && size(&texts[i]) >= 20.0 {
+        if decisions[i].is_none() && size_upto(&texts[i], 20.0) >= 20.0 {
             prose_before += 1;
         }
         i += 1;
@@ -420,7 +420,7 @@ fn marked_letters(s: &str) -> usize {
 /// Marked early so the pair does not interrupt the body around it; the language stage
 /// pairs them up.
 fn mark_caption_pairs(texts: &[String], decisions: &mut [Option<Decision>]) {
-    let short = |t: &str| (1.0..=40.0).contains(&size(t));
+    let short = |t: &str| (1.0..=40.0).contains(&size_upto(t, 41.0));
     let plain = |t: &str| {
         marked_letters(t) == 0 && t.chars().filter(char::is_ascii_alphabetic).count() >= 3
     };
@@ -429,7 +429,7 @@ fn mark_caption_pairs(texts: &[String], decisions: &mut [Option<Decision>]) {
         (0.33..=3.0).contains(&(lb / la))
     };
     for i in 0..texts.len() {
-        if decisions[i].is_some() || marked_letters(&texts[i]) < 2 || !short(&texts[i]) {
+        if decisions[i].is_some() || !short(&texts[i]) || marked_letters(&texts[i]) < 2 {
             continue;
         }
         // The translation usually follows its caption; otherwise it may precede it.
@@ -456,24 +456,14 @@ fn is_teaser(s: &str) -> bool {
 /// A block of this many words is prose rather than a label or link.
 const LONG_WORDS: f64 = 20.0;
 
-/// Length in words, a CJK character counting as ~0.6 of a word (they carry less each).
-fn size(s: &str) -> f64 {
-    if s.is_ascii() {
-        // Fast path: words are runs of ASCII letters, digits and underscores.
-        let mut words = 0usize;
-        let mut in_word = false;
-        for b in s.bytes() {
-            let w = b.is_ascii_alphanumeric() || b == b'_';
-            if w && !in_word {
-                words += 1;
-            }
-            in_word = w;
-        }
-        return words as f64;
-    }
+/// Length in words, a CJK character counting as ~0.6 of a word (they carry less each);
+/// the scan stops once the length reaches `cap`: every comparison with a threshold up
+/// to `cap` gets the same answer without reading a long paragraph through.
+fn size_upto(s: &str, cap: f64) -> f64 {
     let mut words = 0usize;
     let mut cjk = 0usize;
     let mut in_word = false;
+    let len = |words: usize, cjk: usize| words as f64 + cjk as f64 / 1.7;
     for c in s.chars() {
         if crate::article::is_cjk(c) {
             cjk += 1;
@@ -485,9 +475,13 @@ fn size(s: &str) -> f64 {
             in_word = true;
         } else {
             in_word = false;
+            continue;
+        }
+        if len(words, cjk) >= cap {
+            break;
         }
     }
-    words as f64 + cjk as f64 / 1.7
+    len(words, cjk)
 }
 
 /// A line printed with a list marker: `- `, `• `, `* `, `1. `, `2) `.
@@ -528,7 +522,8 @@ fn block_score(text: &str, decision: Option<Decision>) -> f64 {
         Some(Decision::Drop(DropReason::Dateline | DropReason::Byline)) => -0.6,
         Some(Decision::Drop(_)) => -2.0,
         Some(Decision::Body) | None => {
-            let n = size(text);
+            // The thresholds below go up to 20 words.
+            let n = size_upto(text, 20.0);
             // Items of a list the article itself prints ("- Best actor - …") are short
             // but belong to the body around them: neutral, so they do not split it.
             if is_list_item(text) && n >= 3.0 {
@@ -586,7 +581,7 @@ pub fn normalise(s: &str) -> String {
     let collapsed = !s.contains("  ") && !s.contains(['\t', '\n', '\r']) && s.trim() == s;
     match (collapsed, s.is_ascii()) {
         (true, true) => s.to_ascii_lowercase(),
-        (true, false) => s.to_lowercase(),
+        (true, false) => crate::text::to_lower(s),
         _ => s
             .to_lowercase()
             .split_whitespace()
@@ -609,7 +604,7 @@ fn near_same(a: &str, b: &str) -> bool {
 fn is_title_case(s: &str) -> bool {
     let words: Vec<&str> = s
         .split_whitespace()
-        .filter(|w| w.chars().any(char::is_alphabetic))
+        .filter(|w| w.chars().any(crate::text::is_alphabetic))
         .collect();
     if words.len() < 3 {
         return false;
@@ -618,7 +613,7 @@ fn is_title_case(s: &str) -> bool {
         .iter()
         .filter(|w| {
             w.chars()
-                .find(|c| c.is_alphabetic())
+                .find(|c| crate::text::is_alphabetic(*c))
                 .is_some_and(char::is_uppercase)
         })
         .count();
@@ -627,6 +622,15 @@ fn is_title_case(s: &str) -> bool {
 
 /// A headline printed twice on one line: `X Y Z X Y Z`.
 fn is_doubled_line(s: &str) -> bool {
+    if crate::text::is_collapsed(s) {
+        // Words are split by single spaces: `A A` is the same bytes around a middle space.
+        let b = s.as_bytes();
+        let mid = b.len() / 2;
+        return b.len() % 2 == 1
+            && b[mid] == b' '
+            && b[..mid] == b[mid + 1..]
+            && s[..mid].split(' ').nth(1).is_some();
+    }
     let words: Vec<&str> = s.split_whitespace().collect();
     let n = words.len();
     n >= 4 && n.is_multiple_of(2) && words[..n / 2] == words[n / 2..]
@@ -637,7 +641,7 @@ fn is_photo_credit(s: &str) -> bool {
     if s.len() > 120 {
         return false;
     }
-    let lower = s.to_lowercase();
+    let lower = crate::text::to_lower(s);
     ["photo:", "photo by", "photos:", "ảnh:", "image:", "credit:"]
         .iter()
         .any(|p| lower.starts_with(p))
@@ -650,7 +654,7 @@ fn is_credited_caption(s: &str) -> bool {
     if !(t.contains("hoto:") || t.contains("HOTO:") || t.contains("nh:") || t.contains("NH:")) {
         return false;
     }
-    let lower = t.to_lowercase();
+    let lower = crate::text::to_lower(t);
     let tail = lower
         .rfind("photo:")
         .or_else(|| lower.rfind("ảnh:"))
@@ -671,7 +675,7 @@ fn source_credit(s: &str) -> Option<String> {
         .trim_start_matches('(')
         .trim_end_matches(['.', ' '])
         .trim_end_matches(')');
-    let lower = inner.to_lowercase();
+    let lower = crate::text::to_lower(inner);
     for prefix in [
         "according to ",
         "source: ",
@@ -706,7 +710,8 @@ fn is_name_line(s: &str) -> bool {
     (2..=4).contains(&words.len())
         && s.chars().count() <= 40
         && words.iter().all(|w| {
-            w.chars().next().is_some_and(char::is_uppercase) && w.chars().all(char::is_alphabetic)
+            w.chars().next().is_some_and(char::is_uppercase)
+                && w.chars().all(crate::text::is_alphabetic)
         })
 }
 

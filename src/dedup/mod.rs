@@ -65,7 +65,7 @@ use crate::config::DedupConfig;
 use crate::error::{Error, Result};
 
 use sha2::{Digest, Sha256};
-use unicode_normalization::UnicodeNormalization;
+use unicode_normalization::{is_nfc_quick, IsNormalized, UnicodeNormalization};
 
 /// Identity of a body for exact dedup: the first 16 bytes of the sha256 of its normal form.
 pub type ContentKey = [u8; 16];
@@ -73,6 +73,26 @@ pub type ContentKey = [u8; 16];
 /// NFC, case-folded, whitespace collapsed to single spaces.
 pub fn normalise(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
+    // Decoded input is NFC already; the quick check spares composing it again.
+    if surely_nfc(text) || is_nfc_quick(text.chars()) == IsNormalized::Yes {
+        // One pass: a space where a run of whitespace ends, lower case otherwise.
+        let mut space = false;
+        for c in text.chars() {
+            if c.is_whitespace() {
+                space = !out.is_empty();
+                continue;
+            }
+            if space {
+                out.push(' ');
+                space = false;
+            }
+            match crate::text::lower_char(c) {
+                Some(l) => out.push(l),
+                None => out.extend(c.to_lowercase()),
+            }
+        }
+        return out;
+    }
     for word in text.split_whitespace() {
         if !out.is_empty() {
             out.push(' ');
@@ -80,6 +100,16 @@ pub fn normalise(text: &str) -> String {
         out.extend(word.nfc().flat_map(char::to_lowercase));
     }
     out
+}
+
+/// True when every character is one that is NFC on its own and never combines with its
+/// neighbours (below U+0300, precomposed Vietnamese letters, CJK, Hangul syllables): the
+/// common case, told apart without the normalisation tables.
+fn surely_nfc(text: &str) -> bool {
+    text.chars().all(|c| {
+        matches!(c as u32, 0..=0x2FF | 0x1E00..=0x1EFF | 0x3040..=0x3098 | 0x309B..=0x30FF
+            | 0x4E00..=0x9FFF | 0xAC00..=0xD7A3)
+    })
 }
 
 /// Key of a body.
@@ -146,6 +176,40 @@ impl DedupConfig {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn normal_form_is_the_same_on_both_paths() {
+        let slow = |t: &str| {
+            t.split_whitespace()
+                .map(|w| w.chars().flat_map(char::to_lowercase).collect::<String>())
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
+        for t in [
+            "  Đà   Nẵng\u{a0}\tTOKYO\n東京  ",
+            "ΟΔΟΣ Σ",
+            "İstanbul\u{3000}x",
+            "",
+            "   ",
+        ] {
+            assert_eq!(super::normalise(t), slow(t), "{t:?}");
+        }
+    }
+
+    #[test]
+    fn surely_nfc_agrees_with_the_quick_check() {
+        use unicode_normalization::{is_nfc_quick, IsNormalized};
+        for i in 0..0x10000u32 {
+            let Some(c) = char::from_u32(i) else { continue };
+            let s = format!("a{c}b");
+            if super::surely_nfc(&s) {
+                assert_eq!(is_nfc_quick(s.chars()), IsNormalized::Yes, "{i:#x}");
+            }
+        }
+        assert!(super::surely_nfc("Đà Nẵng 東京 ひらがな"));
+        assert!(!super::surely_nfc("e\u{301}"));
+    }
+
     use super::*;
 
     #[test]

@@ -84,14 +84,14 @@ fn tokens_of(chars: impl Iterator<Item = char>) -> Tokens {
             hashes.push(mix64(h));
         }
     };
-    for c in chars.flat_map(char::to_lowercase) {
+    let mut each = |c: char| {
         if is_unspaced(c) {
             flush(&mut word, &mut out.hashes);
             // Tagged so a one-character token never equals a word token by construction.
             out.hashes.push(mix64((c as u64) | (1 << 40)));
             out.letters += 1;
             out.unspaced += 1;
-        } else if c.is_alphanumeric() || (word.is_some() && is_combining_mark(c)) {
+        } else if crate::text::is_alphanumeric(c) || (word.is_some() && is_combining_mark(c)) {
             // The case folds lower-casing misses: "Straße" = "STRASSE", final sigma.
             let folded: &[char] = match c {
                 'ß' => &['s', 's'],
@@ -103,11 +103,17 @@ fn tokens_of(chars: impl Iterator<Item = char>) -> Tokens {
                 h = (h ^ f as u64).wrapping_mul(FNV_PRIME);
             }
             word = Some(h);
-            if c.is_alphanumeric() {
+            if crate::text::is_alphanumeric(c) {
                 out.letters += 1;
             }
         } else {
             flush(&mut word, &mut out.hashes);
+        }
+    };
+    for c in chars {
+        match crate::text::lower_char(c) {
+            Some(l) => each(l),
+            None => c.to_lowercase().for_each(&mut each),
         }
     }
     flush(&mut word, &mut out.hashes);

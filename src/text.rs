@@ -1,0 +1,221 @@
+//! Character tests and case folding shared by the stages, with exact fast paths.
+//!
+//! `char::is_alphabetic` and `char::to_lowercase` search Unicode tables for every
+//! non-ASCII character; on Vietnamese, Greek or Cyrillic news that search dominated the
+//! clean and dedup profiles. Here the first 8,192 code points (all Latin, Greek,
+//! Cyrillic and Vietnamese letters) are answered from tables built once from the standard
+//! library itself, so the results are the same by construction.
+
+use std::sync::OnceLock;
+
+/// Code points answered from the tables.
+const TABLE: usize = 0x2000;
+/// Marks a code point whose lower case is not one character (`İ` → `i̇`).
+const NOT_ONE: char = '\u{FFFF}';
+
+struct Tables {
+    lower: Vec<char>,
+    alpha: Vec<u64>,
+    numeric: Vec<u64>,
+}
+
+fn tables() -> &'static Tables {
+    static T: OnceLock<Tables> = OnceLock::new();
+    T.get_or_init(|| {
+        let mut lower = vec![NOT_ONE; TABLE];
+        let mut alpha = vec![0u64; TABLE / 64];
+        let mut numeric = vec![0u64; TABLE / 64];
+        for (i, slot) in lower.iter_mut().enumerate() {
+            let Some(c) = char::from_u32(i as u32) else {
+                continue;
+            };
+            let mut l = c.to_lowercase();
+            if let (Some(one), None) = (l.next(), l.next()) {
+                *slot = one;
+            }
+            if c.is_alphabetic() {
+                alpha[i / 64] |= 1 << (i % 64);
+            }
+            if c.is_numeric() {
+                numeric[i / 64] |= 1 << (i % 64);
+            }
+        }
+        Tables {
+            lower,
+            alpha,
+            numeric,
+        }
+    })
+}
+
+/// `c.is_alphabetic()`, faster.
+#[inline]
+pub fn is_alphabetic(c: char) -> bool {
+    let i = c as usize;
+    if i < 0x80 {
+        return c.is_ascii_alphabetic();
+    }
+    if i < TABLE {
+        return tables().alpha[i / 64] & (1 << (i % 64)) != 0;
+    }
+    c.is_alphabetic()
+}
+
+/// `c.is_numeric()`, faster.
+#[inline]
+pub fn is_numeric(c: char) -> bool {
+    let i = c as usize;
+    if i < 0x80 {
+        return c.is_ascii_digit();
+    }
+    if i < TABLE {
+        return tables().numeric[i / 64] & (1 << (i % 64)) != 0;
+    }
+    c.is_numeric()
+}
+
+/// `c.is_alphanumeric()`, faster.
+#[inline]
+pub fn is_alphanumeric(c: char) -> bool {
+    if c.is_ascii() {
+        return c.is_ascii_alphanumeric();
+    }
+    is_alphabetic(c) || is_numeric(c)
+}
+
+/// True when `s` has no whitespace but single ASCII spaces between words: then its
+/// words are exactly `s.split(' ')`.
+pub fn is_collapsed(s: &str) -> bool {
+    let b = s.as_bytes();
+    if b.first() == Some(&b' ') || b.last() == Some(&b' ') {
+        return false;
+    }
+    let mut prev_space = false;
+    for (i, &x) in b.iter().enumerate() {
+        match x {
+            b' ' => {
+                if prev_space {
+                    return false;
+                }
+                prev_space = true;
+                continue;
+            }
+            b'\t' | b'\n' | 0x0B | 0x0C | b'\r' => return false,
+            // Lead bytes of the other Unicode spaces: U+0085, U+00A0 (C2), U+1680 (E1),
+            // U+2000–U+205F (E2), U+3000 (E3). Look closer only there.
+            0xC2 | 0xE1 | 0xE2 | 0xE3
+                if s[i..].chars().next().is_some_and(char::is_whitespace) =>
+            {
+                return false;
+            }
+            _ => {}
+        }
+        prev_space = false;
+    }
+    true
+}
+
+/// Append `s.to_lowercase()` to `out`.
+pub fn push_lower(out: &mut String, s: &str) {
+    if s.is_ascii() {
+        out.extend(s.bytes().map(|b| b.to_ascii_lowercase() as char));
+        return;
+    }
+    // Final sigma depends on the neighbouring letters: leave it to the standard library.
+    if s.contains('Σ') {
+        out.push_str(&s.to_lowercase());
+        return;
+    }
+    push_lower_chars(out, s);
+}
+
+/// Append `char::to_lowercase` of each character of `s`: like [`push_lower`] but
+/// without the final-sigma rule of `str::to_lowercase`.
+pub fn push_lower_chars(out: &mut String, s: &str) {
+    if s.is_ascii() {
+        out.extend(s.bytes().map(|b| b.to_ascii_lowercase() as char));
+        return;
+    }
+    for c in s.chars() {
+        match lower_char(c) {
+            Some(l) => out.push(l),
+            None => out.extend(c.to_lowercase()),
+        }
+    }
+}
+
+/// `c.to_lowercase()` when it is one character and the table knows it; `None` sends the
+/// caller to `char::to_lowercase`.
+#[inline]
+pub fn lower_char(c: char) -> Option<char> {
+    let i = c as usize;
+    if i < 0x80 {
+        return Some(c.to_ascii_lowercase());
+    }
+    if i < TABLE {
+        let l = tables().lower[i];
+        return (l != NOT_ONE).then_some(l);
+    }
+    // CJK, kana and Hangul have no case.
+    ((0x3000..0xA000).contains(&i) || (0xAC00..0xD7A4).contains(&i)).then_some(c)
+}
+
+/// `s.to_lowercase()`, faster.
+pub fn to_lower(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    push_lower(&mut out, s);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tables_agree_with_the_standard_library_on_every_code_point() {
+        for i in 0..=0x10FFFFu32 {
+            let Some(c) = char::from_u32(i) else {
+                continue;
+            };
+            assert_eq!(is_alphabetic(c), c.is_alphabetic(), "{i:#x}");
+            assert_eq!(is_alphanumeric(c), c.is_alphanumeric(), "{i:#x}");
+            assert_eq!(is_numeric(c), c.is_numeric(), "{i:#x}");
+            if c.is_whitespace() && c != ' ' {
+                assert!(!is_collapsed(&format!("a{c}b")), "{i:#x}");
+            } else if c != ' ' {
+                assert!(is_collapsed(&format!("a {c}b")), "{i:#x}");
+            }
+            let s = c.to_string();
+            assert_eq!(to_lower(&s), s.to_lowercase(), "{i:#x}");
+            if let Some(l) = lower_char(c) {
+                assert_eq!(
+                    c.to_lowercase().collect::<String>(),
+                    l.to_string(),
+                    "{i:#x}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn words_lower_case_like_the_standard_library() {
+        for w in [
+            "Đà Nẵng",
+            "ỨNG DỤNG",
+            "ΟΔΟΣ ΣΟΦΟΣ",
+            "Σ",
+            "İstanbul",
+            "МОСКВА",
+            "東京Tower",
+            "ﬁ Straße ẞ",
+        ] {
+            assert_eq!(to_lower(w), w.to_lowercase(), "{w}");
+            let mut per_char = String::new();
+            push_lower_chars(&mut per_char, w);
+            assert_eq!(
+                per_char,
+                w.chars().flat_map(char::to_lowercase).collect::<String>()
+            );
+        }
+    }
+}

@@ -1,0 +1,202 @@
+//! Where a build spends its time: CPU seconds per stage, summed over worker threads,
+//! and wall seconds per pass. Reported by `quire build --json` and on the terminal,
+//! never written into the release (which must not depend on how fast the machine was).
+
+use serde::Serialize;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+use std::time::Instant;
+
+/// One stage of the data flow, as timed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    /// Reading, decompressing and splitting input files.
+    Read,
+    /// Decoding bytes to text and parsing the article head.
+    Decode,
+    /// Boilerplate decisions (run twice: own evidence, then with corpus statistics).
+    Clean,
+    /// MinHash sketches and content keys.
+    Sketch,
+    /// Writing and reading back the spill file.
+    Spill,
+    /// Resolving duplicate clusters.
+    Dedup,
+    /// Corpus line and word statistics.
+    Stats,
+    /// Glued-word repair.
+    Unglue,
+    /// Paragraph and document language.
+    Lang,
+    Tokenize,
+    /// Arrow batches, Parquet encoding and compression, shard hashes.
+    Write,
+}
+
+impl Stage {
+    pub const ALL: [Stage; 11] = [
+        Stage::Read,
+        Stage::Decode,
+        Stage::Clean,
+        Stage::Sketch,
+        Stage::Spill,
+        Stage::Dedup,
+        Stage::Stats,
+        Stage::Unglue,
+        Stage::Lang,
+        Stage::Tokenize,
+        Stage::Write,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Stage::Read => "read",
+            Stage::Decode => "decode",
+            Stage::Clean => "clean",
+            Stage::Sketch => "sketch",
+            Stage::Spill => "spill",
+            Stage::Dedup => "dedup",
+            Stage::Stats => "stats",
+            Stage::Unglue => "unglue",
+            Stage::Lang => "lang",
+            Stage::Tokenize => "tokenize",
+            Stage::Write => "write",
+        }
+    }
+}
+
+/// CPU time of the calling thread, in nanoseconds.
+fn thread_cpu_nanos() -> u64 {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `ts` is a valid, writable timespec; the clock id is a constant the
+    // kernel knows. On failure the struct stays zero and the stage reads as 0 s.
+    let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+    if rc != 0 {
+        return 0;
+    }
+    (ts.tv_sec as u64)
+        .saturating_mul(1_000_000_000)
+        .saturating_add(ts.tv_nsec as u64)
+}
+
+/// Stage clocks shared by the worker threads of one build.
+#[derive(Debug, Default)]
+pub struct Clocks {
+    cpu: [AtomicU64; Stage::ALL.len()],
+    passes: Mutex<Vec<(String, f64)>>,
+}
+
+impl Clocks {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Run `f`, charging the calling thread's CPU time to `stage`.
+    pub fn time<T>(&self, stage: Stage, f: impl FnOnce() -> T) -> T {
+        let start = thread_cpu_nanos();
+        let out = f();
+        let spent = thread_cpu_nanos().saturating_sub(start);
+        self.cpu[stage as usize].fetch_add(spent, Ordering::Relaxed);
+        out
+    }
+
+    /// Start timing a pass; [`PassClock::done`] records its wall time.
+    pub fn pass(&self, name: &str) -> PassClock<'_> {
+        PassClock {
+            clocks: self,
+            name: name.to_string(),
+            started: Instant::now(),
+        }
+    }
+
+    pub fn cpu_seconds(&self, stage: Stage) -> f64 {
+        self.cpu[stage as usize].load(Ordering::Relaxed) as f64 / 1e9
+    }
+
+    /// A snapshot for reports.
+    pub fn report(&self) -> Timings {
+        Timings {
+            cpu_seconds: Stage::ALL
+                .iter()
+                .map(|&s| (s.as_str(), self.cpu_seconds(s)))
+                .collect(),
+            pass_seconds: self.passes.lock().map(|p| p.clone()).unwrap_or_default(),
+        }
+    }
+}
+
+/// A pass being timed.
+pub struct PassClock<'a> {
+    clocks: &'a Clocks,
+    name: String,
+    started: Instant,
+}
+
+impl PassClock<'_> {
+    /// Record the pass's wall time and return it in seconds.
+    pub fn done(self) -> f64 {
+        let secs = self.started.elapsed().as_secs_f64();
+        if let Ok(mut p) = self.clocks.passes.lock() {
+            p.push((self.name, secs));
+        }
+        secs
+    }
+}
+
+/// CPU seconds per stage and wall seconds per pass of one build.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Timings {
+    /// Stage name → CPU seconds summed over threads, in data-flow order.
+    #[serde(serialize_with = "ordered")]
+    pub cpu_seconds: Vec<(&'static str, f64)>,
+    /// Pass name → wall seconds, in the order the passes ran.
+    #[serde(serialize_with = "ordered")]
+    pub pass_seconds: Vec<(String, f64)>,
+}
+
+/// Pairs as a JSON object that keeps their order.
+fn ordered<S: serde::Serializer, K: AsRef<str>>(
+    pairs: &[(K, f64)],
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    use serde::ser::SerializeMap;
+    let mut map = s.serialize_map(Some(pairs.len()))?;
+    for (k, v) in pairs {
+        // Milliseconds are plenty; fewer digits keep the JSON readable.
+        map.serialize_entry(k.as_ref(), &((v * 1000.0).round() / 1000.0))?;
+    }
+    map.end()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn busy_work_is_charged_to_its_stage_only() {
+        let clocks = Clocks::new();
+        let n = clocks.time(Stage::Lang, || {
+            // Enough arithmetic to take measurable CPU time.
+            (0..5_000_000u64).fold(0u64, |a, x| a.wrapping_mul(31).wrapping_add(x))
+        });
+        assert_ne!(n, 1);
+        assert!(clocks.cpu_seconds(Stage::Lang) > 0.0);
+        assert_eq!(clocks.cpu_seconds(Stage::Clean), 0.0);
+        let pass = clocks.pass("read");
+        let wall = pass.done();
+        let report = clocks.report();
+        assert_eq!(report.pass_seconds.len(), 1);
+        assert_eq!(report.pass_seconds[0].0, "read");
+        assert!(wall >= 0.0);
+        let json = serde_json::to_value(&report).unwrap_or_default();
+        let keys: Vec<&String> = json["cpu_seconds"]
+            .as_object()
+            .map(|o| o.keys().collect())
+            .unwrap_or_default();
+        assert_eq!(keys.len(), Stage::ALL.len());
+        assert!(json["cpu_seconds"]["lang"].as_f64().unwrap_or(0.0) > 0.0);
+    }
+}
