@@ -23,7 +23,7 @@ use std::io::{BufRead, BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use crate::article::Article;
-use crate::clean::{Cleaner, Decision, Lexicon, LineStats, Unglue, WordEvents, WordStats};
+use crate::clean::{Cleaner, Decision, Draft, Lexicon, LineStats, Unglue, WordEvents, WordStats};
 use crate::config::BuildConfig;
 use crate::dedup::{self, ContentKey, NearDedup, Sketch, Sketcher, Verdict};
 use crate::error::{Error, Result};
@@ -72,6 +72,8 @@ pub struct BuildReport {
 struct Spilled {
     key: ContentKey,
     article: Article,
+    /// What the article's own evidence decided in the read pass.
+    draft: Draft,
 }
 
 /// [`Spilled`] as written: borrowed, so the read pass does not copy the article.
@@ -79,6 +81,7 @@ struct Spilled {
 struct SpilledRef<'a> {
     key: &'a ContentKey,
     article: &'a Article,
+    draft: &'a Draft,
 }
 
 /// The part of a spilled article the statistics pass reads.
@@ -186,7 +189,11 @@ impl Stages {
             Err(rejection) => return Ok(ReadOutcome::Rejected(rejection)),
         };
         let article = clocks.time(Stage::Decode, || Article::parse(raw));
-        let cleaned = clocks.time(Stage::Clean, || self.cleaner.clean(&article, None));
+        let (draft, cleaned) = clocks.time(Stage::Clean, || {
+            let draft = self.cleaner.draft(&article);
+            let cleaned = self.cleaner.finish(&article, draft.clone(), None);
+            (draft, cleaned)
+        });
         if cleaned.body().next().is_none() {
             return Ok(ReadOutcome::Empty(article.source, article.source_id));
         }
@@ -218,6 +225,7 @@ impl Stages {
             serde_json::to_vec(&SpilledRef {
                 key: &key,
                 article: &article,
+                draft: &draft,
             })
         })?;
         Ok(ReadOutcome::Article(Box::new(ReadArticle {
@@ -234,12 +242,15 @@ impl Stages {
     fn write(
         &self,
         cfg: &BuildConfig,
-        article: Article,
+        spilled: Spilled,
         corpus: &Corpus,
         tokenizer: &Tokenizer,
         clocks: &Clocks,
     ) -> Result<WriteOutcome> {
-        let mut cleaned = clocks.time(Stage::Clean, || self.cleaner.clean(&article, corpus.lines));
+        let Spilled { article, draft, .. } = spilled;
+        let mut cleaned = clocks.time(Stage::Clean, || {
+            self.cleaner.finish(&article, draft, corpus.lines)
+        });
         if let Some(unglue) = &corpus.unglue {
             clocks.time(Stage::Unglue, || {
                 let mut texts: Vec<&mut String> = cleaned
@@ -406,6 +417,9 @@ fn work_dir(output: &Path) -> Result<tempfile::TempDir> {
         .map_err(|e| Error::io(&parent, e))
 }
 
+/// A spill line with its index and what the reader's filter said about it.
+type SpillLine<T> = (u64, Vec<u8>, T);
+
 /// Lines of the spill file, read back in order with their index.
 struct SpillReader {
     reader: BufReader<fs_err::File>,
@@ -423,12 +437,13 @@ impl SpillReader {
         })
     }
 
-    /// The next line and its index, or `None` at the end.
-    fn next_line(&mut self) -> Result<Option<(u64, String)>> {
-        let mut line = String::new();
+    /// The next line and its index, or `None` at the end. Bytes: the JSON parser checks
+    /// the UTF-8 of what it reads, so the line is not checked twice.
+    fn next_line(&mut self) -> Result<Option<(u64, Vec<u8>)>> {
+        let mut line = Vec::new();
         let n = self
             .reader
-            .read_line(&mut line)
+            .read_until(b'\n', &mut line)
             .map_err(|e| Error::io(&self.path, e))?;
         if n == 0 {
             return Ok(None);
@@ -443,7 +458,7 @@ impl SpillReader {
     fn next_batch<T>(
         &mut self,
         mut want: impl FnMut(u64) -> Option<T>,
-    ) -> Result<Option<Vec<(u64, String, T)>>> {
+    ) -> Result<Option<Vec<SpillLine<T>>>> {
         let mut batch = Vec::new();
         let mut bytes = 0usize;
         while batch.len() < BATCH_DOCS && bytes < BATCH_BYTES {
@@ -513,8 +528,9 @@ fn build_with(
                     })
                 })
             },
-            |(_, line, ()): (u64, String, ())| -> Result<Counted> {
-                let s: SpilledBlocks = clocks.time(Stage::Spill, || serde_json::from_str(&line))?;
+            |(_, line, ()): (u64, Vec<u8>, ())| -> Result<Counted> {
+                let s: SpilledBlocks =
+                    clocks.time(Stage::Spill, || serde_json::from_slice(&line))?;
                 Ok(clocks.time(Stage::Stats, || {
                     let texts = || s.article.blocks.iter().map(|b| b.text.as_str());
                     Counted {
@@ -570,20 +586,21 @@ fn build_with(
                 spill.next_batch(|i| Some(clusters.verdict(i)))
             })
         },
-        |(index, line, verdict): (u64, String, Verdict)| -> Result<(u64, Written)> {
+        |(index, line, verdict): (u64, Vec<u8>, Verdict)| -> Result<(u64, Written)> {
             let written = match verdict {
                 Verdict::Keep { dup_count } => {
-                    let s: Spilled = clocks.time(Stage::Spill, || serde_json::from_str(&line))?;
+                    let s: Spilled = clocks.time(Stage::Spill, || serde_json::from_slice(&line))?;
                     drop(line);
-                    let outcome = stages.write(cfg, s.article, &corpus, tokenizer, clocks)?;
-                    Written::Kept(outcome, dup_count, s.key)
+                    let key = s.key;
+                    let outcome = stages.write(cfg, s, &corpus, tokenizer, clocks)?;
+                    Written::Kept(outcome, dup_count, key)
                 }
                 Verdict::Duplicate {
                     kept_index,
                     similarity,
                 } => {
                     let s: SpilledHead =
-                        clocks.time(Stage::Spill, || serde_json::from_str(&line))?;
+                        clocks.time(Stage::Spill, || serde_json::from_slice(&line))?;
                     let exact = clusters.is_exact_copy(index);
                     let entry = Removed {
                         source: s.article.source,

@@ -7,6 +7,8 @@
 //! library itself, so the results are the same by construction.
 
 use std::sync::OnceLock;
+use unicode_normalization::char::canonical_combining_class;
+use unicode_normalization::{is_nfc_quick, IsNormalized};
 
 /// Code points answered from the tables.
 const TABLE: usize = 0x2000;
@@ -17,6 +19,9 @@ struct Tables {
     lower: Vec<char>,
     alpha: Vec<u64>,
     numeric: Vec<u64>,
+    /// NFC on its own and never combining with a neighbour (quick check "yes",
+    /// combining class 0), over the Basic Multilingual Plane.
+    stable: Vec<u64>,
 }
 
 fn tables() -> &'static Tables {
@@ -40,10 +45,22 @@ fn tables() -> &'static Tables {
                 numeric[i / 64] |= 1 << (i % 64);
             }
         }
+        let mut stable = vec![0u64; 0x10000 / 64];
+        for i in 0..0x10000usize {
+            let Some(c) = char::from_u32(i as u32) else {
+                continue;
+            };
+            if canonical_combining_class(c) == 0
+                && is_nfc_quick(std::iter::once(c)) == IsNormalized::Yes
+            {
+                stable[i / 64] |= 1 << (i % 64);
+            }
+        }
         Tables {
             lower,
             alpha,
             numeric,
+            stable,
         }
     })
 }
@@ -59,6 +76,20 @@ pub fn is_alphabetic(c: char) -> bool {
         return tables().alpha[i / 64] & (1 << (i % 64)) != 0;
     }
     c.is_alphabetic()
+}
+
+/// True when `s` is surely in NFC: every character is NFC on its own and never combines
+/// with a neighbour. Decoded input is NFC already, so this settles most texts without
+/// the normalisation tables; `false` only means "check properly".
+pub fn surely_nfc(s: &str) -> bool {
+    if s.is_ascii() {
+        return true;
+    }
+    let t = tables();
+    s.chars().all(|c| {
+        let i = c as usize;
+        i < 0x80 || (i < 0x10000 && t.stable[i / 64] & (1 << (i % 64)) != 0)
+    })
 }
 
 /// `c.is_numeric()`, faster.
@@ -103,9 +134,7 @@ pub fn is_collapsed(s: &str) -> bool {
             b'\t' | b'\n' | 0x0B | 0x0C | b'\r' => return false,
             // Lead bytes of the other Unicode spaces: U+0085, U+00A0 (C2), U+1680 (E1),
             // U+2000–U+205F (E2), U+3000 (E3). Look closer only there.
-            0xC2 | 0xE1 | 0xE2 | 0xE3
-                if s[i..].chars().next().is_some_and(char::is_whitespace) =>
-            {
+            0xC2 | 0xE1 | 0xE2 | 0xE3 if s[i..].chars().next().is_some_and(char::is_whitespace) => {
                 return false;
             }
             _ => {}
@@ -195,6 +224,20 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn surely_nfc_never_says_yes_to_text_that_is_not() {
+        for i in 0..0x10000u32 {
+            let Some(c) = char::from_u32(i) else { continue };
+            for s in [format!("a{c}"), format!("{c}\u{301}"), format!("e{c}b")] {
+                if surely_nfc(&s) {
+                    assert_eq!(is_nfc_quick(s.chars()), IsNormalized::Yes, "{i:#x}");
+                }
+            }
+        }
+        assert!(surely_nfc("Đà Nẵng “quoted” — 東京 ひらがな Москва Αθήνα"));
+        assert!(!surely_nfc("e\u{301}"));
     }
 
     #[test]

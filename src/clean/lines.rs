@@ -96,31 +96,105 @@ impl LineStats {
 /// A line's identity for corpus statistics: case, spacing and digits ignored, so
 /// "Updated 10:26" and "Updated 11:05" are the same furniture.
 fn line_key(line: &str) -> u64 {
-    // FNV-1a over the lower-cased characters, digits as '0', one space between words.
+    // FNV-1a over the lower-cased characters, digits as '0', one space after each word.
     const PRIME: u64 = 0x0000_0100_0000_01b3;
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    let mut feed = |c: char| {
-        let mut buf = [0u8; 4];
-        for &b in c.encode_utf8(&mut buf).as_bytes() {
-            h ^= u64::from(b);
-            h = h.wrapping_mul(PRIME);
-        }
+    let mut byte = |b: u8| {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(PRIME);
     };
-    for word in line.split_whitespace() {
-        for c in word.chars() {
-            if c.is_ascii() {
-                let c = c.to_ascii_lowercase();
-                feed(if c.is_ascii_digit() { '0' } else { c });
-            } else if crate::text::is_numeric(c) {
-                feed('0');
-            } else {
-                match crate::text::lower_char(c) {
-                    Some(l) => feed(l),
-                    None => c.to_lowercase().for_each(&mut feed),
+    let feed = |c: char, byte: &mut dyn FnMut(u8)| {
+        let mut buf = [0u8; 4];
+        c.encode_utf8(&mut buf).bytes().for_each(byte);
+    };
+    let mut in_word = false;
+    for c in line.chars() {
+        if c.is_ascii() {
+            let b = c as u8;
+            if b.is_ascii_whitespace() || b == 0x0B {
+                if in_word {
+                    byte(b' ');
                 }
+                in_word = false;
+                continue;
+            }
+            in_word = true;
+            byte(if b.is_ascii_digit() {
+                b'0'
+            } else {
+                b.to_ascii_lowercase()
+            });
+            continue;
+        }
+        if c.is_whitespace() {
+            if in_word {
+                byte(b' ');
+            }
+            in_word = false;
+            continue;
+        }
+        in_word = true;
+        if crate::text::is_numeric(c) {
+            byte(b'0');
+        } else {
+            match crate::text::lower_char(c) {
+                Some(l) => feed(l, &mut byte),
+                None => c.to_lowercase().for_each(|l| feed(l, &mut byte)),
             }
         }
-        feed(' ');
+    }
+    if in_word {
+        byte(b' ');
     }
     h
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The key as first written: word by word, one character at a time.
+    fn line_key_by_words(line: &str) -> u64 {
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        let mut feed = |c: char| {
+            let mut buf = [0u8; 4];
+            for &b in c.encode_utf8(&mut buf).as_bytes() {
+                h ^= u64::from(b);
+                h = h.wrapping_mul(0x0000_0100_0000_01b3);
+            }
+        };
+        for word in line.split_whitespace() {
+            for c in word.chars() {
+                if c.is_numeric() {
+                    feed('0');
+                } else {
+                    c.to_lowercase().for_each(&mut feed);
+                }
+            }
+            feed(' ');
+        }
+        h
+    }
+
+    #[test]
+    fn line_key_matches_the_word_by_word_definition() {
+        for l in [
+            "Updated 10:26",
+            "  Đà Nẵng\u{a0}\u{a0}TOKYO \t 東京 ٣٤ ",
+            "İstanbul\u{3000}x\x0by\u{85}z",
+            "",
+            " ",
+        ] {
+            assert_eq!(line_key(l), line_key_by_words(l), "{l:?}");
+        }
+    }
+
+    #[test]
+    fn documents_are_counted_once_per_line() {
+        let mut s = LineStats::new(1);
+        s.add_document(["Share this", "Body one", "Share this"]);
+        s.add_document(["SHARE  this", "Body two"]);
+        assert_eq!(s.documents_with("share this"), 2);
+        assert_eq!(s.documents_with("Body one"), 1);
+    }
 }

@@ -5,7 +5,7 @@
 //! comment prompts, share/footer links, credits, repeated blocks (a caption printed twice),
 //! related-story lists at the end and an end-of-article byline.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
 
 use crate::article::{ends_clause, is_crumb, word_count, Article, HeadRole};
@@ -18,7 +18,7 @@ pub use glue::{Lexicon, Unglue, WordEvents, WordStats};
 pub use lines::LineStats;
 
 /// Why a block left the body.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum DropReason {
     Title,
@@ -52,7 +52,8 @@ impl DropReason {
 }
 
 /// What happens to a block.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Decision {
     Body,
     /// Leaves the body for the `captions` column.
@@ -71,6 +72,17 @@ impl Decision {
 }
 
 /// A block with its decision.
+/// The decisions an article's own evidence settles, kept between a build's passes (see
+/// [`Cleaner::draft`]).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Draft {
+    /// Per block; `None` = not decided yet.
+    decisions: Vec<Option<Decision>>,
+    /// Blocks whose text a rule shortened (a wire credit cut from the end), by index.
+    shortened: Vec<(usize, String)>,
+    credit: Option<String>,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct CleanBlock {
     pub text: String,
@@ -182,6 +194,13 @@ impl Cleaner {
     /// Decide every block of one article. `lines` tells how many documents of the corpus
     /// print each line; without it only evidence inside the article counts.
     pub fn clean(&self, article: &Article, lines: Option<&LineStats>) -> CleanArticle {
+        self.finish(article, self.draft(article), lines)
+    }
+
+    /// The decisions the article's own evidence settles (rules, captions, repeats,
+    /// related-story lists). A build drafts each article once, in its first pass, and
+    /// finishes it twice: alone, then with the corpus statistics.
+    pub fn draft(&self, article: &Article) -> Draft {
         let n = article.blocks.len();
         let title_key = article.title.as_deref().map(normalise);
         let title_at = article
@@ -254,6 +273,44 @@ impl Cleaner {
         mark_caption_pairs(&texts, &mut decisions);
         self.mark_repeats(&texts, &mut decisions);
         mark_related_lists(&texts, &mut decisions);
+        let shortened = texts
+            .into_iter()
+            .zip(&article.blocks)
+            .enumerate()
+            .filter(|(_, (t, b))| *t != b.text)
+            .map(|(i, (t, _))| (i, t))
+            .collect();
+        Draft {
+            decisions,
+            shortened,
+            credit,
+        }
+    }
+
+    /// Add the corpus evidence (`lines`) to a draft of `article`, then place the body
+    /// and the end-of-article byline.
+    pub fn finish(
+        &self,
+        article: &Article,
+        draft: Draft,
+        lines: Option<&LineStats>,
+    ) -> CleanArticle {
+        let n = article.blocks.len();
+        let Draft {
+            mut decisions,
+            shortened,
+            credit,
+        } = draft;
+        let mut texts: Vec<String> = article.blocks.iter().map(|b| b.text.clone()).collect();
+        for (i, t) in shortened {
+            if let Some(slot) = texts.get_mut(i) {
+                *slot = t;
+            }
+        }
+        // A draft of another article would not fit: decide from scratch instead.
+        if decisions.len() != n {
+            decisions = vec![None; n];
+        }
         // A line other documents print too is site furniture. A long paragraph needs
         // more evidence: two different stories quoting one statement, or a syndicated
         // passage, is body; a disclaimer printed under every article is not.

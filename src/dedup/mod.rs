@@ -74,7 +74,7 @@ pub type ContentKey = [u8; 16];
 pub fn normalise(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     // Decoded input is NFC already; the quick check spares composing it again.
-    if surely_nfc(text) || is_nfc_quick(text.chars()) == IsNormalized::Yes {
+    if crate::text::surely_nfc(text) || is_nfc_quick(text.chars()) == IsNormalized::Yes {
         // One pass: a space where a run of whitespace ends, lower case otherwise.
         let mut space = false;
         for c in text.chars() {
@@ -100,16 +100,6 @@ pub fn normalise(text: &str) -> String {
         out.extend(word.nfc().flat_map(char::to_lowercase));
     }
     out
-}
-
-/// True when every character is one that is NFC on its own and never combines with its
-/// neighbours (below U+0300, precomposed Vietnamese letters, CJK, Hangul syllables): the
-/// common case, told apart without the normalisation tables.
-fn surely_nfc(text: &str) -> bool {
-    text.chars().all(|c| {
-        matches!(c as u32, 0..=0x2FF | 0x1E00..=0x1EFF | 0x3040..=0x3098 | 0x309B..=0x30FF
-            | 0x4E00..=0x9FFF | 0xAC00..=0xD7A3)
-    })
 }
 
 /// Key of a body.
@@ -194,20 +184,6 @@ mod tests {
         ] {
             assert_eq!(super::normalise(t), slow(t), "{t:?}");
         }
-    }
-
-    #[test]
-    fn surely_nfc_agrees_with_the_quick_check() {
-        use unicode_normalization::{is_nfc_quick, IsNormalized};
-        for i in 0..0x10000u32 {
-            let Some(c) = char::from_u32(i) else { continue };
-            let s = format!("a{c}b");
-            if super::surely_nfc(&s) {
-                assert_eq!(is_nfc_quick(s.chars()), IsNormalized::Yes, "{i:#x}");
-            }
-        }
-        assert!(super::surely_nfc("Đà Nẵng 東京 ひらがな"));
-        assert!(!super::surely_nfc("e\u{301}"));
     }
 
     use super::*;

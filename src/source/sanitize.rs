@@ -358,7 +358,7 @@ fn escape_len(b: &[u8]) -> usize {
 
 /// NFC, computed only when the quick check says it may be needed.
 fn to_nfc(s: String, r: &mut Repairs) -> String {
-    if s.is_ascii() || is_nfc_quick(s.chars()) == IsNormalized::Yes {
+    if crate::text::surely_nfc(&s) || is_nfc_quick(s.chars()) == IsNormalized::Yes {
         return s;
     }
     let n: String = s.nfc().collect();
