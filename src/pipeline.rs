@@ -324,12 +324,30 @@ fn bump(map: &mut BTreeMap<String, u64>, key: &str, n: u64) {
 pub fn build(cfg: &BuildConfig, reporter: &dyn Reporter) -> Result<BuildReport> {
     cfg.validate()?;
     let clocks = Clocks::new();
-    let tokenizer = clocks.time(Stage::Tokenize, || match &cfg.tokenizer {
-        Some(path) => Tokenizer::from_file(path),
-        None => Tokenizer::embedded(),
-    })?;
-    in_pool(cfg, || build_with(cfg, &tokenizer, &clocks, reporter))
+    // A tokenizer file the user names is read first, so a bad one fails the build at once.
+    let given = match &cfg.tokenizer {
+        Some(path) => Some(clocks.time(Stage::Tokenize, || Tokenizer::from_file(path))?),
+        None => None,
+    };
+    std::thread::scope(|scope| {
+        // The write pass is the first to need the tokenizer and its lexicon: prepare them
+        // while the read pass runs.
+        let prepared = scope.spawn(|| -> Result<(Tokenizer, Lexicon)> {
+            let tokenizer = match given {
+                Some(t) => t,
+                None => clocks.time(Stage::Tokenize, Tokenizer::embedded)?,
+            };
+            let lexicon = clocks.time(Stage::Unglue, || {
+                Lexicon::from_tokenizer_json(tokenizer.json())
+            });
+            Ok((tokenizer, lexicon))
+        });
+        in_pool(cfg, || build_with(cfg, prepared, &clocks, reporter))
+    })
 }
+
+/// The tokenizer and its lexicon, being prepared beside the read pass.
+type Prepared<'scope> = std::thread::ScopedJoinHandle<'scope, Result<(Tokenizer, Lexicon)>>;
 
 /// Run `f` on a pool of `cfg.jobs` worker threads (0 = one per core).
 fn in_pool<T: Send>(cfg: &BuildConfig, f: impl FnOnce() -> Result<T> + Send) -> Result<T> {
@@ -482,7 +500,7 @@ struct Counted {
 
 fn build_with(
     cfg: &BuildConfig,
-    tokenizer: &Tokenizer,
+    prepared: Prepared,
     clocks: &Clocks,
     reporter: &dyn Reporter,
 ) -> Result<BuildReport> {
@@ -559,9 +577,10 @@ fn build_with(
             },
         )?;
     }
-    let lexicon = clocks.time(Stage::Unglue, || {
-        Lexicon::from_tokenizer_json(tokenizer.json())
-    });
+    let (tokenizer, lexicon) = prepared
+        .join()
+        .map_err(|_| Error::Config("loading the tokenizer failed unexpectedly".into()))??;
+    let tokenizer = &tokenizer;
     timer.done(reporter);
     let corpus = Corpus {
         lines: lines.as_ref(),

@@ -179,19 +179,19 @@ impl Lexicon {
     /// more letters are kept. An unreadable file gives an empty lexicon.
     pub fn from_tokenizer_json(json: &[u8]) -> Self {
         let mut words = HashSet::default();
-        let Ok(value) = serde_json::from_slice::<serde_json::Value>(json) else {
-            return Lexicon { words };
-        };
-        let model = &value["model"];
-        let entries: Vec<&str> = match &model["vocab"] {
-            serde_json::Value::Object(map) => map.keys().map(String::as_str).collect(),
-            // Unigram: [[piece, score], ...]
-            serde_json::Value::Array(items) => items.iter().filter_map(|i| i[0].as_str()).collect(),
-            _ => Vec::new(),
+        // Typed, so the parser skips the merges and reads the vocabulary's keys only.
+        let entries: Vec<String> = match serde_json::from_slice::<TokenizerJson>(json) {
+            Ok(TokenizerJson {
+                model:
+                    ModelJson {
+                        vocab: Some(VocabKeys(keys)),
+                    },
+            }) => keys,
+            _ => return Lexicon { words },
         };
         let byte_level = entries.iter().any(|e| e.starts_with('Ġ'));
         let unbyte = byte_decoder();
-        for e in entries {
+        for e in &entries {
             let word = if byte_level {
                 let Some(rest) = e.strip_prefix('Ġ') else {
                     continue;
@@ -226,6 +226,51 @@ impl Lexicon {
 
     pub fn is_empty(&self) -> bool {
         self.words.is_empty()
+    }
+}
+
+/// The part of a `tokenizer.json` the lexicon reads.
+#[derive(serde::Deserialize)]
+struct TokenizerJson {
+    model: ModelJson,
+}
+
+#[derive(serde::Deserialize)]
+struct ModelJson {
+    #[serde(default)]
+    vocab: Option<VocabKeys>,
+}
+
+/// The entries of a vocabulary: the keys of `{"piece": id, ...}` (BPE, WordPiece,
+/// WordLevel) or the first items of `[["piece", score], ...]` (Unigram).
+struct VocabKeys(Vec<String>);
+
+impl<'de> serde::Deserialize<'de> for VocabKeys {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::{IgnoredAny, MapAccess, SeqAccess, Visitor};
+        struct Keys;
+        impl<'de> Visitor<'de> for Keys {
+            type Value = VocabKeys;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a vocabulary object or list")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<VocabKeys, A::Error> {
+                let mut keys = Vec::new();
+                while let Some(k) = map.next_key::<String>()? {
+                    map.next_value::<IgnoredAny>()?;
+                    keys.push(k);
+                }
+                Ok(VocabKeys(keys))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<VocabKeys, A::Error> {
+                let mut keys = Vec::new();
+                while let Some((k, _)) = seq.next_element::<(String, IgnoredAny)>()? {
+                    keys.push(k);
+                }
+                Ok(VocabKeys(keys))
+            }
+        }
+        d.deserialize_any(Keys)
     }
 }
 
@@ -658,6 +703,12 @@ mod tests {
             w.add_text("fact or the factor");
         }
         assert_eq!(Unglue::new(&w, &lex, 3).repair("factor"), None);
+        let unigram = r#"{"added_tokens": [], "model": {"type": "Unigram", "vocab": [["▁house", -3.5], ["s", -1.0], ["▁of", -2.0]]}}"#;
+        let lex = Lexicon::from_tokenizer_json(unigram.as_bytes());
+        assert_eq!(lex.len(), 2);
+        assert!(lex.contains("House") && lex.contains("of"));
+        assert!(Lexicon::from_tokenizer_json(b"{\"model\": {}}").is_empty());
+        assert!(Lexicon::from_tokenizer_json(b"not json").is_empty());
     }
 
     #[test]
