@@ -8,7 +8,7 @@
 
 use std::sync::OnceLock;
 use unicode_normalization::char::canonical_combining_class;
-use unicode_normalization::{is_nfc_quick, IsNormalized};
+use unicode_normalization::{is_nfc_quick, is_nfkc_quick, IsNormalized};
 
 /// Code points answered from the tables.
 const TABLE: usize = 0x2000;
@@ -22,6 +22,8 @@ struct Tables {
     /// NFC on its own and never combining with a neighbour (quick check "yes",
     /// combining class 0), over the Basic Multilingual Plane.
     stable: Vec<u64>,
+    /// The same for NFKC.
+    stable_k: Vec<u64>,
 }
 
 fn tables() -> &'static Tables {
@@ -46,14 +48,19 @@ fn tables() -> &'static Tables {
             }
         }
         let mut stable = vec![0u64; 0x10000 / 64];
+        let mut stable_k = vec![0u64; 0x10000 / 64];
         for i in 0..0x10000usize {
             let Some(c) = char::from_u32(i as u32) else {
                 continue;
             };
-            if canonical_combining_class(c) == 0
-                && is_nfc_quick(std::iter::once(c)) == IsNormalized::Yes
-            {
+            if canonical_combining_class(c) != 0 {
+                continue;
+            }
+            if is_nfc_quick(std::iter::once(c)) == IsNormalized::Yes {
                 stable[i / 64] |= 1 << (i % 64);
+            }
+            if is_nfkc_quick(std::iter::once(c)) == IsNormalized::Yes {
+                stable_k[i / 64] |= 1 << (i % 64);
             }
         }
         Tables {
@@ -61,6 +68,7 @@ fn tables() -> &'static Tables {
             alpha,
             numeric,
             stable,
+            stable_k,
         }
     })
 }
@@ -82,13 +90,21 @@ pub fn is_alphabetic(c: char) -> bool {
 /// with a neighbour. Decoded input is NFC already, so this settles most texts without
 /// the normalisation tables; `false` only means "check properly".
 pub fn surely_nfc(s: &str) -> bool {
+    surely_stable(s, &tables().stable)
+}
+
+/// [`surely_nfc`] for NFKC.
+pub fn surely_nfkc(s: &str) -> bool {
+    surely_stable(s, &tables().stable_k)
+}
+
+fn surely_stable(s: &str, table: &[u64]) -> bool {
     if s.is_ascii() {
         return true;
     }
-    let t = tables();
     s.chars().all(|c| {
         let i = c as usize;
-        i < 0x80 || (i < 0x10000 && t.stable[i / 64] & (1 << (i % 64)) != 0)
+        i < 0x80 || (i < 0x10000 && table[i / 64] & (1 << (i % 64)) != 0)
     })
 }
 
@@ -233,6 +249,9 @@ mod tests {
             for s in [format!("a{c}"), format!("{c}\u{301}"), format!("e{c}b")] {
                 if surely_nfc(&s) {
                     assert_eq!(is_nfc_quick(s.chars()), IsNormalized::Yes, "{i:#x}");
+                }
+                if surely_nfkc(&s) {
+                    assert_eq!(is_nfkc_quick(s.chars()), IsNormalized::Yes, "{i:#x}");
                 }
             }
         }

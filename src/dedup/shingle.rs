@@ -68,7 +68,7 @@ pub(crate) fn tokens(text: &str) -> Tokens {
         Cow::Borrowed(text)
     };
     // Most text is NFKC already (all ASCII is): skip the normaliser's buffering then.
-    if is_nfkc_quick(decoded.chars()) == IsNormalized::Yes {
+    if crate::text::surely_nfkc(&decoded) || is_nfkc_quick(decoded.chars()) == IsNormalized::Yes {
         tokens_of(decoded.chars())
     } else {
         tokens_of(decoded.nfkc())
