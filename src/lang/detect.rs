@@ -2,6 +2,8 @@
 //! n-gram model for Latin-script text, whatlang for languages neither covers.
 
 use std::borrow::Cow;
+use std::cell::RefCell;
+use std::sync::OnceLock;
 
 use unicode_normalization::UnicodeNormalization;
 
@@ -26,6 +28,27 @@ pub const RELIABLE_CONTENT: usize = 2;
 /// behind zh, and what each kanji in a Japanese-only form gives it.
 const HAN_JA_PENALTY: f32 = 4.0;
 const JA_KANJI_BONUS: f32 = 12.0;
+
+/// Text longer than this (bytes) is judged on a sample: `SAMPLE_WINDOWS` stretches spread
+/// evenly from its start to its end, about 250 words in all. Captions and single lines
+/// are far shorter and are judged whole; a paragraph of news says its language long
+/// before its thousandth word.
+const SAMPLE_BYTES: usize = 1024;
+const SAMPLE_WINDOWS: usize = 4;
+/// Latin-script text of up to this many words is scored word by word in full. Longer
+/// text is scored `SPREAD_WORDS` words at a time from each of `SPREAD_PARTS` equal parts
+/// in turn, so the words scored so far always come from all over it, and scoring stops
+/// once one language leads by `SETTLED_MARGIN` nats: far past every threshold decisions
+/// use (`RELIABLE_MARGIN`, twice it for a lone caption, a context bonus on top).
+const EXACT_WORDS: usize = 80;
+const SPREAD_PARTS: usize = 4;
+const SPREAD_WORDS: usize = 4;
+const SETTLED_MARGIN: f32 = 40.0;
+/// Latin-script text is Vietnamese, without the model, when at least this many of its
+/// letters, and an eighth of them, are letters only Vietnamese writes (ư ơ đ ă ạ ả ấ ...).
+/// Vietnamese prose has a fifth (news paragraphs: 95 % above 0.138); a Vietnamese name or
+/// two in English or French text stays far below.
+const VI_DENSE_MIN: usize = 8;
 
 /// Candidate languages with scores (log-likelihood-like, higher is better), best first.
 #[derive(Debug, Clone, PartialEq)]
@@ -201,10 +224,30 @@ impl Detector {
         self.allow.is_empty() || self.allow.iter().any(|a| a == code)
     }
 
-    /// All the evidence `text` gives.
+    /// All the evidence `text` gives. Long text is judged on a sample (see `SAMPLE_BYTES`),
+    /// its scores and word counts scaled up to the whole text's length, so margins mean
+    /// what they mean for text read whole.
     pub fn evidence(&self, text: &str) -> Evidence {
+        let sampled = sample(text);
+        let mut e = self.evidence_whole(&sampled);
+        if sampled.len() < text.len() && !sampled.is_empty() {
+            let scale = text.len() as f32 / sampled.len() as f32;
+            for c in &mut e.cands {
+                c.1 *= scale;
+            }
+            let up = |n: usize| (n as f32 * scale).round() as usize;
+            e.content = up(e.content);
+            e.names = up(e.names);
+        }
+        e
+    }
+
+    fn evidence_whole(&self, text: &str) -> Evidence {
         // Decomposed Vietnamese (e + combining marks) is composed first, as the model is.
-        let text: Cow<str> = if text.chars().any(|c| ('\u{300}'..='\u{36f}').contains(&c)) {
+        // U+0300..U+036F start with byte 0xCC or 0xCD in UTF-8: a byte scan finds them.
+        let text: Cow<str> = if text.bytes().any(|b| b == 0xCC || b == 0xCD)
+            && text.chars().any(|c| ('\u{300}'..='\u{36f}').contains(&c))
+        {
             Cow::Owned(text.nfc().collect())
         } else {
             Cow::Borrowed(text)
@@ -296,6 +339,19 @@ impl Detector {
         if s.latin < 2 {
             return Evidence::none();
         }
+        // Dense Vietnamese-only letters settle it without the model, which would say vi
+        // anyway (it does for every such line of the langid benchmark and every such
+        // paragraph of the news corpus) and would then mark it settled by those letters.
+        if self.allowed("vi") && s.vi_only >= VI_DENSE_MIN && s.vi_only * 8 >= s.latin {
+            return Evidence {
+                cands: vec![("vi", 0.0)],
+                script: true,
+                content: s.latin_words,
+                names: 0,
+                plain: false,
+                latin: false,
+            };
+        }
         let words = latin_words(text);
         if words.is_empty() {
             return Evidence::none(); // only web addresses
@@ -311,34 +367,55 @@ impl Detector {
         } else {
             1.0
         };
-        let mut scores: Scores = [0.0; MAX_LANGS];
-        let mut buf: Vec<char> = Vec::with_capacity(32);
-        let mut word: Scores = [0.0; MAX_LANGS];
         let mut vi_only = 0usize;
         let mut plain = true;
-        for w in &words {
-            buf.clear();
-            for c in text[w.start..w.end].chars() {
-                if crate::article::is_vietnamese_only(c) {
-                    vi_only += 1;
-                }
-                plain &= c.is_ascii();
-                buf.extend(c.to_lowercase().filter(|c| c.is_alphabetic()));
+        for c in words.iter().flat_map(|w| text[w.start..w.end].chars()) {
+            vi_only += usize::from(crate::article::is_vietnamese_only(c));
+            plain &= c.is_ascii();
+        }
+        let weight = |w: &Word| match w.kind {
+            Kind::Name => name_weight,
+            Kind::Initial => INITIAL_WEIGHT,
+            Kind::Content | Kind::Minor => 1.0,
+        };
+        let mut scoring = Scoring {
+            model,
+            buf: Vec::with_capacity(32),
+            scores: [0.0; MAX_LANGS],
+            weight: 0.0,
+        };
+        if words.len() <= EXACT_WORDS {
+            for w in &words {
+                scoring.add(&text[w.start..w.end], weight(w));
             }
-            let weight = match w.kind {
-                Kind::Name => name_weight,
-                Kind::Initial => INITIAL_WEIGHT,
-                Kind::Content | Kind::Minor => 1.0,
-            };
-            model.word_logprob(&buf, &mut word);
-            // No single word may count more than WORD_CAP nats against a language: a
-            // name or loanword ("Hoai", "Starbucks") is improbable everywhere but one.
-            let n = model.codes().len();
-            let best = word[..n].iter().copied().fold(f32::NEG_INFINITY, f32::max);
-            for (total, w) in scores[..n].iter_mut().zip(&word[..n]) {
-                *total += weight * w.max(best - WORD_CAP);
+        } else {
+            let part = |p: usize| p * words.len() / SPREAD_PARTS;
+            for round in 0.. {
+                let mut more = false;
+                for p in 0..SPREAD_PARTS {
+                    let (from, to) = (part(p) + round * SPREAD_WORDS, part(p + 1));
+                    for w in words
+                        .get(from..(from + SPREAD_WORDS).min(to))
+                        .unwrap_or(&[])
+                    {
+                        scoring.add(&text[w.start..w.end], weight(w));
+                        more = true;
+                    }
+                }
+                if !more || self.lead(&scoring.scores) >= SETTLED_MARGIN {
+                    break;
+                }
+            }
+            // The words left unscored are taken to score like the scored ones.
+            let total: f32 = words.iter().map(weight).sum();
+            if scoring.weight > 0.0 && scoring.weight < total {
+                let scale = total / scoring.weight;
+                for s in &mut scoring.scores {
+                    *s *= scale;
+                }
             }
         }
+        let scores = scoring.scores;
         // One candidate per language: the Vietnamese variants (with and without
         // diacritics) keep their better score.
         let mut cands: Vec<(&'static str, f32)> = Vec::with_capacity(MAX_LANGS);
@@ -365,6 +442,209 @@ impl Detector {
             latin: true,
         }
     }
+}
+
+impl Detector {
+    /// Lead of the best allowed model language over the best other one (the Vietnamese
+    /// variants are one language).
+    fn lead(&self, scores: &Scores) -> f32 {
+        let Some(model) = self.model else {
+            return 0.0;
+        };
+        let allowed = || {
+            model
+                .codes()
+                .iter()
+                .enumerate()
+                .filter(|&(i, _)| self.model_allowed[i])
+        };
+        let Some((best, top)) = allowed()
+            .map(|(i, c)| (*c, scores[i]))
+            .max_by(|a, b| a.1.total_cmp(&b.1))
+        else {
+            return 0.0;
+        };
+        let second = allowed()
+            .filter(|&(_, c)| *c != best)
+            .map(|(i, _)| scores[i])
+            .fold(f32::NEG_INFINITY, f32::max);
+        top - second
+    }
+}
+
+/// Word scores added up for a text.
+struct Scoring<'m> {
+    model: &'m Model,
+    /// The word being scored, lower-cased letters.
+    buf: Vec<char>,
+    scores: Scores,
+    /// Weight of the words scored so far.
+    weight: f32,
+}
+
+impl Scoring<'_> {
+    fn add(&mut self, word: &str, weight: f32) {
+        let mut each: Scores = [0.0; MAX_LANGS];
+        word_scores(self.model, word, &mut self.buf, &mut each);
+        let n = self.model.codes().len();
+        for (total, w) in self.scores[..n].iter_mut().zip(&each[..n]) {
+            *total += weight * w;
+        }
+        self.weight += weight;
+    }
+}
+
+/// Set `out` to the log probabilities of `word` (as written) under every model language,
+/// each at most `WORD_CAP` below the best.
+///
+/// Each thread keeps the words it met last with their scores: news repeats "the", "của",
+/// "said" all the time, and scoring a word reads the n-gram table, mostly cache misses. A
+/// kept score is the very value scoring gives, so results never depend on the thread or
+/// on what it read before.
+fn word_scores(model: &Model, word: &str, buf: &mut Vec<char>, out: &mut Scores) {
+    let score = |buf: &mut Vec<char>, out: &mut Scores| {
+        buf.clear();
+        for c in word.chars() {
+            buf.extend(c.to_lowercase().filter(|&c| script::is_alphabetic(c)));
+        }
+        model.word_logprob(buf, out);
+        // No single word may count more than WORD_CAP nats against a language: a name
+        // or loanword ("Hoai", "Starbucks") is improbable everywhere but one.
+        let n = model.codes().len();
+        let best = out[..n].iter().copied().fold(f32::NEG_INFINITY, f32::max);
+        for w in &mut out[..n] {
+            *w = w.max(best - WORD_CAP);
+        }
+    };
+    if word.len() > CACHED_BYTES {
+        return score(buf, out);
+    }
+    let mut bytes = [0u8; CACHED_BYTES];
+    bytes[..word.len()].copy_from_slice(word.as_bytes());
+    let mut key = [0u64; CACHED_BYTES / 8];
+    for (k, chunk) in key.iter_mut().zip(bytes.chunks_exact(8)) {
+        let mut b = [0u8; 8];
+        b.copy_from_slice(chunk);
+        *k = u64::from_le_bytes(b);
+    }
+    let len = word.len() as u8;
+    let hit = WORD_CACHE
+        .try_with(|cache| {
+            let Ok(mut cache) = cache.try_borrow_mut() else {
+                return false; // never reentered, but no panic either way
+            };
+            if cache.model != Some(model.id()) {
+                *cache = WordCache {
+                    model: Some(model.id()),
+                    slots: vec![CachedWord::EMPTY; 2 * CACHE_SETS],
+                };
+            }
+            let h = key.iter().fold(u64::from(len), |h, &k| {
+                (h ^ k).wrapping_mul(0x9E37_79B9_7F4A_7C15)
+            });
+            let set = ((h ^ (h >> 32)) as usize) & (CACHE_SETS - 1);
+            let Some(ways) = cache.slots.get_mut(2 * set..2 * set + 2) else {
+                return false;
+            };
+            if let Some(w) = ways.iter().find(|w| w.len == len && w.key == key) {
+                *out = w.scores;
+            } else {
+                score(buf, out);
+                ways[1] = ways[0];
+                ways[0] = CachedWord {
+                    key,
+                    len,
+                    scores: *out,
+                };
+            }
+            true
+        })
+        .unwrap_or(false);
+    if !hit {
+        score(buf, out);
+    }
+}
+
+/// Longest word (UTF-8 bytes) the cache keeps; longer ones are rare and scored each time.
+const CACHED_BYTES: usize = 24;
+/// Cache sets (a power of two) of two words each: 1.5 MB a thread, room for the common
+/// words of a few languages.
+const CACHE_SETS: usize = 8192;
+
+/// A word as written, zero-padded, with its capped scores.
+#[derive(Clone, Copy)]
+struct CachedWord {
+    key: [u64; CACHED_BYTES / 8],
+    /// Bytes in the word; `u8::MAX` for an empty slot.
+    len: u8,
+    scores: Scores,
+}
+
+impl CachedWord {
+    const EMPTY: CachedWord = CachedWord {
+        key: [0; CACHED_BYTES / 8],
+        len: u8::MAX,
+        scores: [0.0; MAX_LANGS],
+    };
+}
+
+/// Two-way set-associative: a word's hash picks its set; a new word takes the first
+/// place and moves the older one to the second.
+struct WordCache {
+    /// The model whose scores these are.
+    model: Option<u64>,
+    slots: Vec<CachedWord>,
+}
+
+thread_local! {
+    static WORD_CACHE: RefCell<WordCache> = const {
+        RefCell::new(WordCache {
+            model: None,
+            slots: Vec::new(),
+        })
+    };
+}
+
+/// `text` itself when it is short; else `SAMPLE_WINDOWS` stretches of it spread evenly
+/// from its start to its end, without the words cut at their edges, joined by spaces.
+fn sample(text: &str) -> Cow<'_, str> {
+    if text.len() <= SAMPLE_BYTES {
+        return Cow::Borrowed(text);
+    }
+    let width = SAMPLE_BYTES / SAMPLE_WINDOWS;
+    let floor = |mut i: usize| {
+        while !text.is_char_boundary(i) {
+            i -= 1;
+        }
+        i
+    };
+    let mut out = String::with_capacity(SAMPLE_BYTES + SAMPLE_WINDOWS);
+    for k in 0..SAMPLE_WINDOWS {
+        // The first window starts the text, the last ends it.
+        let from = k * (text.len() - width) / (SAMPLE_WINDOWS - 1);
+        let start = floor(from);
+        let end = floor((from + width).min(text.len()));
+        let mut w = &text[start..end];
+        // Text without spaces (Japanese) is cut anywhere.
+        if text[..start].ends_with(|c: char| !c.is_whitespace()) {
+            if let Some(i) = w.find(char::is_whitespace) {
+                w = &w[i..];
+            }
+        }
+        if text[end..].starts_with(|c: char| !c.is_whitespace()) {
+            if let Some(i) = w.rfind(char::is_whitespace) {
+                w = &w[..i];
+            }
+        }
+        let w = w.trim();
+        if !w.is_empty() {
+            if !out.is_empty() {
+                out.push(' ');
+            }
+            out.push_str(w);
+        }
+    }
+    Cow::Owned(out)
 }
 
 /// A run of Latin letters in the text.
@@ -459,10 +739,18 @@ fn latin_words(text: &str) -> Vec<Word> {
 /// Byte ranges of web and mail addresses, which are in no language.
 fn web_addresses(text: &str) -> Vec<std::ops::Range<usize>> {
     let mut out = Vec::new();
+    // Most text has none: a memchr for what every address holds saves the walk below.
+    if !(text.contains(':') || text.contains('@') || text.contains("www.")) {
+        return out;
+    }
     let mut start = None;
     let check = |from: usize, to: usize, out: &mut Vec<std::ops::Range<usize>>| {
         let t = &text[from..to];
-        if t.contains("://") || t.starts_with("www.") || (t.contains('@') && t.contains('.')) {
+        // memchr for ':' and '@' first: a substring search on every word costs more.
+        if t.starts_with("www.")
+            || (t.contains(':') && t.contains("://"))
+            || (t.contains('@') && t.contains('.'))
+        {
             out.push(from..to);
         }
     };
@@ -483,6 +771,15 @@ fn web_addresses(text: &str) -> Vec<std::ops::Range<usize>> {
 
 /// A vowel letter, with or without marks (y counts: "by", "gym", Vietnamese "ly").
 fn is_vowel(c: char) -> bool {
+    // Looked up for the Latin letters below U+2000 (Vietnamese, European), as working it
+    // out takes a decomposition per accented letter.
+    static SET: OnceLock<script::BmpSet> = OnceLock::new();
+    SET.get_or_init(|| script::BmpSet::new(0x2000, vowel_or_not))
+        .get(c)
+        .unwrap_or_else(|| vowel_or_not(c))
+}
+
+fn vowel_or_not(c: char) -> bool {
     let base = c.to_lowercase().next().unwrap_or(c);
     matches!(base, 'a' | 'e' | 'i' | 'o' | 'u' | 'y')
         || (!base.is_ascii() && {
@@ -533,6 +830,104 @@ mod tests {
         let t = "see http://www.example.com/page and mail me@example.org today";
         let w: Vec<&str> = latin_words(t).iter().map(|w| &t[w.start..w.end]).collect();
         assert_eq!(w, ["see", "and", "mail", "today"]);
+    }
+
+    #[test]
+    fn long_text_is_sampled_from_end_to_end_without_cut_words() {
+        let short = "Hội nghị đã thu hút đông đảo đại biểu.";
+        assert!(matches!(sample(short), Cow::Borrowed(_)));
+        let words: Vec<String> = (0..400).map(|i| format!("w{i}ộ")).collect();
+        let text = words.join(" ");
+        let s = sample(&text);
+        assert!(
+            s.len() <= SAMPLE_BYTES && s.len() > SAMPLE_BYTES / 2,
+            "{}",
+            s.len()
+        );
+        // Whole words only, from the start, the middle and the end.
+        assert!(s.split(' ').all(|w| words.iter().any(|x| x == w)), "{s}");
+        assert!(s.starts_with("w0ộ ") && s.ends_with(" w399ộ"), "{s}");
+        assert!(s.contains("w200ộ") || s.contains("w150ộ"), "{s}");
+        // Text without spaces is cut anywhere, on character boundaries.
+        let ja = "彼は質問を繰り返しました。".repeat(60);
+        let s = sample(&ja);
+        assert!(s.len() <= SAMPLE_BYTES + SAMPLE_WINDOWS, "{}", s.len());
+        assert!(s.split(' ').all(|w| ja.contains(w)));
+    }
+
+    #[test]
+    fn long_paragraphs_keep_their_language_and_margins_scale() {
+        let d = default_detector();
+        let en = "The conference attracted a large number of domestic and foreign delegates, \
+                  who discussed trade, investment and the exchange of students. ";
+        let one = d.evidence(en);
+        let long = d.evidence(&en.repeat(40));
+        assert_eq!((long.best(), long.reliable()), ("en", true));
+        // Scores stand for the whole text: forty times the sentence, about forty times
+        // the lead (sampled windows do not start and end where the sentences do).
+        let ratio = long.margin() / one.margin();
+        assert!((25.0..60.0).contains(&ratio), "{ratio}");
+        assert!(long.content > 20 * one.content, "{}", long.content);
+        // A Vietnamese name or two in a long English text: English.
+        let names =
+            "Prime Minister Phạm Minh Chính and Deputy Minister Đỗ Hùng Việt met the delegation. ";
+        let e = d.evidence(&format!("{names}{}", en.repeat(30)));
+        assert_eq!((e.best(), e.script), ("en", false));
+        // Long French after English: the sample reads from all over, so French wins on
+        // its share, as read whole.
+        let fr = "La coopération entre les deux pays est dans sa meilleure phase de son histoire. ";
+        let e = d.evidence(&format!("{}{}", en.repeat(5), fr.repeat(40)));
+        assert_eq!(e.best(), "fr");
+    }
+
+    #[test]
+    fn dense_vietnamese_letters_settle_vietnamese() {
+        let d = default_detector();
+        let vi = "Hội nghị đã thu hút đông đảo đại biểu trong và ngoài nước tham dự.";
+        for t in [vi.to_string(), vi.repeat(50)] {
+            let e = d.evidence(&t);
+            assert_eq!(
+                (e.best(), e.script, e.reliable(), e.plain),
+                ("vi", true, true, false)
+            );
+        }
+        // Too few such letters for the shortcut: the model decides, and agrees.
+        let e = d.evidence("Tôi đi học.");
+        assert_eq!((e.best(), e.latin), ("vi", true));
+    }
+
+    #[test]
+    fn cached_word_scores_are_the_computed_ones() {
+        let model = model::shared().unwrap();
+        let n = model.codes().len();
+        let mut buf = Vec::new();
+        for w in ["the", "Người", "Starbucks", "internationalisation", "a"] {
+            let mut direct: Scores = [0.0; MAX_LANGS];
+            let lower: Vec<char> = w.chars().flat_map(char::to_lowercase).collect();
+            model.word_logprob(&lower, &mut direct);
+            let best = direct[..n]
+                .iter()
+                .copied()
+                .fold(f32::NEG_INFINITY, f32::max);
+            for x in &mut direct[..n] {
+                *x = x.max(best - WORD_CAP);
+            }
+            // First call fills the cache, the second reads it.
+            for _ in 0..2 {
+                let mut got: Scores = [0.0; MAX_LANGS];
+                word_scores(model, w, &mut buf, &mut got);
+                assert_eq!(got[..n], direct[..n], "{w}");
+            }
+        }
+    }
+
+    #[test]
+    fn vowel_table_agrees_with_the_rule() {
+        for u in 0..0x3000 {
+            if let Some(c) = char::from_u32(u) {
+                assert_eq!(is_vowel(c), vowel_or_not(c), "{u:#x}");
+            }
+        }
     }
 
     #[test]

@@ -13,6 +13,10 @@
 //! Statistical answers are *reliable* only with a clear lead on enough words. Unsure
 //! units take a bonus for the languages their context shows (`segment`, `pairs`), and
 //! text without letters is `und` rather than a guess.
+//!
+//! Cost is bounded per unit, not per byte: text over 1 KB is judged on a sample spread
+//! over it, and long Latin text stops being scored once one language leads far
+//! (`detect`). Captions, lines and ordinary sentences are always read whole.
 
 mod detect;
 mod fallback;

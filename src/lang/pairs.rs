@@ -262,20 +262,35 @@ impl LangId {
     /// captions cannot outvote it; failing that, the whole body's language when it leads
     /// clearly on a few real words; else `und` (a table of figures, a list of names).
     fn document_language(&self, article: &CleanArticle, said: &[Said]) -> &'static str {
-        let mut weight: Vec<(&'static str, usize)> = Vec::new();
-        for (b, s) in article.blocks.iter().zip(said) {
-            let Said::Plain(e) = s else { continue };
-            if b.decision != Decision::Body || !e.reliable() {
-                continue;
+        let reliable = || {
+            article
+                .blocks
+                .iter()
+                .zip(said)
+                .filter_map(|(b, s)| match s {
+                    Said::Plain(e) if b.decision == Decision::Body && e.reliable() => {
+                        Some((b, e.best()))
+                    }
+                    _ => None,
+                })
+        };
+        if let Some((_, first)) = reliable().next() {
+            // One language wins whatever the lengths: letters are counted only when the
+            // blocks disagree, as counting them costs a pass over the whole text.
+            if reliable().all(|(_, lang)| lang == first) {
+                return first;
             }
-            let w = b.text.chars().filter(|c| c.is_alphabetic()).count();
-            match weight.iter_mut().find(|(l, _)| *l == e.best()) {
-                Some(entry) => entry.1 += w,
-                None => weight.push((e.best(), w)),
+            let mut weight: Vec<(&'static str, usize)> = Vec::new();
+            for (b, lang) in reliable() {
+                let w = b.text.chars().filter(|c| c.is_alphabetic()).count();
+                match weight.iter_mut().find(|(l, _)| *l == lang) {
+                    Some(entry) => entry.1 += w,
+                    None => weight.push((lang, w)),
+                }
             }
-        }
-        if let Some((lang, _)) = weight.iter().max_by_key(|(_, w)| *w) {
-            return lang;
+            if let Some((lang, _)) = weight.iter().max_by_key(|(_, w)| *w) {
+                return lang;
+            }
         }
         let body: Vec<&str> = article.body().map(|b| b.text.as_str()).collect();
         let e = self.det.evidence(&body.join("\n"));

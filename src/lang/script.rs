@@ -2,6 +2,8 @@
 //! alone settle a language (kana → ja, hangul → ko, Thai script → th, kanji forms only
 //! Japanese uses → ja).
 
+use std::sync::OnceLock;
+
 /// The writing system of a letter, as far as language identification cares.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Script {
@@ -29,16 +31,28 @@ pub struct ScriptCounts {
     pub other: usize,
     /// Han characters in a form only Japanese writes (shinjitai, kokuji).
     pub ja_kanji: usize,
+    /// Latin letters only Vietnamese writes (ư ơ đ ă, tone-marked vowels).
+    pub vi_only: usize,
+    /// Runs of Latin letters: about the Latin words.
+    pub latin_words: usize,
 }
 
 impl ScriptCounts {
     pub fn of(text: &str) -> Self {
         let mut s = ScriptCounts::default();
+        let mut in_latin = false;
         for c in text.chars() {
-            let Some(script) = script_of(c) else { continue };
+            let script = script_of(c);
+            let latin = script == Some(Script::Latin);
+            s.latin_words += usize::from(latin && !in_latin);
+            in_latin = latin;
+            let Some(script) = script else { continue };
             s.letters += 1;
             match script {
-                Script::Latin => s.latin += 1,
+                Script::Latin => {
+                    s.latin += 1;
+                    s.vi_only += usize::from(crate::article::is_vietnamese_only(c));
+                }
                 Script::Cyrillic => s.cyrillic += 1,
                 Script::Han => {
                     s.han += 1;
@@ -93,7 +107,7 @@ pub fn script_of(c: char) -> Option<Script> {
     if u < 0x80 {
         return c.is_ascii_alphabetic().then_some(Script::Latin);
     }
-    if !c.is_alphabetic() {
+    if !is_alphabetic(c) {
         // The prolonged sound mark and iteration marks are not "alphabetic" but are kana.
         return matches!(u, 0x30FC | 0x309D | 0x309E | 0x30FD | 0x30FE).then_some(Script::Kana);
     }
@@ -109,6 +123,46 @@ pub fn script_of(c: char) -> Option<Script> {
         0x0E00..=0x0E7F => Script::Thai,
         _ => Script::Other,
     })
+}
+
+/// `char::is_alphabetic`, read from a bitmap for the Basic Multilingual Plane: the standard
+/// library searches its tables on every call, which cost more than all else this stage does
+/// per letter of Vietnamese. (`crate::text::is_alphabetic` stops below U+2000 and would
+/// leave kana, kanji and hangul to that search, doubling the cost of Japanese text.)
+pub fn is_alphabetic(c: char) -> bool {
+    if c.is_ascii() {
+        return c.is_ascii_alphabetic();
+    }
+    static SET: OnceLock<BmpSet> = OnceLock::new();
+    SET.get_or_init(|| BmpSet::new(0x1_0000, char::is_alphabetic))
+        .get(c)
+        .unwrap_or_else(|| c.is_alphabetic())
+}
+
+/// The characters below a limit for which a test holds, one bit each: the test's own
+/// answers, looked up instead of worked out again.
+pub struct BmpSet(Vec<u64>);
+
+impl BmpSet {
+    /// `limit` at most 0x10000 (the surrogates, which are no characters, are left out).
+    pub fn new(limit: u32, test: impl Fn(char) -> bool) -> Self {
+        let limit = limit.min(0x1_0000);
+        let mut bits = vec![0u64; limit.div_ceil(64) as usize];
+        for u in 0..limit {
+            if char::from_u32(u).is_some_and(&test) {
+                bits[(u / 64) as usize] |= 1 << (u % 64);
+            }
+        }
+        BmpSet(bits)
+    }
+
+    /// The test's answer, or `None` past the limit.
+    pub fn get(&self, c: char) -> Option<bool> {
+        let u = u32::from(c);
+        self.0
+            .get((u / 64) as usize)
+            .map(|w| (w >> (u % 64)) & 1 == 1)
+    }
 }
 
 /// Kanji in the forms Japanese writes and neither simplified nor traditional Chinese does
@@ -187,6 +241,18 @@ mod tests {
     }
 
     #[test]
+    fn letter_table_agrees_with_std() {
+        for u in (0..0x11_0000)
+            .step_by(7)
+            .chain([0xFF, 0x1EF9, 0xFFFF, 0x1_0000])
+        {
+            if let Some(c) = char::from_u32(u) {
+                assert_eq!(is_alphabetic(c), c.is_alphabetic(), "{u:#x}");
+            }
+        }
+    }
+
+    #[test]
     fn dominant_script() {
         let d = |t: &str| ScriptCounts::of(t).dominant();
         assert_eq!(d("この近辺にATMはありますか?"), Some(Script::Kana));
@@ -199,6 +265,9 @@ mod tests {
         assert_eq!(d("한국어 문장입니다"), Some(Script::Hangul));
         assert_eq!(d("โครงการ เอกสารสำคัญ"), Some(Script::Thai));
         assert_eq!(d("42 / 7"), None);
+        // ộ ị đ are Vietnamese-only; ã ú are Latin-1 and written in other languages too.
+        let s = ScriptCounts::of("Hội nghị, 2023: đã thu hút");
+        assert_eq!((s.latin_words, s.vi_only, s.latin), (5, 3, 15));
     }
 
     #[test]
