@@ -225,6 +225,11 @@ fn same_text(a: &str, b: &str) -> bool {
 
 /// Number of words, counting each CJK character as one (CJK runs have no spaces).
 pub fn word_count(s: &str) -> usize {
+    count_words(s, usize::MAX)
+}
+
+/// [`word_count`], but counting stops at `limit`.
+fn count_words(s: &str, limit: usize) -> usize {
     let mut n = 0;
     let mut in_word = false;
     for c in s.chars() {
@@ -238,6 +243,9 @@ pub fn word_count(s: &str) -> usize {
             in_word = true;
         } else {
             in_word = false;
+        }
+        if n >= limit {
+            break;
         }
     }
     n
@@ -281,25 +289,7 @@ pub fn is_crumb(s: &str) -> bool {
 
 /// `word_count(s) > n`, reading only as far as needed.
 fn words_exceed(s: &str, n: usize) -> bool {
-    let mut count = 0;
-    let mut in_word = false;
-    for c in s.chars() {
-        if is_cjk(c) {
-            count += 1;
-            in_word = false;
-        } else if crate::text::is_alphanumeric(c) {
-            if !in_word {
-                count += 1;
-            }
-            in_word = true;
-        } else {
-            in_word = false;
-        }
-        if count > n {
-            return true;
-        }
-    }
-    false
+    count_words(s, n + 1) > n
 }
 
 fn looks_like_title(s: &str) -> bool {

@@ -2,9 +2,9 @@
 //!
 //! `char::is_alphabetic` and `char::to_lowercase` search Unicode tables for every
 //! non-ASCII character; on Vietnamese, Greek or Cyrillic news that search dominated the
-//! clean and dedup profiles. Here the first 8,192 code points (all Latin, Greek,
-//! Cyrillic and Vietnamese letters) are answered from tables built once from the standard
-//! library itself, so the results are the same by construction.
+//! clean, dedup and language profiles. Here they are answered from tables built once from
+//! the standard library itself (letters over the Basic Multilingual Plane, case and
+//! digits below U+2000), so the results are the same by construction.
 
 use std::sync::OnceLock;
 use unicode_normalization::char::canonical_combining_class;
@@ -30,7 +30,9 @@ fn tables() -> &'static Tables {
     static T: OnceLock<Tables> = OnceLock::new();
     T.get_or_init(|| {
         let mut lower = vec![NOT_ONE; TABLE];
-        let mut alpha = vec![0u64; TABLE / 64];
+        // Letters over the whole Basic Multilingual Plane: kana, han and hangul are
+        // tested as often as Latin letters.
+        let mut alpha = vec![0u64; 0x10000 / 64];
         let mut numeric = vec![0u64; TABLE / 64];
         for (i, slot) in lower.iter_mut().enumerate() {
             let Some(c) = char::from_u32(i as u32) else {
@@ -40,14 +42,16 @@ fn tables() -> &'static Tables {
             if let (Some(one), None) = (l.next(), l.next()) {
                 *slot = one;
             }
-            if c.is_alphabetic() {
-                alpha[i / 64] |= 1 << (i % 64);
-            }
             if c.is_numeric() {
                 numeric[i / 64] |= 1 << (i % 64);
             }
         }
         let mut stable = vec![0u64; 0x10000 / 64];
+        for (i, c) in (0..0x10000u32).filter_map(|i| Some((i as usize, char::from_u32(i)?))) {
+            if c.is_alphabetic() {
+                alpha[i / 64] |= 1 << (i % 64);
+            }
+        }
         let mut stable_k = vec![0u64; 0x10000 / 64];
         for i in 0..0x10000usize {
             let Some(c) = char::from_u32(i as u32) else {
@@ -80,7 +84,7 @@ pub fn is_alphabetic(c: char) -> bool {
     if i < 0x80 {
         return c.is_ascii_alphabetic();
     }
-    if i < TABLE {
+    if i < 0x10000 {
         return tables().alpha[i / 64] & (1 << (i % 64)) != 0;
     }
     c.is_alphabetic()

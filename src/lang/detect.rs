@@ -505,7 +505,7 @@ fn word_scores(model: &Model, word: &str, buf: &mut Vec<char>, out: &mut Scores)
     let score = |buf: &mut Vec<char>, out: &mut Scores| {
         buf.clear();
         for c in word.chars() {
-            buf.extend(c.to_lowercase().filter(|&c| script::is_alphabetic(c)));
+            buf.extend(c.to_lowercase().filter(|&c| crate::text::is_alphabetic(c)));
         }
         model.word_logprob(buf, out);
         // No single word may count more than WORD_CAP nats against a language: a name

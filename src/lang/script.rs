@@ -2,7 +2,6 @@
 //! alone settle a language (kana → ja, hangul → ko, Thai script → th, kanji forms only
 //! Japanese uses → ja).
 
-use std::sync::OnceLock;
 
 /// The writing system of a letter, as far as language identification cares.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -107,7 +106,7 @@ pub fn script_of(c: char) -> Option<Script> {
     if u < 0x80 {
         return c.is_ascii_alphabetic().then_some(Script::Latin);
     }
-    if !is_alphabetic(c) {
+    if !crate::text::is_alphabetic(c) {
         // The prolonged sound mark and iteration marks are not "alphabetic" but are kana.
         return matches!(u, 0x30FC | 0x309D | 0x309E | 0x30FD | 0x30FE).then_some(Script::Kana);
     }
@@ -123,20 +122,6 @@ pub fn script_of(c: char) -> Option<Script> {
         0x0E00..=0x0E7F => Script::Thai,
         _ => Script::Other,
     })
-}
-
-/// `char::is_alphabetic`, read from a bitmap for the Basic Multilingual Plane: the standard
-/// library searches its tables on every call, which cost more than all else this stage does
-/// per letter of Vietnamese. (`crate::text::is_alphabetic` stops below U+2000 and would
-/// leave kana, kanji and hangul to that search, doubling the cost of Japanese text.)
-pub fn is_alphabetic(c: char) -> bool {
-    if c.is_ascii() {
-        return c.is_ascii_alphabetic();
-    }
-    static SET: OnceLock<BmpSet> = OnceLock::new();
-    SET.get_or_init(|| BmpSet::new(0x1_0000, char::is_alphabetic))
-        .get(c)
-        .unwrap_or_else(|| c.is_alphabetic())
 }
 
 /// The characters below a limit for which a test holds, one bit each: the test's own
@@ -238,18 +223,6 @@ mod tests {
         assert_eq!(script_of('ع'), Some(Script::Other));
         assert_eq!(script_of('1'), None);
         assert_eq!(script_of('。'), None);
-    }
-
-    #[test]
-    fn letter_table_agrees_with_std() {
-        for u in (0..0x11_0000)
-            .step_by(7)
-            .chain([0xFF, 0x1EF9, 0xFFFF, 0x1_0000])
-        {
-            if let Some(c) = char::from_u32(u) {
-                assert_eq!(is_alphabetic(c), c.is_alphabetic(), "{u:#x}");
-            }
-        }
     }
 
     #[test]
