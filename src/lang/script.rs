@@ -2,7 +2,6 @@
 //! alone settle a language (kana → ja, hangul → ko, Thai script → th, kanji forms only
 //! Japanese uses → ja).
 
-
 /// The writing system of a letter, as far as language identification cares.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Script {
