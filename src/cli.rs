@@ -16,6 +16,7 @@ use crate::lang::LangId;
 use crate::pipeline::{self, Reporter};
 use crate::release::{self, Stats};
 use crate::source;
+use crate::timing::PassTime;
 use crate::verify;
 
 /// Exit code for a failure (a build error, a release that does not verify).
@@ -234,21 +235,26 @@ impl Reporter for Console {
         }
     }
 
-    fn pass_done(&self, pass: &str, wall: f64, cpu: &[(&'static str, f64)]) {
+    fn pass_done(&self, t: &PassTime) {
         if self.quiet || !std::io::stderr().is_terminal() {
             return;
         }
-        eprintln!("{}", pass_line(pass, wall, cpu));
+        eprintln!("{}", pass_line(t));
     }
 }
 
-/// `read    3.20 s  decode 0.41  clean 2.10  sketch 0.52  (CPU s)`: a pass's wall time
+/// `  read    3.20 s   CPU s: clean 2.10  sketch 0.52  decode 0.41`: a pass's wall time
 /// and the CPU seconds of its stages, largest first.
-fn pass_line(pass: &str, wall: f64, cpu: &[(&'static str, f64)]) -> String {
-    let mut stages: Vec<&(&str, f64)> = cpu.iter().filter(|(_, s)| *s >= 0.005).collect();
+fn pass_line(t: &PassTime) -> String {
+    let mut stages: Vec<&(&str, f64)> = t.cpu.iter().filter(|(_, s)| *s >= 0.005).collect();
     stages.sort_by(|a, b| b.1.total_cmp(&a.1));
     let parts: Vec<String> = stages.iter().map(|(n, s)| format!("{n} {s:.2}")).collect();
-    format!("{pass:>6} {wall:>7.2} s   CPU s: {}", parts.join("  "))
+    format!(
+        "{:>6} {:>7.2} s   CPU s: {}",
+        t.name,
+        t.wall,
+        parts.join("  ")
+    )
 }
 
 fn build(args: BuildArgs) -> Result<u8> {

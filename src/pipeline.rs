@@ -30,7 +30,7 @@ use crate::error::{Error, Result};
 use crate::lang::LangId;
 use crate::release::{Document, Manifest, ReleaseWriter, Stats, TokenizerInfo};
 use crate::source::{self, Rejection, Unit};
-use crate::timing::{Clocks, Stage, Timings};
+use crate::timing::{Clocks, PassTime, Stage, Timings};
 use crate::tokenize::Tokenizer;
 
 /// Documents processed together in one batch of a pass (bounded further by
@@ -48,9 +48,9 @@ pub trait Reporter: Sync {
     fn advance(&self, _n: u64) {}
     /// The current pass finished.
     fn finish(&self) {}
-    /// A pass took `wall` seconds; `cpu` holds the CPU seconds each stage spent in it
-    /// (summed over threads, stages that did not run left out).
-    fn pass_done(&self, _pass: &str, _wall: f64, _cpu: &[(&'static str, f64)]) {}
+    /// A pass ended: its wall seconds and the CPU seconds (summed over threads) each
+    /// stage spent in it.
+    fn pass_done(&self, _time: &PassTime) {}
 }
 
 /// A reporter that says nothing.
@@ -385,36 +385,6 @@ fn conveyor<I: Send, O: Send>(
     }
 }
 
-/// Tracks one pass: its wall clock and the stage CPU seconds it adds.
-struct PassTimer<'a> {
-    clocks: &'a Clocks,
-    name: &'static str,
-    pass: crate::timing::PassClock<'a>,
-    cpu_before: Vec<f64>,
-}
-
-impl<'a> PassTimer<'a> {
-    fn start(clocks: &'a Clocks, name: &'static str) -> Self {
-        PassTimer {
-            clocks,
-            name,
-            pass: clocks.pass(name),
-            cpu_before: Stage::ALL.iter().map(|&s| clocks.cpu_seconds(s)).collect(),
-        }
-    }
-
-    fn done(self, reporter: &dyn Reporter) {
-        let wall = self.pass.done();
-        let cpu: Vec<(&'static str, f64)> = Stage::ALL
-            .iter()
-            .zip(&self.cpu_before)
-            .map(|(&s, before)| (s.as_str(), self.clocks.cpu_seconds(s) - before))
-            .filter(|(_, d)| *d > 0.0)
-            .collect();
-        reporter.pass_done(self.name, wall, &cpu);
-    }
-}
-
 /// The read pass's results.
 struct ReadPass {
     stats: Stats,
@@ -523,7 +493,7 @@ fn build_with(
         reporter,
     )?;
 
-    let timer = PassTimer::start(clocks, "dedup");
+    let timer = clocks.pass("dedup");
     let clusters = clocks.time(Stage::Dedup, || near.resolve())?;
     // Corpus statistics over one article per duplicate cluster, so syndicated copies do
     // not make each other's body look like furniture.
@@ -581,13 +551,13 @@ fn build_with(
         .join()
         .map_err(|_| Error::Config("loading the tokenizer failed unexpectedly".into()))??;
     let tokenizer = &tokenizer;
-    timer.done(reporter);
+    reporter.pass_done(&timer.done());
     let corpus = Corpus {
         lines: lines.as_ref(),
         unglue: words.as_ref().map(|w| Unglue::new(w, &lexicon, 3)),
     };
 
-    let timer = PassTimer::start(clocks, "write");
+    let timer = clocks.pass("write");
     let mut writer = ReleaseWriter::create(&cfg.output, &cfg.release)?;
     reporter.start("write", spilled);
     // For the audit file: release ids and sources of the articles that head a cluster of
@@ -703,7 +673,7 @@ fn build_with(
     };
     let config = serde_json::to_value(cfg)?;
     let manifest = clocks.time(Stage::Write, || writer.finish(config, &info, &stats))?;
-    timer.done(reporter);
+    reporter.pass_done(&timer.done());
     Ok(BuildReport {
         manifest,
         problems,
@@ -789,7 +759,7 @@ fn read_pass(
     clocks: &Clocks,
     reporter: &dyn Reporter,
 ) -> Result<ReadPass> {
-    let timer = PassTimer::start(clocks, "read");
+    let timer = clocks.pass("read");
     let discovery = source::discover(&cfg.inputs)?;
     let mut pass = ReadPass {
         stats: Stats {
@@ -903,7 +873,7 @@ fn read_pass(
     )?;
     out.flush().map_err(io_err)?;
     reporter.finish();
-    timer.done(reporter);
+    reporter.pass_done(&timer.done());
     Ok(pass)
 }
 

@@ -15,64 +15,69 @@ const TABLE: usize = 0x2000;
 /// Marks a code point whose lower case is not one character (`İ` → `i̇`).
 const NOT_ONE: char = '\u{FFFF}';
 
+/// The characters below a limit for which a test holds, one bit each: the test's own
+/// answers, looked up instead of worked out again.
+pub struct CharSet(Vec<u64>);
+
+impl CharSet {
+    /// `limit` at most 0x10000 (the surrogates, which are no characters, are left out).
+    pub fn new(limit: u32, test: impl Fn(char) -> bool) -> Self {
+        let limit = limit.min(0x1_0000);
+        let mut bits = vec![0u64; limit.div_ceil(64) as usize];
+        for u in 0..limit {
+            if char::from_u32(u).is_some_and(&test) {
+                bits[(u / 64) as usize] |= 1 << (u % 64);
+            }
+        }
+        CharSet(bits)
+    }
+
+    /// The test's answer, or `None` past the limit.
+    #[inline]
+    pub fn get(&self, c: char) -> Option<bool> {
+        let u = u32::from(c);
+        self.0
+            .get((u / 64) as usize)
+            .map(|w| (w >> (u % 64)) & 1 == 1)
+    }
+}
+
 struct Tables {
     lower: Vec<char>,
-    alpha: Vec<u64>,
-    numeric: Vec<u64>,
+    /// Letters over the whole Basic Multilingual Plane: kana, han and hangul are tested
+    /// as often as Latin letters.
+    alpha: CharSet,
+    numeric: CharSet,
     /// NFC on its own and never combining with a neighbour (quick check "yes",
     /// combining class 0), over the Basic Multilingual Plane.
-    stable: Vec<u64>,
+    stable: CharSet,
     /// The same for NFKC.
-    stable_k: Vec<u64>,
+    stable_k: CharSet,
 }
 
 fn tables() -> &'static Tables {
     static T: OnceLock<Tables> = OnceLock::new();
     T.get_or_init(|| {
-        let mut lower = vec![NOT_ONE; TABLE];
-        // Letters over the whole Basic Multilingual Plane: kana, han and hangul are
-        // tested as often as Latin letters.
-        let mut alpha = vec![0u64; 0x10000 / 64];
-        let mut numeric = vec![0u64; TABLE / 64];
-        for (i, slot) in lower.iter_mut().enumerate() {
-            let Some(c) = char::from_u32(i as u32) else {
-                continue;
-            };
-            let mut l = c.to_lowercase();
-            if let (Some(one), None) = (l.next(), l.next()) {
-                *slot = one;
-            }
-            if c.is_numeric() {
-                numeric[i / 64] |= 1 << (i % 64);
-            }
-        }
-        let mut stable = vec![0u64; 0x10000 / 64];
-        for (i, c) in (0..0x10000u32).filter_map(|i| Some((i as usize, char::from_u32(i)?))) {
-            if c.is_alphabetic() {
-                alpha[i / 64] |= 1 << (i % 64);
-            }
-        }
-        let mut stable_k = vec![0u64; 0x10000 / 64];
-        for i in 0..0x10000usize {
-            let Some(c) = char::from_u32(i as u32) else {
-                continue;
-            };
-            if canonical_combining_class(c) != 0 {
-                continue;
-            }
-            if is_nfc_quick(std::iter::once(c)) == IsNormalized::Yes {
-                stable[i / 64] |= 1 << (i % 64);
-            }
-            if is_nfkc_quick(std::iter::once(c)) == IsNormalized::Yes {
-                stable_k[i / 64] |= 1 << (i % 64);
-            }
-        }
+        let lower = (0..TABLE as u32)
+            .map(|i| {
+                let mut l = char::from_u32(i).map(char::to_lowercase);
+                match l.as_mut().map(|l| (l.next(), l.next())) {
+                    Some((Some(one), None)) => one,
+                    _ => NOT_ONE,
+                }
+            })
+            .collect();
+        let starter = |c: char| canonical_combining_class(c) == 0;
         Tables {
             lower,
-            alpha,
-            numeric,
-            stable,
-            stable_k,
+            alpha: CharSet::new(0x10000, char::is_alphabetic),
+            numeric: CharSet::new(TABLE as u32, char::is_numeric),
+            stable: CharSet::new(0x10000, |c| {
+                starter(c) && is_nfc_quick(std::iter::once(c)) == IsNormalized::Yes
+            }),
+            stable_k: CharSet::new(0x10000, |c| {
+                starter(c) && is_nfkc_quick(std::iter::once(c)) == IsNormalized::Yes
+            }),
         }
     })
 }
@@ -80,14 +85,10 @@ fn tables() -> &'static Tables {
 /// `c.is_alphabetic()`, faster.
 #[inline]
 pub fn is_alphabetic(c: char) -> bool {
-    let i = c as usize;
-    if i < 0x80 {
+    if c.is_ascii() {
         return c.is_ascii_alphabetic();
     }
-    if i < 0x10000 {
-        return tables().alpha[i / 64] & (1 << (i % 64)) != 0;
-    }
-    c.is_alphabetic()
+    tables().alpha.get(c).unwrap_or_else(|| c.is_alphabetic())
 }
 
 /// True when `s` is surely in NFC: every character is NFC on its own and never combines
@@ -102,27 +103,17 @@ pub fn surely_nfkc(s: &str) -> bool {
     surely_stable(s, &tables().stable_k)
 }
 
-fn surely_stable(s: &str, table: &[u64]) -> bool {
-    if s.is_ascii() {
-        return true;
-    }
-    s.chars().all(|c| {
-        let i = c as usize;
-        i < 0x80 || (i < 0x10000 && table[i / 64] & (1 << (i % 64)) != 0)
-    })
+fn surely_stable(s: &str, set: &CharSet) -> bool {
+    s.is_ascii() || s.chars().all(|c| c.is_ascii() || set.get(c) == Some(true))
 }
 
 /// `c.is_numeric()`, faster.
 #[inline]
 pub fn is_numeric(c: char) -> bool {
-    let i = c as usize;
-    if i < 0x80 {
+    if c.is_ascii() {
         return c.is_ascii_digit();
     }
-    if i < TABLE {
-        return tables().numeric[i / 64] & (1 << (i % 64)) != 0;
-    }
-    c.is_numeric()
+    tables().numeric.get(c).unwrap_or_else(|| c.is_numeric())
 }
 
 /// `c.is_alphanumeric()`, faster.

@@ -103,12 +103,14 @@ impl Clocks {
         out
     }
 
-    /// Start timing a pass; [`PassClock::done`] records its wall time.
-    pub fn pass(&self, name: &str) -> PassClock<'_> {
+    /// Start timing a pass; [`PassClock::done`] records its wall time and tells what
+    /// each stage spent during it.
+    pub fn pass(&self, name: &'static str) -> PassClock<'_> {
         PassClock {
             clocks: self,
-            name: name.to_string(),
+            name,
             started: Instant::now(),
+            cpu_before: Stage::ALL.map(|s| self.cpu_seconds(s)),
         }
     }
 
@@ -131,18 +133,38 @@ impl Clocks {
 /// A pass being timed.
 pub struct PassClock<'a> {
     clocks: &'a Clocks,
-    name: String,
+    name: &'static str,
     started: Instant,
+    cpu_before: [f64; Stage::ALL.len()],
+}
+
+/// What one pass took: its wall seconds and the CPU seconds of each stage that ran in
+/// it (stages that did not run left out).
+#[derive(Debug, Clone)]
+pub struct PassTime {
+    pub name: &'static str,
+    pub wall: f64,
+    pub cpu: Vec<(&'static str, f64)>,
 }
 
 impl PassClock<'_> {
-    /// Record the pass's wall time and return it in seconds.
-    pub fn done(self) -> f64 {
-        let secs = self.started.elapsed().as_secs_f64();
+    /// Record the pass's wall time.
+    pub fn done(self) -> PassTime {
+        let wall = self.started.elapsed().as_secs_f64();
         if let Ok(mut p) = self.clocks.passes.lock() {
-            p.push((self.name, secs));
+            p.push((self.name.to_string(), wall));
         }
-        secs
+        let cpu = Stage::ALL
+            .iter()
+            .zip(self.cpu_before)
+            .map(|(&s, before)| (s.as_str(), self.clocks.cpu_seconds(s) - before))
+            .filter(|(_, d)| *d > 0.0)
+            .collect();
+        PassTime {
+            name: self.name,
+            wall,
+            cpu,
+        }
     }
 }
 
@@ -185,12 +207,17 @@ mod tests {
         assert_ne!(n, 1);
         assert!(clocks.cpu_seconds(Stage::Lang) > 0.0);
         assert_eq!(clocks.cpu_seconds(Stage::Clean), 0.0);
-        let pass = clocks.pass("read");
-        let wall = pass.done();
+        let pass = clocks.pass("write");
+        clocks.time(Stage::Tokenize, || (0..1_000_000u64).sum::<u64>());
+        let t = pass.done();
+        assert_eq!(t.name, "write");
+        assert!(t.wall >= 0.0);
+        // Only what ran during the pass is charged to it.
+        assert_eq!(t.cpu.len(), 1);
+        assert_eq!(t.cpu[0].0, "tokenize");
         let report = clocks.report();
         assert_eq!(report.pass_seconds.len(), 1);
-        assert_eq!(report.pass_seconds[0].0, "read");
-        assert!(wall >= 0.0);
+        assert_eq!(report.pass_seconds[0].0, "write");
         let json = serde_json::to_value(&report).unwrap_or_default();
         let keys: Vec<&String> = json["cpu_seconds"]
             .as_object()

@@ -773,8 +773,8 @@ fn web_addresses(text: &str) -> Vec<std::ops::Range<usize>> {
 fn is_vowel(c: char) -> bool {
     // Looked up for the Latin letters below U+2000 (Vietnamese, European), as working it
     // out takes a decomposition per accented letter.
-    static SET: OnceLock<script::BmpSet> = OnceLock::new();
-    SET.get_or_init(|| script::BmpSet::new(0x2000, vowel_or_not))
+    static SET: OnceLock<crate::text::CharSet> = OnceLock::new();
+    SET.get_or_init(|| crate::text::CharSet::new(0x2000, vowel_or_not))
         .get(c)
         .unwrap_or_else(|| vowel_or_not(c))
 }

@@ -123,32 +123,6 @@ pub fn script_of(c: char) -> Option<Script> {
     })
 }
 
-/// The characters below a limit for which a test holds, one bit each: the test's own
-/// answers, looked up instead of worked out again.
-pub struct BmpSet(Vec<u64>);
-
-impl BmpSet {
-    /// `limit` at most 0x10000 (the surrogates, which are no characters, are left out).
-    pub fn new(limit: u32, test: impl Fn(char) -> bool) -> Self {
-        let limit = limit.min(0x1_0000);
-        let mut bits = vec![0u64; limit.div_ceil(64) as usize];
-        for u in 0..limit {
-            if char::from_u32(u).is_some_and(&test) {
-                bits[(u / 64) as usize] |= 1 << (u % 64);
-            }
-        }
-        BmpSet(bits)
-    }
-
-    /// The test's answer, or `None` past the limit.
-    pub fn get(&self, c: char) -> Option<bool> {
-        let u = u32::from(c);
-        self.0
-            .get((u / 64) as usize)
-            .map(|w| (w >> (u % 64)) & 1 == 1)
-    }
-}
-
 /// Kanji in the forms Japanese writes and neither simplified nor traditional Chinese does
 /// (shinjitai such as 気 for 氣/气, 駅 for 驛/驿), and kokuji (込, 働, 峠). One of these in a
 /// kanji-only line is strong evidence of Japanese. Characters whose Japanese form is also
