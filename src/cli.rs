@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use std::sync::Mutex;
 
 use crate::article::Article;
-use crate::clean::{Cleaner, Decision};
+use crate::clean::{Cleaner, Decision, LineStats};
 use crate::config::BuildConfig;
 use crate::lang::LangId;
 use crate::pipeline::{self, Reporter};
@@ -65,8 +65,11 @@ pub enum Command {
         config: Option<PathBuf>,
     },
     /// Show each block of articles with the decision the clean stage makes and why.
+    ///
+    /// Lines that other given articles print too count as site furniture, as in a build
+    /// (which counts one article per duplicate cluster; this command does not deduplicate).
     Clean {
-        /// Article files.
+        /// Article files (or folders, JSONL, compressed files).
         #[arg(required = true)]
         files: Vec<PathBuf>,
         /// Print one JSON object per block.
@@ -438,6 +441,40 @@ fn inspect(dir: &std::path::Path, json_out: bool) -> Result<u8> {
     Ok(0)
 }
 
+/// Every article of `files`, decoded and parsed, in order; a file or article that cannot
+/// be read is reported once (when `report`) and sets `failed`.
+fn each_article(
+    files: &[PathBuf],
+    cfg: &BuildConfig,
+    report: bool,
+    failed: &mut bool,
+    mut f: impl FnMut(Article) -> Result<()>,
+) -> Result<()> {
+    for path in files {
+        let discovery = source::discover(std::slice::from_ref(path))?;
+        for r in &discovery.problems {
+            if report {
+                eprintln!("warning: {r}");
+            }
+            *failed = true;
+        }
+        for file in &discovery.files {
+            for unit in source::open(file, &cfg.source) {
+                match unit.and_then(|u| source::decode(u, &cfg.source)) {
+                    Ok(raw) => f(Article::parse(raw))?,
+                    Err(r) => {
+                        if report {
+                            eprintln!("warning: {r}");
+                        }
+                        *failed = true;
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
 fn clean(files: &[PathBuf], json_out: bool) -> Result<u8> {
     let cfg = BuildConfig::default();
     let cleaner = Cleaner::new(&cfg.clean);
@@ -445,60 +482,55 @@ fn clean(files: &[PathBuf], json_out: bool) -> Result<u8> {
     let color = !json_out && std::io::stdout().is_terminal();
     let mut stdout = std::io::stdout().lock();
     let mut failed = false;
-    for path in files {
-        let discovery = source::discover(std::slice::from_ref(path))?;
-        for r in &discovery.problems {
-            eprintln!("warning: {r}");
-            failed = true;
-        }
-        for file in &discovery.files {
-            for unit in source::open(file, &cfg.source) {
-                let raw = match unit.and_then(|u| source::decode(u, &cfg.source)) {
-                    Ok(raw) => raw,
-                    Err(r) => {
-                        eprintln!("warning: {r}");
-                        failed = true;
-                        continue;
-                    }
-                };
-                let mut cleaned = cleaner.clean(&Article::parse(raw), None);
-                let annotated = lang.annotate(&mut cleaned);
-                if json_out {
-                    for b in &cleaned.blocks {
-                        let v = json!({"source": cleaned.source, "decision": b.decision.label(), "text": b.text});
-                        writeln!(stdout, "{v}")?;
-                    }
-                    continue;
-                }
-                writeln!(stdout, "== {} [{}]", cleaned.source, annotated.lang)?;
-                let field = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".into());
-                writeln!(stdout, "   title: {}", field(&cleaned.title))?;
-                writeln!(
-                    stdout,
-                    "   byline: {}   credit: {}",
-                    field(&cleaned.byline),
-                    field(&cleaned.credit)
-                )?;
-                for b in &cleaned.blocks {
-                    let label = b.decision.label();
-                    let (on, off) = match (color, b.decision) {
-                        (false, _) => ("", ""),
-                        (true, Decision::Body) => ("\x1b[32m", "\x1b[0m"),
-                        (true, Decision::Caption) => ("\x1b[36m", "\x1b[0m"),
-                        (true, Decision::Drop(_)) => ("\x1b[2;31m", "\x1b[0m"),
-                    };
-                    writeln!(stdout, "{on}{label:>15} | {}{off}", b.text)?;
-                }
-                for p in &annotated.parallel {
-                    writeln!(
-                        stdout,
-                        "{:>15} | {} ({}) = {} ({})",
-                        "parallel", p.src, p.src_lang, p.tgt, p.tgt_lang
-                    )?;
-                }
+    // Two passes, so memory does not grow with the number of articles: count the lines
+    // every article prints, then decide.
+    let mut lines = LineStats::new(cfg.clean.line_filter_mib);
+    each_article(files, &cfg, false, &mut failed, |article| {
+        lines.add_keys(&LineStats::document_keys(
+            article.blocks.iter().map(|b| b.text.as_str()),
+        ));
+        Ok(())
+    })?;
+    let lines = (lines.documents() > 1).then_some(&lines);
+    failed = false;
+    each_article(files, &cfg, true, &mut failed, |article| {
+        let mut cleaned = cleaner.clean(&article, lines);
+        let annotated = lang.annotate(&mut cleaned);
+        if json_out {
+            for b in &cleaned.blocks {
+                let v = json!({"source": cleaned.source, "decision": b.decision.label(), "text": b.text});
+                writeln!(stdout, "{v}")?;
             }
+            return Ok(());
         }
-    }
+        writeln!(stdout, "== {} [{}]", cleaned.source, annotated.lang)?;
+        let field = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".into());
+        writeln!(stdout, "   title: {}", field(&cleaned.title))?;
+        writeln!(
+            stdout,
+            "   byline: {}   credit: {}",
+            field(&cleaned.byline),
+            field(&cleaned.credit)
+        )?;
+        for b in &cleaned.blocks {
+            let label = b.decision.label();
+            let (on, off) = match (color, b.decision) {
+                (false, _) => ("", ""),
+                (true, Decision::Body) => ("\x1b[32m", "\x1b[0m"),
+                (true, Decision::Caption) => ("\x1b[36m", "\x1b[0m"),
+                (true, Decision::Drop(_)) => ("\x1b[2;31m", "\x1b[0m"),
+            };
+            writeln!(stdout, "{on}{label:>15} | {}{off}", b.text)?;
+        }
+        for p in &annotated.parallel {
+            writeln!(
+                stdout,
+                "{:>15} | {} ({}) = {} ({})",
+                "parallel", p.src, p.src_lang, p.tgt, p.tgt_lang
+            )?;
+        }
+        Ok(())
+    })?;
     Ok(if failed { EXIT_FAILURE } else { 0 })
 }
 

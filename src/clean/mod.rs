@@ -203,6 +203,7 @@ impl Cleaner {
     pub fn draft(&self, article: &Article) -> Draft {
         let n = article.blocks.len();
         let title_key = article.title.as_deref().map(normalise);
+        let headline = article.title.as_deref().map(Headline::new);
         let title_at = article
             .blocks
             .iter()
@@ -237,8 +238,10 @@ impl Cleaner {
                 None if SHARE_LINES.contains(&key.as_str()) => {
                     Some(Decision::Drop(DropReason::Share))
                 }
-                // An image alt text repeating the headline.
-                None if title_key.as_deref() == Some(key.as_str()) => {
+                // The page's own headline, or an image alt text repeating it.
+                None if title_key.as_deref() == Some(key.as_str())
+                    || headline.as_ref().is_some_and(|h| h.echoed_by(&block.text)) =>
+                {
                     Some(Decision::Drop(DropReason::Title))
                 }
                 None if is_photo_credit(&block.text) => Some(Decision::Drop(DropReason::Credit)),
@@ -327,7 +330,14 @@ impl Cleaner {
                 }
             }
         }
-        mark_outside_body(&texts, &mut decisions);
+        // Where the page prints the headline again, the body follows it.
+        let echoes: Vec<usize> = (0..n)
+            .filter(|&i| {
+                decisions[i] == Some(Decision::Drop(DropReason::Title))
+                    && article.blocks[i].role.is_none()
+            })
+            .collect();
+        mark_outside_body(&texts, &mut decisions, &echoes);
 
         // An end-of-article byline: the last undecided block, when it is a bare name.
         let mut byline = article.byline.clone();
@@ -600,27 +610,25 @@ fn block_score(text: &str, decision: Option<Decision>) -> f64 {
 /// The body is one dense run of prose: find the contiguous run of blocks with the highest
 /// total score (maximum-sum subarray) and send undecided blocks outside it away, as
 /// navigation before it and related material after it.
-fn mark_outside_body(texts: &[String], decisions: &mut [Option<Decision>]) {
+///
+/// A page that prints its headline again (`echoes`) starts the body within a few blocks
+/// after it; a denser run elsewhere (a comment policy, a list of teasers) loses to the
+/// run after the headline unless it is much denser.
+fn mark_outside_body(texts: &[String], decisions: &mut [Option<Decision>], echoes: &[usize]) {
     let scores: Vec<f64> = texts
         .iter()
         .zip(decisions.iter())
         .map(|(t, d)| block_score(t, *d))
         .collect();
-    let (mut best, mut cur, mut start) = (0.0f64, 0.0f64, 0usize);
-    let mut span: Option<(usize, usize)> = None;
-    for (i, &s) in scores.iter().enumerate() {
-        if cur <= 0.0 {
-            cur = s;
-            start = i;
-        } else {
-            cur += s;
-        }
-        if cur > best {
-            best = cur;
-            span = Some((start, i));
+    let Some((mut lo, mut hi, best)) = densest_run(&scores) else {
+        return;
+    };
+    if let Some((alo, ahi, sum)) = run_after_echo(&scores, echoes) {
+        let disjoint = ahi < lo || alo > hi;
+        if disjoint && sum >= ECHO_RUN_SHARE * best {
+            (lo, hi) = (alo, ahi);
         }
     }
-    let Some((lo, hi)) = span else { return };
     for (i, d) in decisions.iter_mut().enumerate() {
         if d.is_none() {
             if i < lo {
@@ -630,6 +638,114 @@ fn mark_outside_body(texts: &[String], decisions: &mut [Option<Decision>]) {
             }
         }
     }
+}
+
+/// How far after a headline echo (in blocks) the body may start: a dateline, byline,
+/// share buttons and a captioned image sit between them.
+const ECHO_WINDOW: usize = 10;
+/// The run after a headline echo wins when its score is at least this share of the
+/// densest run's (0.3 to 0.45 score the same on the boilerplate dev pages).
+const ECHO_RUN_SHARE: f64 = 0.4;
+
+/// The maximum-sum run of `scores`: `(first, last, sum)`, `None` when no score is positive.
+fn densest_run(scores: &[f64]) -> Option<(usize, usize, f64)> {
+    let (mut best, mut cur, mut start) = (0.0f64, 0.0f64, 0usize);
+    let mut span = None;
+    for (i, &s) in scores.iter().enumerate() {
+        if cur <= 0.0 {
+            cur = s;
+            start = i;
+        } else {
+            cur += s;
+        }
+        if cur > best {
+            best = cur;
+            span = Some((start, i, best));
+        }
+    }
+    span
+}
+
+/// The best run that starts within [`ECHO_WINDOW`] blocks after one of `echoes`. It ends
+/// where the total score is highest, across gaps: an advert or a photo credit between
+/// paragraphs does not cut the body short.
+fn run_after_echo(scores: &[f64], echoes: &[usize]) -> Option<(usize, usize, f64)> {
+    let mut best: Option<(usize, usize, f64)> = None;
+    // A page printing its headline many times (a list of its own teasers) is judged by
+    // the first few.
+    for &e in echoes.iter().take(MAX_ECHOES) {
+        for s in e + 1..(e + 1 + ECHO_WINDOW).min(scores.len()) {
+            let mut cur = 0.0f64;
+            for (t, &score) in scores.iter().enumerate().skip(s) {
+                cur += score;
+                if cur > 0.0 && best.is_none_or(|(_, _, b)| cur > b) {
+                    best = Some((s, t, cur));
+                }
+            }
+        }
+    }
+    best
+}
+
+/// Headline echoes looked at.
+const MAX_ECHOES: usize = 8;
+
+/// The article's title, for finding where the page prints its headline again. Titles
+/// carry the site's name ("… | РИА Новости", "…-健康新聞-yam蕃薯藤新聞"), so a block
+/// that prints a large enough run of the title's words, on word boundaries, echoes it.
+struct Headline {
+    key: String,
+    chars: usize,
+}
+
+impl Headline {
+    fn new(title: &str) -> Self {
+        let key = headline_key(title);
+        Headline {
+            chars: key.chars().count(),
+            key,
+        }
+    }
+
+    /// At least 30 % of the title and 3 words (or 5 CJK characters) of it.
+    fn echoed_by(&self, text: &str) -> bool {
+        if self.key.is_empty() || text.len() > 2 * self.key.len() + 16 {
+            return false;
+        }
+        let b = headline_key(text);
+        let chars = b.chars().count();
+        let cjk = b.chars().filter(|&c| crate::article::is_cjk(c)).count();
+        let words = b.split(' ').count();
+        if b.is_empty() || chars * 10 < self.chars * 3 || (words < 3 && cjk < 5) {
+            return false;
+        }
+        self.key.match_indices(b.as_str()).any(|(at, m)| {
+            let before = self.key[..at].chars().next_back();
+            let after = self.key[at + m.len()..].chars().next();
+            before.is_none_or(|c| c == ' ') && after.is_none_or(|c| c == ' ')
+        })
+    }
+}
+
+/// Lower-cased letters and digits; every other run of characters becomes one space.
+fn headline_key(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut gap = false;
+    for c in s.chars() {
+        if crate::text::is_alphanumeric(c) {
+            if gap && !out.is_empty() {
+                out.push(' ');
+            }
+            gap = false;
+            match crate::text::lower_char(c) {
+                Some(l) => out.push(l),
+                None => out.extend(c.to_lowercase()),
+            }
+        } else {
+            gap = true;
+        }
+    }
+    out
 }
 
 /// Lower-case, whitespace collapsed: the key for comparing blocks.
@@ -834,6 +950,77 @@ mod tests {
         assert_eq!(d[5].1, "credit");
         assert_eq!(d[6].1, "byline");
         assert_eq!(c.byline.as_deref(), Some("Rosie Nguyen"));
+    }
+
+    #[test]
+    fn headline_echo_without_the_site_name() {
+        let h = Headline::new("Homicide no longer a leading cause of death - latimes.com");
+        assert!(h.echoed_by("Homicide no longer a leading cause of death"));
+        assert!(h.echoed_by("HOMICIDE no longer a leading cause of death."));
+        assert!(!h.echoed_by("latimes.com"));
+        assert!(!h.echoed_by("Homicide no longer a leading cause of deaths"));
+        let h =
+            Headline::new("Disney+ glitches blamed on heavy demand by viewers - Los Angeles Times");
+        assert!(!h.echoed_by("Los Angeles Times"));
+        let h = Headline::new("港鐵農曆新年加強服務 - Yahoo!");
+        assert!(h.echoed_by("港鐵農曆新年加強服務"));
+        assert!(!h.echoed_by("Yahoo!"));
+    }
+
+    #[test]
+    fn body_follows_the_headline_echo() {
+        let body = [
+            "The council voted on Tuesday to build the new bridge over the river, after a debate that lasted most of the winter.",
+            "Supporters said the crossing would cut the drive to the hospital by twenty minutes for people living on the east bank.",
+            "Work is due to start in the spring, and the mayor expects the first cars to use the bridge before the end of next year.",
+        ];
+        let rules = [
+            "Comments must stay on the topic of the page they appear under, and anything written in another language will be removed.",
+            "Do not insult other readers, the journalists or the people named in the stories, and do not publish their private details.",
+            "Advertising, links to other websites and repeated posting of one message are not allowed in any section of the forum.",
+            "A moderator may edit or delete a comment at any time, before or after it is published, without giving the author a reason.",
+            "Accounts that break these rules more than twice are closed, and their owners may not register again with another address.",
+            "By posting you agree that the publisher may reuse your comment in print and online editions without paying any fee for it.",
+        ];
+        let mut page = vec![
+            "Council approves the new river bridge | City Paper".to_string(),
+            "Home".into(),
+            "News".into(),
+            "Council approves the new river bridge".into(),
+            "12 March 2012".into(),
+        ];
+        page.extend(body.map(String::from));
+        // A rating widget and a comment form between them: short lines.
+        page.extend(
+            [
+                "Rate this article",
+                "Easy to read",
+                "Agree",
+                "Disagree",
+                "Informative",
+                "Agree",
+                "Disagree",
+                "Comments",
+                "Add a comment",
+                "Name",
+                "Email",
+                "Website",
+                "Post",
+                "Sort by",
+                "Newest",
+                "Oldest",
+                "Forum rules",
+            ]
+            .map(String::from),
+        );
+        page.extend(rules.map(String::from));
+        let c = clean(&page.join("\n\n"));
+        assert!(c.body().map(|b| b.text.as_str()).eq(body));
+        assert_eq!(decisions(&c)[3].1, "title");
+        // Without the echo, the longer run of rules would win.
+        page[3] = "Photos".into();
+        let c = clean(&page.join("\n\n"));
+        assert!(c.body().map(|b| b.text.as_str()).eq(rules));
     }
 
     #[test]
