@@ -586,6 +586,9 @@ fn block_score(text: &str, decision: Option<Decision>) -> f64 {
         Some(Decision::Caption | Decision::Drop(DropReason::Title | DropReason::Credit)) => 0.0,
         Some(Decision::Drop(DropReason::Repeated)) => -1.0,
         Some(Decision::Drop(DropReason::Boilerplate)) => -3.0,
+        // A related-story box is delimited already (see `mark_related_lists`); when the
+        // article's paragraphs resume after it, they are still the body.
+        Some(Decision::Drop(DropReason::Related)) => 0.0,
         Some(Decision::Drop(DropReason::Dateline | DropReason::Byline)) => -0.6,
         Some(Decision::Drop(_)) => -2.0,
         Some(Decision::Body) | None => {
@@ -629,6 +632,7 @@ fn mark_outside_body(texts: &[String], decisions: &mut [Option<Decision>], echoe
             (lo, hi) = (alo, ahi);
         }
     }
+    hi = bridge_interstitials(texts, decisions, &scores, hi);
     for (i, d) in decisions.iter_mut().enumerate() {
         if d.is_none() {
             if i < lo {
@@ -639,6 +643,50 @@ fn mark_outside_body(texts: &[String], decisions: &mut [Option<Decision>], echoe
         }
     }
 }
+
+/// The body goes on after an advert: a few short lines that other pages print too
+/// ("Advertisement", "Read on") followed by more paragraphs. Returns the new last block.
+fn bridge_interstitials(
+    texts: &[String],
+    decisions: &[Option<Decision>],
+    scores: &[f64],
+    mut hi: usize,
+) -> usize {
+    let n = texts.len();
+    loop {
+        let furniture = |i: usize| {
+            decisions[i] == Some(Decision::Drop(DropReason::Boilerplate))
+                && size_upto(&texts[i], 5.0) < 5.0
+        };
+        let mut j = hi + 1;
+        while j < n && furniture(j) {
+            j += 1;
+        }
+        if j == hi + 1 || j - hi - 1 > MAX_INTERSTITIAL || j >= n {
+            return hi;
+        }
+        // The densest run starting right after the break.
+        let (mut cur, mut best) = (0.0f64, None);
+        for (t, &s) in scores.iter().enumerate().skip(j) {
+            cur += s;
+            if cur <= 0.0 {
+                break;
+            }
+            if best.is_none_or(|(_, b)| cur > b) {
+                best = Some((t, cur));
+            }
+        }
+        match best {
+            Some((t, sum)) if sum >= RESUMED_BODY => hi = t,
+            _ => return hi,
+        }
+    }
+}
+
+/// Short furniture lines an advert break may have.
+const MAX_INTERSTITIAL: usize = 3;
+/// What the paragraphs after an advert break must score: one long paragraph.
+const RESUMED_BODY: f64 = 2.0;
 
 /// How far after a headline echo (in blocks) the body may start: a dateline, byline,
 /// share buttons and a captioned image sit between them.
@@ -1021,6 +1069,50 @@ mod tests {
         page[3] = "Photos".into();
         let c = clean(&page.join("\n\n"));
         assert!(c.body().map(|b| b.text.as_str()).eq(rules));
+    }
+
+    #[test]
+    fn body_goes_on_after_an_advert_break() {
+        let paras = [
+            "The council voted on Tuesday to build the new bridge over the river, after a debate that lasted most of the winter.",
+            "Supporters said the crossing would cut the drive to the hospital by twenty minutes for people living on the east bank.",
+            "Work is due to start in the spring, and the mayor expects the first cars to use the bridge before the end of next year.",
+            "Opponents had argued that the money would be better spent on repairing the two old bridges in the centre of the town.",
+            "The vote was close: eleven councillors were for the plan, nine against it, and one of them did not take part at all.",
+        ];
+        let page = format!(
+            "Council approves the new river bridge\n\n{}\n\n{}\n\n{}\n\nAdvertisement\n\nContinue reading\n\n{}\n\n{}\n\nShare\n\nMore news",
+            paras[0], paras[1], paras[2], paras[3], paras[4]
+        );
+        let doc = RawDoc {
+            source: "t.txt".into(),
+            text: page,
+            format: Some(Format::Text),
+            ..Default::default()
+        };
+        let article = Article::parse(doc);
+        // Other pages of the site print the advert lines too.
+        let mut lines = LineStats::new(1);
+        lines.add_document(article.blocks.iter().map(|b| b.text.as_str()));
+        lines.add_document(["Advertisement", "Continue reading", "Share", "More news"]);
+        let c = Cleaner::new(&CleanConfig::default()).clean(&article, Some(&lines));
+        assert!(c.body().map(|b| b.text.as_str()).eq(paras));
+        // Alone, the page gives no sign that the two lines are an advert.
+        let c = Cleaner::new(&CleanConfig::default()).clean(&article, None);
+        assert!(c.body().count() >= 3);
+    }
+
+    #[test]
+    fn related_box_inside_the_body_does_not_cut_it() {
+        let c = clean("Council approves the new river bridge\n\nThe council voted on Tuesday to build the new bridge over the river, after a debate that lasted most of the winter.\n\nSupporters said the crossing would cut the drive to the hospital by twenty minutes for people living on the east bank.\n\nRelated articles\n\nOld bridge closed for repairs\n\n12 Jan 2012\n\nCity budget under pressure\n\n3 Feb 2012\n\nMayor promises new roads\n\n9 Feb 2012\n\nWork is due to start in the spring, and the mayor expects the first cars to use the bridge before the end of next year.\n\nOpponents had argued that the money would be better spent on repairing the two old bridges in the centre of the town.");
+        let body: Vec<&str> = c.body().map(|b| b.text.as_str()).collect();
+        // The paragraph right after the last headline reads as its teaser and leaves
+        // with the list; the paragraphs after it are body again.
+        assert_eq!(body.len(), 3, "{body:?}");
+        assert!(body[2].starts_with("Opponents"));
+        assert!(decisions(&c)
+            .iter()
+            .any(|&(t, d)| t == "City budget under pressure" && d == "related"));
     }
 
     #[test]
