@@ -2,9 +2,13 @@
 //! bodies: paragraphs are re-wrapped at 60–90 columns and the space at every wrap is
 //! removed, as when a scraper loses line breaks. Repair must put back exactly those spaces.
 //!
-//! cargo bench --bench glue_eval -- ../shared/bench/boilerplate/dev [--langs sh-,dn-en-] [--show]
+//! cargo bench --bench glue_eval -- ../shared/bench/boilerplate/dev [--langs sh-,dn-en-]
+//!     [--half a|b] [--show]
 //! (reads the `*.gold.txt` files whose names start with one of the prefixes: English pages
-//! by default; `--show` prints every wrong and every missed split)
+//! by default; `--half` scores one of two fixed halves of the pages, split by a hash of the
+//! file name, so rules tuned on one half can be checked on the other; word statistics are
+//! always counted over all the selected pages, as a build counts the whole corpus;
+//! `--show` prints every wrong and every missed split)
 
 use quire::clean::{Lexicon, Unglue, WordStats};
 use std::collections::BTreeSet;
@@ -50,6 +54,41 @@ fn insertions(glued: &str, repaired: &str) -> Option<BTreeSet<usize>> {
     }
 }
 
+/// Which half a page belongs to: FNV-1a of its file name, fixed across runs and machines.
+fn half_of(name: &str) -> char {
+    let h = name.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    });
+    if h % 2 == 0 {
+        'a'
+    } else {
+        'b'
+    }
+}
+
+/// The page's group for the per-group figures: its name up to the hash ("sh", "dn-en").
+fn group_of(name: &str) -> String {
+    name.rsplit_once('-').map_or(name, |(g, _)| g).to_string()
+}
+
+#[derive(Default)]
+struct Score {
+    tp: usize,
+    fp: usize,
+    gold: usize,
+}
+
+impl Score {
+    fn line(&self) -> String {
+        let p = self.tp as f64 / (self.tp + self.fp).max(1) as f64;
+        let r = self.tp as f64 / self.gold.max(1) as f64;
+        format!(
+            "P={p:.3} R={r:.3} tp={} fp={} removed={}",
+            self.tp, self.fp, self.gold
+        )
+    }
+}
+
 fn main() {
     let dir = std::env::args()
         .skip(1)
@@ -76,34 +115,51 @@ fn main() {
         })
         .collect();
     names.sort();
+    let half = args
+        .iter()
+        .position(|a| a == "--half")
+        .and_then(|i| args.get(i + 1))
+        .and_then(|h| h.chars().next());
     let mut cases = Vec::new();
+    let mut words = WordStats::new(1 << 22);
     for (i, path) in names.iter().enumerate() {
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
         let text = std::fs::read_to_string(path).expect("read gold");
         for p in text.split('\n').map(str::trim).filter(|p| !p.is_empty()) {
             let p = p.split_whitespace().collect::<Vec<_>>().join(" ");
-            cases.push(glue(&p, 60 + (i * 7) % 31));
+            let (g, removed) = glue(&p, 60 + (i * 7) % 31);
+            words.add_text(&g);
+            if half.is_none_or(|h| h == half_of(&name)) {
+                cases.push((g, removed, group_of(&name)));
+            }
         }
-    }
-    let mut words = WordStats::new(1 << 22);
-    for (g, _) in &cases {
-        words.add_text(g);
     }
     let tokenizer = quire::tokenize::Tokenizer::embedded().expect("embedded tokenizer");
     let lexicon = Lexicon::from_tokenizer_json(tokenizer.json());
     let unglue = Unglue::new(&words, &lexicon, 3);
     let show = std::env::args().any(|a| a == "--show");
     let t = std::time::Instant::now();
-    let (mut tp, mut fp, mut gold) = (0usize, 0usize, 0usize);
+    let mut all = Score::default();
+    let mut groups: std::collections::BTreeMap<&str, Score> = Default::default();
     let mut bytes = 0usize;
-    for (g, removed) in &cases {
+    for (g, removed, group) in &cases {
         bytes += g.len();
-        gold += removed.len();
         let repaired = unglue.repair(g).unwrap_or_else(|| g.clone());
         let Some(ins) = insertions(g, &repaired) else {
             panic!("repair changed more than spaces: {g:?} -> {repaired:?}");
         };
-        tp += ins.intersection(removed).count();
-        fp += ins.difference(removed).count();
+        let (tp, fp) = (
+            ins.intersection(removed).count(),
+            ins.difference(removed).count(),
+        );
+        for s in [&mut all, groups.entry(group.as_str()).or_default()] {
+            s.tp += tp;
+            s.fp += fp;
+            s.gold += removed.len();
+        }
         if show {
             for (tag, set) in [
                 ("FP", ins.difference(removed).copied().collect::<Vec<_>>()),
@@ -119,10 +175,12 @@ fn main() {
         }
     }
     let secs = t.elapsed().as_secs_f64();
-    let p = tp as f64 / (tp + fp).max(1) as f64;
-    let r = tp as f64 / gold.max(1) as f64;
+    for (group, s) in &groups {
+        println!("  {group:<6} {}", s.line());
+    }
     println!(
-        "glue P={p:.3} R={r:.3} tp={tp} fp={fp} removed={gold} paragraphs={} ({:.1} MB/s)",
+        "glue {} paragraphs={} ({:.1} MB/s)",
+        all.line(),
         cases.len(),
         bytes as f64 / secs / 1e6
     );

@@ -424,7 +424,22 @@ impl<'a> Unglue<'a> {
     /// A function word on either side makes it likely (most glued pairs have one); two
     /// content words need the corpus to print each of them often.
     fn plausible_pair(&self, left: &str, right: &str) -> bool {
-        if is_function_word(left) || is_function_word(right) {
+        let (fl, fr) = (is_function_word(left), is_function_word(right));
+        // "Parisian", "teacher": a word ending is not a word of its own.
+        if is_suffix(left) || (is_suffix(right) && !fr) {
+            return false;
+        }
+        // "Jacka", "Państwa": a lone letter after a word is an inflection, except "a"
+        // after a function word ("fora", "wasa").
+        if right.chars().count() == 1 && !fl {
+            return false;
+        }
+        if fl || fr {
+            // Function words that are also prefixes ("inaction", "arid", "online") need a
+            // word the corpus prints often on the other side.
+            if is_prefix_word(left) && !fr {
+                return right.chars().count() >= 3 && self.words.count(right) >= self.min_part;
+            }
             return true;
         }
         let n = |w: &str| w.chars().count();
@@ -447,6 +462,12 @@ impl<'a> Unglue<'a> {
 
     /// Split one space-delimited chunk, keeping its surrounding punctuation.
     fn split_chunk(&self, chunk: &str) -> Option<String> {
+        if chunk.len() > 4 * MAX_GLUED_CHARS + 8 {
+            return None;
+        }
+        if let Some(fixed) = self.split_at_mark(chunk) {
+            return Some(fixed);
+        }
         // Leading/trailing punctuation stays where it is.
         let start = chunk.find(word_char)?;
         let end = chunk
@@ -469,13 +490,177 @@ impl<'a> Unglue<'a> {
             return Some(fixed);
         }
         if !core.chars().all(word_char) {
-            return None;
+            return self.split_compound(core);
+        }
+        // "thetheory's": the possessive ending stays on the word it belongs to.
+        if let Some(stem) = core
+            .strip_suffix("'s")
+            .or_else(|| core.strip_suffix("’s"))
+            .filter(|stem| stem.chars().all(crate::text::is_alphabetic))
+        {
+            if self.is_word(stem) {
+                return None;
+            }
+            return self
+                .split_letters(stem)
+                .map(|f| format!("{f}{}", &core[stem.len()..]));
         }
         // A word the corpus prints elsewhere, or the lexicon knows, is a real word.
         if self.is_word(core) {
             return None;
         }
+        if let Some(fixed) = self.split_number(core) {
+            return Some(fixed);
+        }
         self.split_letters(core)
+    }
+
+    /// A chunk with a hyphen or a number separator inside: "andmiddle-income" and
+    /// "high-incomecountries" are repaired in their outer segments, "14,217healthy" at
+    /// the number's end.
+    fn split_compound(&self, core: &str) -> Option<String> {
+        let segment = |s: &str| {
+            (s.chars().count() >= 3 && s.chars().all(word_char))
+                .then(|| self.split_core(s))
+                .flatten()
+        };
+        if let (Some(first), Some(last)) = (core.find('-'), core.rfind('-')) {
+            let (head, tail) = (&core[..first], &core[last + 1..]);
+            let head_fixed = segment(head);
+            let tail_fixed = segment(tail);
+            if head_fixed.is_none() && tail_fixed.is_none() {
+                return None;
+            }
+            return Some(format!(
+                "{}{}{}",
+                head_fixed.as_deref().unwrap_or(head),
+                &core[first..=last],
+                tail_fixed.as_deref().unwrap_or(tail)
+            ));
+        }
+        // Digits with separators, then a word: "14,217healthy", "24.5percent".
+        let split = core.find(crate::text::is_alphabetic)?;
+        let (number, word) = core.split_at(split);
+        let digits_ok = number.starts_with(|c: char| c.is_ascii_digit())
+            && number.ends_with(|c: char| c.is_ascii_digit())
+            && number
+                .chars()
+                .all(|c| c.is_ascii_digit() || c == ',' || c == '.');
+        (digits_ok && self.number_word(word)).then(|| format!("{number} {word}"))
+    }
+
+    /// A number glued to a word: "11to", "27per", "2013as" (the word after), or "than29"
+    /// (a function word before).
+    fn split_number(&self, core: &str) -> Option<String> {
+        let first_digit = core.find(|c: char| c.is_ascii_digit())?;
+        if first_digit == 0 {
+            let split = core.find(|c: char| !c.is_ascii_digit())?;
+            let word = &core[split..];
+            return (word.chars().all(crate::text::is_alphabetic) && self.number_word(word))
+                .then(|| format!("{} {word}", &core[..split]));
+        }
+        let (word, digits) = core.split_at(first_digit);
+        (word.chars().all(crate::text::is_alphabetic)
+            && word.chars().count() >= 2
+            && digits.chars().all(|c| c.is_ascii_digit())
+            && is_function_word(word))
+        .then(|| format!("{word} {digits}"))
+    }
+
+    /// A word that follows a number as a word, not as a unit ("10km", "3rd", "4K" and
+    /// "5GHz" are written glued on purpose).
+    fn number_word(&self, w: &str) -> bool {
+        let n = w.chars().count();
+        n >= 2
+            && w.chars().all(crate::text::is_alphabetic)
+            && w.chars().any(char::is_lowercase)
+            && (is_function_word(w)
+                || (n >= 3
+                    && (self.lexicon.contains(w) || self.words.count(w) >= self.min_part)
+                    && !is_unit(w)))
+    }
+
+    /// Punctuation that ends one word and starts the next with no space between:
+    /// "untreated,this", "activity,”he", "alive.Transcona", "Tairua(including",
+    /// "—подчеркнул". Straight double quotes are left alone: "a"self" could open or close.
+    fn split_at_mark(&self, chunk: &str) -> Option<String> {
+        let repair = |s: &str| self.split_chunk(s).unwrap_or_else(|| s.to_string());
+        // A dash glued to the word after or before it.
+        for dash in ['–', '—'] {
+            if let Some(rest) = chunk.strip_prefix(dash) {
+                let mut cs = rest.chars();
+                if cs.next().is_some_and(crate::text::is_alphabetic)
+                    && cs.next().is_some_and(word_char)
+                {
+                    return Some(format!("{dash} {}", repair(rest)));
+                }
+            }
+            if let Some(rest) = chunk.strip_suffix(dash) {
+                if rest.ends_with(crate::text::is_alphabetic) {
+                    return Some(format!("{} {dash}", repair(rest)));
+                }
+            }
+        }
+        let chars: Vec<(usize, char)> = chunk.char_indices().collect();
+        let letter = |k: usize| {
+            chars
+                .get(k)
+                .is_some_and(|&(_, c)| crate::text::is_alphabetic(c))
+        };
+        for k in 2..chars.len() {
+            // Two letters before the mark: "U.S.to" and "e.g.the" are not split here.
+            if !(letter(k - 1) && letter(k - 2)) {
+                continue;
+            }
+            let (at, c) = chars[k];
+            let left = &chunk[..at];
+            // An opening bracket or quote glued to the next word.
+            if matches!(c, '(' | '“' | '«' | '„') && (1..=3).all(|d| letter(k + d)) {
+                return Some(format!("{} {}", repair(left), &chunk[at..]));
+            }
+            // Separators, then at most one closing mark.
+            let mut j = k;
+            let sep = |c: char| matches!(c, ',' | ';' | ':' | '?' | '!');
+            let close = |c: char| matches!(c, '”' | '»' | ')');
+            match c {
+                c if sep(c) => {
+                    while chars.get(j).is_some_and(|&(_, c)| sep(c)) {
+                        j += 1;
+                    }
+                    if chars
+                        .get(j)
+                        .is_some_and(|&(_, c)| close(c) || c == '"' || c == '\'')
+                    {
+                        j += 1;
+                    }
+                }
+                '.' => {
+                    j += 1;
+                    if chars.get(j).is_some_and(|&(_, c)| close(c)) {
+                        j += 1;
+                    }
+                    // A new sentence: a capital, then a lower-case letter.
+                    let upper = chars.get(j).is_some_and(|&(_, c)| c.is_uppercase());
+                    let lower = chars.get(j + 1).is_some_and(|&(_, c)| c.is_lowercase());
+                    if !(upper && lower) {
+                        continue;
+                    }
+                }
+                c if close(c) => {
+                    j += 1;
+                    if chars.get(j).is_some_and(|&(_, c)| sep(c) || c == '.') {
+                        j += 1;
+                    }
+                }
+                _ => continue,
+            }
+            if !letter(j) {
+                continue;
+            }
+            let at = chars[j].0;
+            return Some(format!("{} {}", repair(&chunk[..at]), repair(&chunk[at..])));
+        }
+        None
     }
 
     fn split_at_punct(&self, core: &str) -> Option<String> {
@@ -521,26 +706,6 @@ impl<'a> Unglue<'a> {
             let left = &core[..i];
             let right = &core[i..];
             let case_break = prev.is_lowercase() && c.is_uppercase();
-            let digit_break = (prev.is_ascii_digit() && c.is_uppercase())
-                || (prev.is_lowercase() && c.is_ascii_digit());
-            if digit_break {
-                let (digits, word) = if prev.is_ascii_digit() {
-                    (left, right)
-                } else {
-                    (right, left)
-                };
-                // Units and model names ("512GB", "4K") are written glued on purpose.
-                if digits.chars().all(|d| d.is_ascii_digit())
-                    && digits.len() >= 2
-                    && word.chars().all(crate::text::is_alphabetic)
-                    && word.chars().count() >= 3
-                    && word.chars().any(char::is_lowercase)
-                    && self.known(word)
-                {
-                    return Some(format!("{left} {right}"));
-                }
-                continue;
-            }
             if !left.chars().all(crate::text::is_alphabetic)
                 || !right.chars().all(crate::text::is_alphabetic)
             {
@@ -551,15 +716,21 @@ impl<'a> Unglue<'a> {
             if !case_break && right.chars().any(char::is_uppercase) {
                 continue;
             }
-            if !(self.known(left) && self.known(right)) {
-                continue;
-            }
             // A capital inside a word the corpus prints more than once is a brand
-            // ("SoftBank", "WeWork"), not a lost space.
+            // ("SoftBank", "WeWork"), not a lost space. After a function word the name
+            // need not be known ("andViviane", "inThailand").
             if case_break {
-                if self.words.count(core) <= 1 {
+                // One lower-case letter first is a brand's style ("iPhone", "eBay").
+                let name_after_function_word =
+                    left.len() >= 2 && is_function_word(left) && right.chars().count() >= 2;
+                if self.words.count(core) <= 1
+                    && (name_after_function_word || (self.known(left) && self.known(right)))
+                {
                     return Some(format!("{left} {right}"));
                 }
+                continue;
+            }
+            if !(self.known(left) && self.known(right)) {
                 continue;
             }
             // The pair printed apart at least as often as glued is strong evidence; a glued
@@ -585,18 +756,52 @@ impl<'a> Unglue<'a> {
 }
 
 /// English function words: the words most often on one side of a lost line break.
-/// Words that also work as prefixes ("over", "up", "under", "so") are left out.
+/// Words that are mostly prefixes ("over", "up", "under", "so") are left out.
 fn is_function_word(w: &str) -> bool {
     const WORDS: &[&str] = &[
         "a", "about", "after", "all", "also", "an", "and", "are", "as", "at", "be", "been", "but",
         "by", "can", "could", "for", "from", "had", "has", "have", "he", "her", "his", "i", "if",
         "in", "into", "is", "it", "its", "more", "most", "not", "of", "on", "one", "or", "our",
-        "over", "said", "says", "she", "so", "than", "that", "the", "their", "them", "there",
-        "these", "they", "this", "those", "to", "up", "was", "we", "were", "what", "when", "which",
-        "while", "who", "will", "with", "would", "you",
+        "said", "says", "she", "than", "that", "the", "their", "them", "there", "these", "they",
+        "this", "those", "to", "was", "we", "were", "what", "when", "which", "while", "who",
+        "will", "with", "would", "you",
     ];
-    let lower = crate::text::to_lower(w);
-    WORDS.contains(&lower.as_str())
+    in_list(WORDS, w)
+}
+
+/// Function words that also begin many words ("inaction", "arid", "online", "behold").
+fn is_prefix_word(w: &str) -> bool {
+    in_list(&["a", "all", "an", "be", "for", "in", "on", "one"], w)
+}
+
+/// English word endings that the tokenizer vocabulary also holds as words.
+fn is_suffix(w: &str) -> bool {
+    const ENDINGS: &[&str] = &[
+        "able", "al", "ance", "ed", "ence", "er", "ers", "es", "est", "ful", "ian", "ians", "ible",
+        "ies", "ing", "ise", "ised", "ism", "ist", "ists", "ity", "ive", "ize", "ized", "less",
+        "ly", "ment", "ments", "ness", "ous", "s", "tion", "tions",
+    ];
+    in_list(ENDINGS, w)
+}
+
+/// Units written glued to their number ("10km", "5mins").
+fn is_unit(w: &str) -> bool {
+    const UNITS: &[&str] = &[
+        "am", "bn", "cm", "ft", "gb", "gbps", "ghz", "hrs", "kb", "kbps", "kg", "khz", "km", "kmh",
+        "kph", "kw", "kwh", "lbs", "mb", "mbps", "mg", "mhz", "mins", "ml", "mm", "mn", "mph",
+        "mw", "nd", "oz", "pm", "rd", "secs", "st", "tb", "th", "yds",
+    ];
+    in_list(UNITS, w)
+}
+
+/// Whether `w`, in lower case, is one of `list` (short ASCII words: no allocation for
+/// anything longer).
+fn in_list(list: &[&str], w: &str) -> bool {
+    if w.len() > 8 || !w.is_ascii() {
+        return false;
+    }
+    let lower = w.to_ascii_lowercase();
+    list.contains(&lower.as_str())
 }
 
 #[cfg(test)]
@@ -659,6 +864,77 @@ mod tests {
         let before = c.clone();
         assert_eq!(u.repair_document(&mut [&mut c], 0.1), 0);
         assert_eq!(c, before);
+    }
+
+    #[test]
+    fn splits_at_punctuation_between_words() {
+        let w = stats();
+        let lex = Lexicon::default();
+        let u = Unglue::new(&w, &lex, 3);
+        // Unknown words still split: the mark itself is the evidence.
+        assert_eq!(
+            u.repair("untreated,zorbs").as_deref(),
+            Some("untreated, zorbs")
+        );
+        assert_eq!(u.repair("activity,”he").as_deref(), Some("activity,” he"));
+        assert_eq!(
+            u.repair("alive.Transcona").as_deref(),
+            Some("alive. Transcona")
+        );
+        assert_eq!(
+            u.repair("Tairua(including").as_deref(),
+            Some("Tairua (including")
+        );
+        assert_eq!(u.repair("—подчеркнул").as_deref(), Some("— подчеркнул"));
+        assert_eq!(u.repair("спагетти–").as_deref(), Some("спагетти –"));
+        // Abbreviations, domains, plurals in brackets and straight quotes stay.
+        assert_eq!(
+            u.repair("U.S.to e.g.the vnexpress.net friend(s) a\"self 10:30 St.JAMES"),
+            None
+        );
+    }
+
+    #[test]
+    fn splits_hyphenated_possessive_and_numbered_chunks() {
+        let w = stats();
+        let lex = Lexicon::default();
+        let u = Unglue::new(&w, &lex, 3);
+        assert_eq!(
+            u.repair("andeconomic-trade").as_deref(),
+            Some("and economic-trade")
+        );
+        assert_eq!(
+            u.repair("trade-investmentfirms").as_deref(),
+            Some("trade-investment firms")
+        );
+        assert_eq!(u.repair("theHanoi's").as_deref(), Some("the Hanoi's"));
+        assert_eq!(u.repair("14,217firms").as_deref(), Some("14,217 firms"));
+        assert_eq!(u.repair("11to").as_deref(), Some("11 to"));
+        assert_eq!(u.repair("than29").as_deref(), Some("than 29"));
+        // Units and ordinals are glued on purpose.
+        assert_eq!(u.repair("10km 3rd 5mins 2.6GHz"), None);
+    }
+
+    #[test]
+    fn function_word_rules_keep_real_words() {
+        let mut w = stats();
+        for _ in 0..5 {
+            // Each word on its own, so no pair is printed apart.
+            w.add_text("rid. action. Paris. ian. teach. er. Jack. James. flows. wind.");
+        }
+        let lex = Lexicon::default();
+        let u = Unglue::new(&w, &lex, 3);
+        // A capitalised name after a function word needs no statistics.
+        assert_eq!(u.repair("andViviane").as_deref(), Some("and Viviane"));
+        assert_eq!(u.repair("iPhone"), None);
+        assert_eq!(u.repair("wasa").as_deref(), Some("was a"));
+        // Word endings, inflections and prefixes are not words of their own.
+        assert_eq!(u.repair("Parisian teacher Jacka Jamesa"), None);
+        assert_eq!(u.repair("overflows upwind"), None);
+        // "a" and "in" also begin words: the other half must be a frequent word.
+        assert_eq!(u.repair("arid").as_deref(), Some("a rid"));
+        assert_eq!(u.repair("awe"), None);
+        assert_eq!(u.repair("inzorb"), None);
     }
 
     #[test]
