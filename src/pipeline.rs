@@ -210,14 +210,8 @@ impl Stages {
             // re-wrapped, re-cased copies). Bodies that match only after cleaning are the
             // near-duplicate stage's to judge: a page whose cleaning kept only a site
             // footer must not swallow its siblings.
-            let key = dedup::content_key(
-                &article
-                    .blocks
-                    .iter()
-                    .map(|b| b.text.as_str())
-                    .collect::<Vec<_>>()
-                    .join("\n"),
-            );
+            let texts: Vec<&str> = article.blocks.iter().map(|b| b.text.as_str()).collect();
+            let key = dedup::content_key_of_parts(&texts, "\n");
             (sketch, body_chars, key)
         });
         drop(cleaned);
@@ -247,7 +241,11 @@ impl Stages {
         tokenizer: &Tokenizer,
         clocks: &Clocks,
     ) -> Result<WriteOutcome> {
-        let Spilled { article, draft, .. } = spilled;
+        let Spilled {
+            key,
+            article,
+            draft,
+        } = spilled;
         let mut cleaned = clocks.time(Stage::Clean, || {
             self.cleaner.finish(&article, draft, corpus.lines)
         });
@@ -294,7 +292,18 @@ impl Stages {
         let tokens = clocks.time(Stage::Tokenize, || {
             tokenizer.encode(&text, cfg.release.encode_chunk_bytes)
         })?;
-        let id = clocks.time(Stage::Sketch, || dedup::doc_id(&dedup::content_key(&text)));
+        let id = clocks.time(Stage::Sketch, || {
+            // The key hashes the normal form of all the article's blocks, and the normal
+            // form only collapses whitespace between them: when the release text is those
+            // blocks, unchanged and in order, its key is the one already computed.
+            let same = annotated.paragraphs.len() == article.blocks.len()
+                && annotated
+                    .paragraphs
+                    .iter()
+                    .zip(&article.blocks)
+                    .all(|((p, _), b)| *p == b.text);
+            dedup::doc_id(&if same { key } else { dedup::content_key(&text) })
+        });
         let doc = Document {
             id,
             source: cleaned.source,
