@@ -26,6 +26,8 @@ pub enum Error {
     NoInput(String),
     #[error("{0}")]
     Json(#[from] serde_json::Error),
+    #[error("{0}")]
+    Spill(#[from] crate::spill::CodecError),
 }
 
 impl Error {

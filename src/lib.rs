@@ -14,6 +14,7 @@ pub mod lang;
 pub mod pipeline;
 pub mod release;
 pub mod source;
+pub(crate) mod spill;
 pub mod text;
 pub mod timing;
 pub mod tokenize;

@@ -17,9 +17,9 @@
 //! happen in input order, so the release does not depend on `--jobs`.
 
 use rayon::prelude::*;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader, BufWriter, Write};
+use std::io::{BufRead, BufReader, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 
 use crate::article::Article;
@@ -30,6 +30,7 @@ use crate::error::{Error, Result};
 use crate::lang::LangId;
 use crate::release::{Document, Manifest, ReleaseWriter, Stats, TokenizerInfo};
 use crate::source::{self, Rejection, Unit};
+use crate::spill;
 use crate::timing::{Clocks, PassTime, Stage, Timings};
 use crate::tokenize::Tokenizer;
 
@@ -67,8 +68,9 @@ pub struct BuildReport {
     pub timings: Timings,
 }
 
-/// One article after the read pass, as spilled to disk.
-#[derive(Debug, Deserialize)]
+/// One article after the read pass, as spilled to disk (encoded by [`crate::spill`],
+/// which also reads back just the parts the statistics pass and the audit file need).
+#[derive(Debug)]
 struct Spilled {
     key: ContentKey,
     article: Article,
@@ -76,40 +78,15 @@ struct Spilled {
     draft: Draft,
 }
 
-/// [`Spilled`] as written: borrowed, so the read pass does not copy the article.
-#[derive(Serialize)]
-struct SpilledRef<'a> {
-    key: &'a ContentKey,
-    article: &'a Article,
-    draft: &'a Draft,
-}
-
-/// The part of a spilled article the statistics pass reads.
-#[derive(Deserialize)]
-struct SpilledBlocks {
-    article: BlocksOnly,
-}
-
-#[derive(Deserialize)]
-struct BlocksOnly {
-    blocks: Vec<BlockText>,
-}
-
-#[derive(Deserialize)]
-struct BlockText {
-    text: String,
-}
-
-/// The part of a spilled article the audit file needs for a removed copy.
-#[derive(Deserialize)]
-struct SpilledHead {
-    article: HeadOnly,
-}
-
-#[derive(Deserialize)]
-struct HeadOnly {
-    source: String,
-    source_id: Option<String>,
+impl Spilled {
+    fn decode(payload: &[u8]) -> Result<Spilled> {
+        let (key, article, draft) = spill::decode(payload)?;
+        Ok(Spilled {
+            key,
+            article,
+            draft,
+        })
+    }
 }
 
 /// One input item, in input order.
@@ -123,7 +100,7 @@ enum Item {
 
 /// An article as the read pass hands it to the ordered merge.
 struct ReadArticle {
-    /// The spill line (JSON of [`Spilled`]), serialized by the worker thread.
+    /// The spill record (length prefix and [`Spilled`]), encoded by the worker thread.
     line: Vec<u8>,
     key: ContentKey,
     sketch: Sketch,
@@ -210,24 +187,18 @@ impl Stages {
             // re-wrapped, re-cased copies). Bodies that match only after cleaning are the
             // near-duplicate stage's to judge: a page whose cleaning kept only a site
             // footer must not swallow its siblings.
-            let key = dedup::content_key(
-                &article
-                    .blocks
-                    .iter()
-                    .map(|b| b.text.as_str())
-                    .collect::<Vec<_>>()
-                    .join("\n"),
-            );
+            let texts: Vec<&str> = article.blocks.iter().map(|b| b.text.as_str()).collect();
+            let key = dedup::content_key_of_parts(&texts, "\n");
             (sketch, body_chars, key)
         });
         drop(cleaned);
         let line = clocks.time(Stage::Spill, || {
-            serde_json::to_vec(&SpilledRef {
-                key: &key,
-                article: &article,
-                draft: &draft,
-            })
-        })?;
+            let mut line = vec![0u8; 8];
+            spill::encode(&key, &article, &draft, &mut line);
+            let len = (line.len() - 8) as u64;
+            line[..8].copy_from_slice(&len.to_le_bytes());
+            line
+        });
         Ok(ReadOutcome::Article(Box::new(ReadArticle {
             line,
             key,
@@ -247,7 +218,11 @@ impl Stages {
         tokenizer: &Tokenizer,
         clocks: &Clocks,
     ) -> Result<WriteOutcome> {
-        let Spilled { article, draft, .. } = spilled;
+        let Spilled {
+            key,
+            article,
+            draft,
+        } = spilled;
         let mut cleaned = clocks.time(Stage::Clean, || {
             self.cleaner.finish(&article, draft, corpus.lines)
         });
@@ -294,7 +269,18 @@ impl Stages {
         let tokens = clocks.time(Stage::Tokenize, || {
             tokenizer.encode(&text, cfg.release.encode_chunk_bytes)
         })?;
-        let id = clocks.time(Stage::Sketch, || dedup::doc_id(&dedup::content_key(&text)));
+        let id = clocks.time(Stage::Sketch, || {
+            // The key hashes the normal form of all the article's blocks, and the normal
+            // form only collapses whitespace between them: when the release text is those
+            // blocks, unchanged and in order, its key is the one already computed.
+            let same = annotated.paragraphs.len() == article.blocks.len()
+                && annotated
+                    .paragraphs
+                    .iter()
+                    .zip(&article.blocks)
+                    .all(|((p, _), b)| *p == b.text);
+            dedup::doc_id(&if same { key } else { dedup::content_key(&text) })
+        });
         let doc = Document {
             id,
             source: cleaned.source,
@@ -405,10 +391,10 @@ fn work_dir(output: &Path) -> Result<tempfile::TempDir> {
         .map_err(|e| Error::io(&parent, e))
 }
 
-/// A spill line with its index and what the reader's filter said about it.
+/// A spill record's payload with its index and what the reader's filter said about it.
 type SpillLine<T> = (u64, Vec<u8>, T);
 
-/// Lines of the spill file, read back in order with their index.
+/// Records of the spill file, read back in order with their index.
 struct SpillReader {
     reader: BufReader<fs_err::File>,
     path: PathBuf,
@@ -425,16 +411,24 @@ impl SpillReader {
         })
     }
 
-    /// The next line and its index, or `None` at the end. Bytes: the JSON parser checks
-    /// the UTF-8 of what it reads, so the line is not checked twice.
+    /// The next record's payload and its index, or `None` at the end. Bytes: the decoder
+    /// checks the UTF-8 of the strings it reads, so nothing is checked twice.
     fn next_line(&mut self) -> Result<Option<(u64, Vec<u8>)>> {
-        let mut line = Vec::new();
-        let n = self
-            .reader
-            .read_until(b'\n', &mut line)
-            .map_err(|e| Error::io(&self.path, e))?;
-        if n == 0 {
+        let io = |e| Error::io(&self.path, e);
+        if self.reader.fill_buf().map_err(io)?.is_empty() {
             return Ok(None);
+        }
+        let mut len = [0u8; 8];
+        self.reader.read_exact(&mut len).map_err(io)?;
+        let len = u64::from_le_bytes(len);
+        // Read through `take`, so a damaged length cannot make one huge allocation.
+        let mut line = Vec::new();
+        (&mut self.reader)
+            .take(len)
+            .read_to_end(&mut line)
+            .map_err(io)?;
+        if line.len() as u64 != len {
+            return Err(spill::CodecError("truncated").into());
         }
         let index = self.index;
         self.index += 1;
@@ -476,7 +470,7 @@ fn build_with(
 ) -> Result<BuildReport> {
     let stages = Stages::new(cfg)?;
     let work = work_dir(&cfg.output)?;
-    let spill_path = work.path().join("articles.jsonl");
+    let spill_path = work.path().join("articles.spill");
     let ReadPass {
         mut stats,
         problems,
@@ -517,10 +511,9 @@ fn build_with(
                 })
             },
             |(_, line, ()): (u64, Vec<u8>, ())| -> Result<Counted> {
-                let s: SpilledBlocks =
-                    clocks.time(Stage::Spill, || serde_json::from_slice(&line))?;
+                let blocks = clocks.time(Stage::Spill, || spill::decode_block_texts(&line))?;
                 Ok(clocks.time(Stage::Stats, || {
-                    let texts = || s.article.blocks.iter().map(|b| b.text.as_str());
+                    let texts = || blocks.iter().copied();
                     Counted {
                         line_keys: count_lines.then(|| LineStats::document_keys(texts())),
                         words: count_words.then(|| {
@@ -578,7 +571,7 @@ fn build_with(
         |(index, line, verdict): (u64, Vec<u8>, Verdict)| -> Result<(u64, Written)> {
             let written = match verdict {
                 Verdict::Keep { dup_count } => {
-                    let s: Spilled = clocks.time(Stage::Spill, || serde_json::from_slice(&line))?;
+                    let s = clocks.time(Stage::Spill, || Spilled::decode(&line))?;
                     drop(line);
                     let key = s.key;
                     let outcome = stages.write(cfg, s, &corpus, tokenizer, clocks)?;
@@ -588,12 +581,12 @@ fn build_with(
                     kept_index,
                     similarity,
                 } => {
-                    let s: SpilledHead =
-                        clocks.time(Stage::Spill, || serde_json::from_slice(&line))?;
+                    let (source, source_id) =
+                        clocks.time(Stage::Spill, || spill::decode_head(&line))?;
                     let exact = clusters.is_exact_copy(index);
                     let entry = Removed {
-                        source: s.article.source,
-                        source_id: s.article.source_id,
+                        source: source.to_string(),
+                        source_id: source_id.map(str::to_string),
                         kept_id: None,
                         kept_source: String::new(),
                         similarity,
@@ -706,7 +699,7 @@ pub fn dedup_clusters(
         let clocks = Clocks::new();
         let stages = Stages::new(cfg)?;
         let work = work_dir(&cfg.output)?;
-        let spill_path = work.path().join("articles.jsonl");
+        let spill_path = work.path().join("articles.spill");
         let pass = read_pass(
             cfg,
             &stages,
@@ -860,10 +853,7 @@ fn read_pass(
                         })?;
                         pass.spilled += 1;
                         clocks
-                            .time(Stage::Spill, || {
-                                out.write_all(&line)?;
-                                out.write_all(b"\n")
-                            })
+                            .time(Stage::Spill, || out.write_all(&line))
                             .map_err(io_err)?;
                     }
                 }

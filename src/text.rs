@@ -98,6 +98,18 @@ pub fn surely_nfc(s: &str) -> bool {
     surely_stable(s, &tables().stable)
 }
 
+/// [`surely_nfc`] for one non-ASCII character.
+#[inline]
+pub fn surely_nfc_char(c: char) -> bool {
+    tables().stable.get(c) == Some(true)
+}
+
+/// [`surely_nfkc`] for one non-ASCII character.
+#[inline]
+pub fn surely_nfkc_char(c: char) -> bool {
+    tables().stable_k.get(c) == Some(true)
+}
+
 /// [`surely_nfc`] for NFKC.
 pub fn surely_nfkc(s: &str) -> bool {
     surely_stable(s, &tables().stable_k)

@@ -10,6 +10,7 @@ use std::collections::HashSet;
 
 use crate::article::{ends_clause, is_crumb, word_count, Article, HeadRole};
 use crate::config::CleanConfig;
+use crate::spill::{CodecError, CodecResult, Dec, Enc};
 
 mod glue;
 mod lines;
@@ -81,6 +82,79 @@ pub struct Draft {
     /// Blocks whose text a rule shortened (a wire credit cut from the end), by index.
     shortened: Vec<(usize, String)>,
     credit: Option<String>,
+}
+
+impl Draft {
+    /// Append to a spill record (see [`crate::spill`]).
+    pub(crate) fn encode(&self, e: &mut Enc) {
+        e.varint(self.decisions.len() as u64);
+        for d in &self.decisions {
+            e.u8(decision_code(*d));
+        }
+        e.varint(self.shortened.len() as u64);
+        for (i, text) in &self.shortened {
+            e.varint(*i as u64);
+            e.str(text);
+        }
+        e.opt_str(self.credit.as_deref());
+    }
+
+    /// Read back what [`Draft::encode`] wrote.
+    pub(crate) fn decode(d: &mut Dec) -> CodecResult<Draft> {
+        let n = d.len()?;
+        let mut decisions = Vec::with_capacity(n);
+        for _ in 0..n {
+            decisions.push(decision_of(d.u8()?).ok_or(CodecError("bad decision"))?);
+        }
+        let n = d.len()?;
+        let mut shortened = Vec::with_capacity(n);
+        for _ in 0..n {
+            let i = usize::try_from(d.varint()?).map_err(|_| CodecError("bad block index"))?;
+            shortened.push((i, d.str()?.to_string()));
+        }
+        let credit = d.opt_str()?.map(str::to_string);
+        Ok(Draft {
+            decisions,
+            shortened,
+            credit,
+        })
+    }
+}
+
+/// Every drop reason, in the order of their spill codes.
+const DROP_REASONS: [DropReason; 10] = [
+    DropReason::Title,
+    DropReason::Dateline,
+    DropReason::Byline,
+    DropReason::Navigation,
+    DropReason::Repeated,
+    DropReason::CommentPrompt,
+    DropReason::Credit,
+    DropReason::Share,
+    DropReason::Related,
+    DropReason::Boilerplate,
+];
+
+/// One byte per draft decision: 0 undecided, 1 body, 2 caption, 3 + index of a drop reason.
+fn decision_code(d: Option<Decision>) -> u8 {
+    match d {
+        None => 0,
+        Some(Decision::Body) => 1,
+        Some(Decision::Caption) => 2,
+        Some(Decision::Drop(r)) => 3 + r as u8,
+    }
+}
+
+/// The decision of a code; `None` for a code no decision has.
+fn decision_of(code: u8) -> Option<Option<Decision>> {
+    match code {
+        0 => Some(None),
+        1 => Some(Some(Decision::Body)),
+        2 => Some(Some(Decision::Caption)),
+        c => DROP_REASONS
+            .get(usize::from(c - 3))
+            .map(|&r| Some(Decision::Drop(r))),
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -938,6 +1012,34 @@ fn is_name_line(s: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn drafts_round_trip_through_the_spill_encoding() {
+        let mut decisions: Vec<Option<Decision>> = vec![None, Some(Decision::Body)];
+        decisions.push(Some(Decision::Caption));
+        decisions.extend(DROP_REASONS.iter().map(|&r| Some(Decision::Drop(r))));
+        for (i, r) in DROP_REASONS.iter().enumerate() {
+            assert_eq!(decision_code(Some(Decision::Drop(*r))), 3 + i as u8);
+        }
+        let draft = Draft {
+            decisions,
+            shortened: vec![(1, "cut".into()), (70_000, String::new())],
+            credit: Some("VNEconomy".into()),
+        };
+        let mut buf = Vec::new();
+        draft.encode(&mut Enc(&mut buf));
+        let mut d = Dec(&buf);
+        assert_eq!(Draft::decode(&mut d).unwrap(), draft);
+        assert!(d.finish().is_ok());
+        for cut in 0..buf.len() {
+            assert!(
+                Draft::decode(&mut Dec(&buf[..cut])).is_err(),
+                "cut at {cut}"
+            );
+        }
+        assert!(decision_of(3 + DROP_REASONS.len() as u8).is_none());
+        assert!(decision_of(255).is_none());
+    }
+
     use super::*;
     use crate::source::{Format, RawDoc};
 

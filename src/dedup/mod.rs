@@ -104,10 +104,67 @@ pub fn normalise(text: &str) -> String {
 
 /// Key of a body.
 pub fn content_key(text: &str) -> ContentKey {
-    let digest = Sha256::digest(normalise(text).as_bytes());
+    content_key_of_parts(std::slice::from_ref(&text), "")
+}
+
+/// Key of `parts` joined by `sep` (whitespace or empty), without building the joined
+/// text or its normal form: in the common case (every character surely NFC) the normal
+/// form is made in one pass and hashed as it is made. Same key as [`content_key`] of the
+/// joined text.
+pub fn content_key_of_parts(parts: &[&str], sep: &str) -> ContentKey {
+    let mut hasher = Sha256::new();
+    if !hash_normal_form(parts, sep, &mut hasher) {
+        // A character that may not be NFC: the general path, on the joined text.
+        hasher = Sha256::new();
+        hasher.update(normalise(&parts.join(sep)).as_bytes());
+    }
+    let digest = hasher.finalize();
     let mut key = [0u8; 16];
     key.copy_from_slice(&digest[..16]);
     key
+}
+
+/// [`normalise`]'s one-pass loop over `parts` joined by `sep`, fed to `hasher` in chunks.
+/// Gives up (`false`, `hasher` then holds garbage) at the first character not surely NFC
+/// on its own, so it runs only where [`normalise`] itself takes that loop.
+fn hash_normal_form(parts: &[&str], sep: &str, hasher: &mut Sha256) -> bool {
+    const CHUNK: usize = 8 << 10;
+    let mut out = String::with_capacity(CHUNK + 8);
+    let mut started = false;
+    let mut space = false;
+    let mut each = |c: char, out: &mut String| -> bool {
+        if c.is_whitespace() {
+            space = started;
+            return true;
+        }
+        if !c.is_ascii() && !crate::text::surely_nfc_char(c) {
+            return false;
+        }
+        if space {
+            out.push(' ');
+            space = false;
+        }
+        match crate::text::lower_char(c) {
+            Some(l) => out.push(l),
+            None => out.extend(c.to_lowercase()),
+        }
+        started = true;
+        true
+    };
+    for (i, part) in parts.iter().enumerate() {
+        let sep = if i == 0 { "" } else { sep };
+        for c in sep.chars().chain(part.chars()) {
+            if !each(c, &mut out) {
+                return false;
+            }
+            if out.len() >= CHUNK {
+                hasher.update(out.as_bytes());
+                out.clear();
+            }
+        }
+    }
+    hasher.update(out.as_bytes());
+    true
 }
 
 /// The document id derived from its key: 16 hex characters.
@@ -228,6 +285,24 @@ mod tests {
         let t: DedupConfig = toml::from_str("near = false\nbands = 8").unwrap();
         assert_eq!((t.near, t.bands, t.rows), (false, 8, d.rows));
         assert!(toml::from_str::<DedupConfig>("threshold = 0.5").is_err());
+    }
+
+    #[test]
+    fn key_of_parts_is_the_key_of_the_joined_text() {
+        let long = "Ab \u{1ec7}  ".repeat(5000);
+        for (parts, sep) in [
+            (vec!["A  b", "C"], "\n"),
+            (vec!["", " x ", ""], "\n\n"),
+            (vec!["Vie\u{0323}\u{0302}t", "NAM"], "\n"),
+            (vec!["İstanbul", "ΟΔΟΣ\u{3000}東京"], "\n\n"),
+            (vec![long.as_str(), "z"], "\n"),
+            (vec![], "\n"),
+        ] {
+            let joined = parts.join(sep);
+            assert_eq!(content_key_of_parts(&parts, sep), content_key(&joined));
+            let digest = Sha256::digest(normalise(&joined).as_bytes());
+            assert_eq!(content_key(&joined)[..], digest[..16], "{joined:?}");
+        }
     }
 
     #[test]

@@ -67,15 +67,24 @@ pub(crate) fn tokens(text: &str) -> Tokens {
     } else {
         Cow::Borrowed(text)
     };
-    // Most text is NFKC already (all ASCII is): skip the normaliser's buffering then.
-    if crate::text::surely_nfkc(&decoded) || is_nfkc_quick(decoded.chars()) == IsNormalized::Yes {
-        tokens_of(decoded.chars())
-    } else {
-        tokens_of(decoded.nfkc())
+    // Most text is NFKC already (all ASCII is): skip the normaliser's buffering then. The
+    // check that every character is surely NFKC on its own rides along with the split;
+    // only a text that fails it is looked at again.
+    let surely = |c: char| c.is_ascii() || crate::text::surely_nfkc_char(c);
+    if let Some(tokens) = tokens_of(decoded.chars(), surely) {
+        return tokens;
     }
+    let all = |_: char| true;
+    let tokens = if is_nfkc_quick(decoded.chars()) == IsNormalized::Yes {
+        tokens_of(decoded.chars(), all)
+    } else {
+        tokens_of(decoded.nfkc(), all)
+    };
+    tokens.unwrap_or_default()
 }
 
-fn tokens_of(chars: impl Iterator<Item = char>) -> Tokens {
+/// The tokens of `chars`, or `None` as soon as a character fails `accept`.
+fn tokens_of(chars: impl Iterator<Item = char>, accept: impl Fn(char) -> bool) -> Option<Tokens> {
     let mut out = Tokens::default();
     // FNV-1a state of the word being read, if any.
     let mut word: Option<u64> = None;
@@ -111,13 +120,16 @@ fn tokens_of(chars: impl Iterator<Item = char>) -> Tokens {
         }
     };
     for c in chars {
+        if !accept(c) {
+            return None;
+        }
         match crate::text::lower_char(c) {
             Some(l) => each(l),
             None => c.to_lowercase().for_each(&mut each),
         }
     }
     flush(&mut word, &mut out.hashes);
-    out
+    Some(out)
 }
 
 /// Hashes of the `n`-token shingles, in text order (not de-duplicated). A body shorter

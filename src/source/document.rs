@@ -63,14 +63,16 @@ fn json_doc(bytes: Vec<u8>) -> Result<RawDoc, Refusal> {
     let raw = bytes_to_text(bytes, &mut r)?;
     let value: Value =
         serde_json::from_str(&raw).map_err(|e| (RejectReason::InvalidJson, e.to_string()))?;
-    let Value::Object(obj) = value else {
+    let Value::Object(mut obj) = value else {
         return Err((
             RejectReason::InvalidJson,
             format!("expected a JSON object, found {}", kind(&value)),
         ));
     };
-    let text = match obj.get("text") {
-        Some(Value::String(s)) => clean(s.clone(), &mut r),
+    // The text is taken out of the parsed object rather than copied: nothing reads the
+    // field again.
+    let text = match obj.get_mut("text") {
+        Some(Value::String(s)) => clean(std::mem::take(s), &mut r),
         Some(other) => {
             return Err((
                 RejectReason::MissingText,

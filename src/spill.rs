@@ -1,0 +1,305 @@
+//! The binary encoding of the build's spill records (one article after the read pass,
+//! read back by the statistics and write passes).
+//!
+//! JSON cost more CPU to write and parse than the stages around it, and every reader had
+//! to scan a whole record to find the fields it wanted. Here a record is its payload
+//! length (`u64`, little-endian) then the payload; the payload's fields are in a fixed
+//! order, the ones the partial readers want first, so they stop early and borrow the
+//! strings from the buffer. Integers are LEB128 varints, strings a varint byte length
+//! then UTF-8, options a tag byte (0 = none, 1 = some). The file is temporary and read
+//! only by the build that wrote it, so the layout carries no version.
+
+use crate::article::{Article, Block, HeadRole};
+use crate::clean::Draft;
+use crate::dedup::ContentKey;
+
+/// A spill record that does not decode (truncated or damaged file).
+#[derive(Debug, thiserror::Error)]
+#[error("corrupt spill record: {0}")]
+pub struct CodecError(pub &'static str);
+
+pub(crate) type CodecResult<T> = std::result::Result<T, CodecError>;
+
+/// Appends encoded values to a buffer.
+pub(crate) struct Enc<'a>(pub &'a mut Vec<u8>);
+
+impl Enc<'_> {
+    pub fn u8(&mut self, v: u8) {
+        self.0.push(v);
+    }
+
+    pub fn varint(&mut self, mut v: u64) {
+        while v >= 0x80 {
+            self.0.push((v as u8) | 0x80);
+            v >>= 7;
+        }
+        self.0.push(v as u8);
+    }
+
+    pub fn str(&mut self, s: &str) {
+        self.varint(s.len() as u64);
+        self.0.extend_from_slice(s.as_bytes());
+    }
+
+    pub fn opt_str(&mut self, s: Option<&str>) {
+        match s {
+            Some(s) => {
+                self.u8(1);
+                self.str(s);
+            }
+            None => self.u8(0),
+        }
+    }
+}
+
+/// Reads encoded values from a buffer; every read checks the bounds.
+pub(crate) struct Dec<'a>(pub &'a [u8]);
+
+impl<'a> Dec<'a> {
+    pub fn bytes(&mut self, n: usize) -> CodecResult<&'a [u8]> {
+        if n > self.0.len() {
+            return Err(CodecError("truncated"));
+        }
+        let (head, rest) = self.0.split_at(n);
+        self.0 = rest;
+        Ok(head)
+    }
+
+    pub fn u8(&mut self) -> CodecResult<u8> {
+        Ok(self.bytes(1)?[0])
+    }
+
+    pub fn varint(&mut self) -> CodecResult<u64> {
+        let mut v = 0u64;
+        for shift in (0..64).step_by(7) {
+            let b = self.u8()?;
+            v |= u64::from(b & 0x7F) << shift;
+            if b & 0x80 == 0 {
+                return Ok(v);
+            }
+        }
+        Err(CodecError("varint too long"))
+    }
+
+    /// A length or count: a varint that must fit what is left of the buffer, so a
+    /// damaged one cannot ask for a huge allocation.
+    pub fn len(&mut self) -> CodecResult<usize> {
+        let n = self.varint()?;
+        match usize::try_from(n) {
+            Ok(n) if n <= self.0.len() => Ok(n),
+            _ => Err(CodecError("length past the end")),
+        }
+    }
+
+    pub fn str(&mut self) -> CodecResult<&'a str> {
+        let n = self.len()?;
+        std::str::from_utf8(self.bytes(n)?).map_err(|_| CodecError("invalid UTF-8"))
+    }
+
+    pub fn opt_str(&mut self) -> CodecResult<Option<&'a str>> {
+        match self.u8()? {
+            0 => Ok(None),
+            1 => self.str().map(Some),
+            _ => Err(CodecError("bad option tag")),
+        }
+    }
+
+    /// The end of a record: nothing may be left over.
+    pub fn finish(&self) -> CodecResult<()> {
+        if self.0.is_empty() {
+            Ok(())
+        } else {
+            Err(CodecError("trailing bytes"))
+        }
+    }
+}
+
+/// The payload of one record: the key, the article, the draft decisions.
+pub(crate) fn encode(key: &ContentKey, article: &Article, draft: &Draft, out: &mut Vec<u8>) {
+    let mut e = Enc(out);
+    // The head readers' fields first (see `decode_head`), then the blocks the statistics
+    // pass reads (see `decode_block_texts`), then the rest.
+    e.str(&article.source);
+    e.opt_str(article.source_id.as_deref());
+    e.varint(article.blocks.len() as u64);
+    for b in &article.blocks {
+        e.str(&b.text);
+        e.u8(match b.role {
+            None => 0,
+            Some(HeadRole::Title) => 1,
+            Some(HeadRole::Dateline) => 2,
+            Some(HeadRole::Byline) => 3,
+        });
+    }
+    e.0.extend_from_slice(key);
+    e.opt_str(article.url.as_deref());
+    e.opt_str(article.title.as_deref());
+    match article.published {
+        Some(ms) => {
+            e.u8(1);
+            e.0.extend_from_slice(&ms.to_le_bytes());
+        }
+        None => e.u8(0),
+    }
+    e.opt_str(article.byline.as_deref());
+    e.varint(article.notes.len() as u64);
+    for n in &article.notes {
+        e.str(n);
+    }
+    draft.encode(&mut e);
+}
+
+/// A whole record.
+pub(crate) fn decode(payload: &[u8]) -> CodecResult<(ContentKey, Article, Draft)> {
+    let mut d = Dec(payload);
+    let source = d.str()?.to_string();
+    let source_id = d.opt_str()?.map(str::to_string);
+    let n = d.len()?;
+    let mut blocks = Vec::with_capacity(n);
+    for _ in 0..n {
+        let text = d.str()?.to_string();
+        let role = match d.u8()? {
+            0 => None,
+            1 => Some(HeadRole::Title),
+            2 => Some(HeadRole::Dateline),
+            3 => Some(HeadRole::Byline),
+            _ => return Err(CodecError("bad block role")),
+        };
+        blocks.push(Block { text, role });
+    }
+    let mut key: ContentKey = [0; 16];
+    key.copy_from_slice(d.bytes(16)?);
+    let url = d.opt_str()?.map(str::to_string);
+    let title = d.opt_str()?.map(str::to_string);
+    let published = match d.u8()? {
+        0 => None,
+        1 => {
+            let mut b = [0u8; 8];
+            b.copy_from_slice(d.bytes(8)?);
+            Some(i64::from_le_bytes(b))
+        }
+        _ => return Err(CodecError("bad option tag")),
+    };
+    let byline = d.opt_str()?.map(str::to_string);
+    let n = d.len()?;
+    let mut notes = Vec::with_capacity(n);
+    for _ in 0..n {
+        notes.push(d.str()?.to_string());
+    }
+    let draft = Draft::decode(&mut d)?;
+    d.finish()?;
+    let article = Article {
+        source,
+        source_id,
+        url,
+        title,
+        published,
+        byline,
+        blocks,
+        notes,
+    };
+    Ok((key, article, draft))
+}
+
+/// The article's `source` and `source_id` only (for the audit file's removed copies).
+pub(crate) fn decode_head(payload: &[u8]) -> CodecResult<(&str, Option<&str>)> {
+    let mut d = Dec(payload);
+    Ok((d.str()?, d.opt_str()?))
+}
+
+/// The article's block texts only (for the corpus statistics).
+pub(crate) fn decode_block_texts(payload: &[u8]) -> CodecResult<Vec<&str>> {
+    let mut d = Dec(payload);
+    d.str()?;
+    d.opt_str()?;
+    let n = d.len()?;
+    let mut texts = Vec::with_capacity(n);
+    for _ in 0..n {
+        texts.push(d.str()?);
+        d.u8()?;
+    }
+    Ok(texts)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clean::Cleaner;
+    use crate::config::CleanConfig;
+
+    fn sample() -> (ContentKey, Article, Draft) {
+        let article = Article {
+            source: "feed.jsonl:7".into(),
+            source_id: Some("id-ü".into()),
+            url: None,
+            title: Some("Tiêu đề".into()),
+            published: Some(-1_234_567_890_123),
+            byline: Some("By Someone".into()),
+            blocks: vec![
+                Block {
+                    text: "Tiêu đề".into(),
+                    role: Some(HeadRole::Title),
+                },
+                Block {
+                    text: "Body line one, long enough to be a paragraph of the story.".into(),
+                    role: None,
+                },
+                Block {
+                    text: String::new(),
+                    role: Some(HeadRole::Byline),
+                },
+                Block {
+                    text: "Share on Facebook".into(),
+                    role: Some(HeadRole::Dateline),
+                },
+            ],
+            notes: vec!["unescaped 1 HTML entities".into()],
+        };
+        let draft = Cleaner::new(&CleanConfig::default()).draft(&article);
+        let key = std::array::from_fn(|i| (i * 37) as u8);
+        (key, article, draft)
+    }
+
+    #[test]
+    fn records_round_trip_whole_and_in_part() {
+        let (key, article, draft) = sample();
+        let mut buf = Vec::new();
+        encode(&key, &article, &draft, &mut buf);
+        let (k, a, d) = decode(&buf).unwrap();
+        assert_eq!((k, &a, &d), (key, &article, &draft));
+        assert_eq!(decode_head(&buf).unwrap(), ("feed.jsonl:7", Some("id-ü")));
+        let texts: Vec<&str> = article.blocks.iter().map(|b| b.text.as_str()).collect();
+        assert_eq!(decode_block_texts(&buf).unwrap(), texts);
+
+        let empty = Article::default();
+        let mut buf = Vec::new();
+        encode(&key, &empty, &Draft::default(), &mut buf);
+        assert_eq!(decode(&buf).unwrap(), (key, empty, Draft::default()));
+    }
+
+    #[test]
+    fn truncated_or_damaged_records_are_errors() {
+        let (key, article, draft) = sample();
+        let mut buf = Vec::new();
+        encode(&key, &article, &draft, &mut buf);
+        for cut in 0..buf.len() {
+            assert!(decode(&buf[..cut]).is_err(), "cut at {cut}");
+        }
+        let mut longer = buf.clone();
+        longer.push(0);
+        assert!(decode(&longer).is_err());
+        // Every single-byte change either fails or decodes to something; never a panic.
+        for i in 0..buf.len() {
+            for v in [0x00, 0x02, 0x7F, 0x80, 0xFF] {
+                let mut bad = buf.clone();
+                bad[i] = v;
+                let _ = decode(&bad);
+                let _ = decode_head(&bad);
+                let _ = decode_block_texts(&bad);
+            }
+        }
+        assert!(Dec(&[0xFF; 11]).varint().is_err());
+        assert!(Dec(&[0x85, 0x80, 0x80, 0x80, 0x01]).len().is_err());
+        assert!(Dec(&[2, 0xC3, 0x28]).str().is_err());
+    }
+}
