@@ -247,6 +247,74 @@ const RELATED_HEADINGS: &[&str] = &[
     "bài liên quan",
 ];
 
+/// Words naming readers' comments, and the words a comment-section heading adds to
+/// them: "[ 167 comments ]", "Top Rated Comments", "| 13 Comment(s)", "Komentarze (25)",
+/// "Все комментарии".
+const COMMENT_NOUNS: &[&str] = &[
+    "comments",
+    "comment",
+    "komentarze",
+    "komentarzy",
+    "комментарии",
+    "комментариев",
+    "σχόλια",
+    "评论",
+    "評論",
+    "网友评论",
+    "網友評論",
+    "bình luận",
+];
+const COMMENT_HEADING_WORDS: &[&str] = &[
+    "s",
+    "add",
+    "post",
+    "view",
+    "show",
+    "all",
+    "top",
+    "rated",
+    "reader",
+    "readers",
+    "most",
+    "recent",
+    "latest",
+    "newest",
+    "please",
+    "your",
+    "read",
+    "все",
+    "wszystkie",
+    "ý",
+    "kiến",
+];
+
+/// The heading of the comment section: the article ends before it.
+fn is_comments_heading(text: &str) -> bool {
+    if text.len() > 48 {
+        return false;
+    }
+    let key: String = crate::text::to_lower(text)
+        .chars()
+        .map(|c| {
+            if crate::text::is_alphabetic(c) {
+                c
+            } else {
+                ' '
+            }
+        })
+        .collect();
+    let key = key.split_whitespace().collect::<Vec<_>>().join(" ");
+    if COMMENT_NOUNS.contains(&key.as_str()) {
+        return true;
+    }
+    let words: Vec<&str> = key.split(' ').collect();
+    words.len() <= 4
+        && words.iter().any(|w| COMMENT_NOUNS.contains(w))
+        && words
+            .iter()
+            .all(|w| COMMENT_NOUNS.contains(w) || COMMENT_HEADING_WORDS.contains(w))
+}
+
 /// A related-story heading: one of the list, or "More from <site>".
 fn is_related_heading(key: &str) -> bool {
     let key = key.trim_end_matches([':', '.', ' ']);
@@ -707,6 +775,18 @@ fn mark_outside_body(texts: &[String], decisions: &mut [Option<Decision>], echoe
         }
     }
     hi = bridge_interstitials(texts, decisions, &scores, hi);
+    // Readers' comments are prose too; the article ends at their heading once it has
+    // had two paragraphs.
+    let mut paragraphs = 0;
+    for i in lo..=hi {
+        if paragraphs >= 2 && is_comments_heading(&texts[i]) {
+            hi = i - 1;
+            break;
+        }
+        if scores[i] >= 2.0 {
+            paragraphs += 1;
+        }
+    }
     for (i, d) in decisions.iter_mut().enumerate() {
         if d.is_none() {
             if i < lo {
@@ -1215,6 +1295,32 @@ mod tests {
         assert!(decisions(&c)
             .iter()
             .any(|&(t, d)| t == "City budget under pressure" && d == "related"));
+    }
+
+    #[test]
+    fn comment_section_headings() {
+        for h in [
+            "Comments",
+            "[ 167 comments ]",
+            "Top Rated Comments",
+            "| 13 Comment(s)",
+            "Please Add Comments",
+            "Komentarze (25)",
+            "Комментарии: 0",
+            "Все комментарии",
+            "0 σχόλια",
+            "网友评论",
+        ] {
+            assert!(is_comments_heading(h), "{h}");
+        }
+        for t in [
+            "Comments are closed on this story and will reopen tomorrow",
+            "No comment",
+            "Comment & Debate",
+            "The minister declined to comment.",
+        ] {
+            assert!(!is_comments_heading(t), "{t}");
+        }
     }
 
     #[test]
