@@ -737,8 +737,9 @@ fn block_score(text: &str, decision: Option<Decision>) -> f64 {
             // The thresholds below go up to 20 words.
             let n = size_upto(text, 20.0);
             // Items of a list the article itself prints ("- Best actor - …") are short
-            // but belong to the body around them: neutral, so they do not split it.
-            if is_list_item(text) && n >= 3.0 {
+            // but belong to the body around them: neutral, so they do not split it. A
+            // long one is prose (a quote opened by a dash, as Polish and Russian print).
+            if is_list_item(text) && (3.0..20.0).contains(&n) {
                 return 0.0;
             }
             if n >= 20.0 {
@@ -1017,9 +1018,23 @@ fn is_photo_credit(s: &str) -> bool {
         return false;
     }
     let lower = crate::text::to_lower(s);
-    ["photo:", "photo by", "photos:", "ảnh:", "image:", "credit:"]
-        .iter()
-        .any(|p| lower.starts_with(p))
+    let lower = lower.trim_start_matches(['(', '[']);
+    [
+        "photo:",
+        "photo by",
+        "photos:",
+        "photo credit:",
+        "ảnh:",
+        "image:",
+        "image credit:",
+        "image copyright",
+        "credit:",
+        "фото:",
+        "foto:",
+        "fot.",
+    ]
+    .iter()
+    .any(|p| lower.starts_with(p))
         && word_count(s) <= 8
 }
 
@@ -1321,6 +1336,16 @@ mod tests {
         ] {
             assert!(!is_comments_heading(t), "{t}");
         }
+    }
+
+    #[test]
+    fn long_dash_quote_is_prose_and_short_list_item_neutral() {
+        let quote = "- To trywialny problem, zdarza się co roku. Wszystko jest w porządku, sprawy wróciły na swoje miejsce i nikt nie został aresztowany - powiedział rzecznik.";
+        assert_eq!(block_score(quote, None), 2.0);
+        assert_eq!(block_score("- Best actor: Jean Dujardin", None), 0.0);
+        assert!(is_photo_credit("(Image credit: Tyvak Nano-Satellite Systems, Inc.)"));
+        assert!(is_photo_credit("Фото: ru.tsn.ua"));
+        assert!(!is_photo_credit("Photographers gathered outside the court on Monday."));
     }
 
     #[test]
