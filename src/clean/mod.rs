@@ -288,7 +288,8 @@ const COMMENT_HEADING_WORDS: &[&str] = &[
     "kiến",
 ];
 
-/// The heading of the comment section: the article ends before it.
+/// The heading of the comment section, or the notice standing in its place: the article
+/// ends before it.
 fn is_comments_heading(text: &str) -> bool {
     if text.len() > 48 {
         return false;
@@ -304,7 +305,15 @@ fn is_comments_heading(text: &str) -> bool {
         })
         .collect();
     let key = key.split_whitespace().collect::<Vec<_>>().join(" ");
-    if COMMENT_NOUNS.contains(&key.as_str()) {
+    if COMMENT_NOUNS.contains(&key.as_str())
+        || [
+            "comments are closed",
+            "comments are now closed",
+            "comments closed",
+        ]
+        .iter()
+        .any(|p| key.starts_with(p))
+    {
         return true;
     }
     let words: Vec<&str> = key.split(' ').collect();
@@ -387,6 +396,13 @@ impl Cleaner {
                     Some(Decision::Drop(DropReason::Title))
                 }
                 None if is_photo_credit(&block.text) => Some(Decision::Drop(DropReason::Credit)),
+                None if is_footer(&block.text) => Some(Decision::Drop(DropReason::Share)),
+                // "© John Brecher", alone or before the photo's caption.
+                None if block.text.starts_with('©') => Some(if word_count(&block.text) <= 8 {
+                    Decision::Drop(DropReason::Credit)
+                } else {
+                    Decision::Caption
+                }),
                 None if is_credited_caption(&block.text) => Some(Decision::Caption),
                 None => match source_credit(&block.text) {
                     Some(who) => {
@@ -1012,6 +1028,46 @@ fn is_doubled_line(s: &str) -> bool {
     n >= 4 && n.is_multiple_of(2) && words[..n / 2] == words[n / 2..]
 }
 
+/// A copyright or rights notice: "© 2019 Beachbody, LLC. All rights reserved.",
+/// "人民网版权所有", "Wszelkie prawa zastrzeżone".
+fn is_footer(s: &str) -> bool {
+    if s.len() > 600 {
+        return false;
+    }
+    let lower = crate::text::to_lower(s);
+    let t = lower.trim_start();
+    // "© 2019 …" is the site's notice; "© John Brecher" credits a photo.
+    let notice = ["©", "(c) ", "copyright"]
+        .iter()
+        .find_map(|p| t.strip_prefix(p))
+        .is_some_and(|rest| {
+            let head: String = rest.chars().take(16).collect();
+            head.split(|c: char| !c.is_ascii_digit())
+                .any(|d| d.len() == 4)
+        });
+    if notice {
+        return true;
+    }
+    // Chinese pages may print the notice one character at a time: "人 民 网 版 权 所 有".
+    let compact: String = lower.chars().filter(|c| !c.is_whitespace()).collect();
+    let cjk_notice = ["版权所有", "版權所有", "版权归", "版權歸"]
+        .iter()
+        .any(|p| compact.contains(p));
+    cjk_notice
+        || [
+            "all rights reserved",
+            "wszelkie prawa zastrzeżone",
+            "все права защищены",
+            "με την επιφύλαξη παντός δικαιώματος",
+            "tous droits réservés",
+            "todos los derechos reservados",
+            "alle rechte vorbehalten",
+        ]
+        .iter()
+        .any(|p| lower.contains(p))
+            && size_upto(s, 30.0) < 30.0
+}
+
 /// `Photo: Le Hong Nhung`, `Photo by X`, `Ảnh: X`.
 fn is_photo_credit(s: &str) -> bool {
     if s.len() > 120 {
@@ -1325,11 +1381,12 @@ mod tests {
             "Все комментарии",
             "0 σχόλια",
             "网友评论",
+            "Comments are now closed for this story",
         ] {
             assert!(is_comments_heading(h), "{h}");
         }
         for t in [
-            "Comments are closed on this story and will reopen tomorrow",
+            "Comments from the minister were not available",
             "No comment",
             "Comment & Debate",
             "The minister declined to comment.",
@@ -1343,9 +1400,38 @@ mod tests {
         let quote = "- To trywialny problem, zdarza się co roku. Wszystko jest w porządku, sprawy wróciły na swoje miejsce i nikt nie został aresztowany - powiedział rzecznik.";
         assert_eq!(block_score(quote, None), 2.0);
         assert_eq!(block_score("- Best actor: Jean Dujardin", None), 0.0);
-        assert!(is_photo_credit("(Image credit: Tyvak Nano-Satellite Systems, Inc.)"));
+        assert!(is_photo_credit(
+            "(Image credit: Tyvak Nano-Satellite Systems, Inc.)"
+        ));
         assert!(is_photo_credit("Фото: ru.tsn.ua"));
-        assert!(!is_photo_credit("Photographers gathered outside the court on Monday."));
+        assert!(!is_photo_credit(
+            "Photographers gathered outside the court on Monday."
+        ));
+    }
+
+    #[test]
+    fn rights_notices_are_footer_and_photo_credits_are_not() {
+        for f in [
+            "© 2019 Beachbody, LLC. All rights reserved. Beachbody is a trademark.",
+            "Copyright 2012 The Gazette",
+            "人 民 网 版 权 所 有, 未 经 书 面 授 权 禁 止 使 用",
+            "本文版权归解放牛网所有，任何媒体、网站或个人未经本网协议授权不得转载",
+            "Materiał chroniony prawem autorskim - wszelkie prawa zastrzeżone.",
+        ] {
+            assert!(is_footer(f), "{f}");
+        }
+        for t in [
+            "© John Brecher",
+            "© РИА Новости. Андрей Александров | Купить иллюстрацию",
+            "The company said all rights reserved to the original authors had been bought back last year, for a sum it would not disclose to the court or to the press.",
+        ] {
+            assert!(!is_footer(t), "{t}");
+        }
+        let c = clean("Title of the article here\n\nThe first paragraph of the body tells the reader what happened at the meeting in Hanoi and why it matters to both countries today.\n\n© John Brecher\n\nThe second paragraph of the body adds quotes from the minister and figures on trade and investment between the two sides this year.\n\n© 2012 Hanoi Daily. All rights reserved.");
+        let d = decisions(&c);
+        assert_eq!(d[2].1, "credit");
+        assert_eq!(d[3].1, "body");
+        assert_eq!(d[4].1, "share");
     }
 
     #[test]
