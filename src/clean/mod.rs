@@ -1064,8 +1064,12 @@ fn is_footer(s: &str) -> bool {
             "alle rechte vorbehalten",
         ]
         .iter()
-        .any(|p| lower.contains(p))
-            && size_upto(s, 30.0) < 30.0
+        // In a short block, or opening a long one: not a sentence that happens to quote it.
+        .any(|p| {
+            lower
+                .find(p)
+                .is_some_and(|at| at < 100 || size_upto(s, 30.0) < 30.0)
+        })
 }
 
 /// `Photo: Le Hong Nhung`, `Photo by X`, `Ảnh: X`.
@@ -1416,14 +1420,14 @@ mod tests {
             "Copyright 2012 The Gazette",
             "人 民 网 版 权 所 有, 未 经 书 面 授 权 禁 止 使 用",
             "本文版权归解放牛网所有，任何媒体、网站或个人未经本网协议授权不得转载",
-            "Materiał chroniony prawem autorskim - wszelkie prawa zastrzeżone.",
+            "Materiał chroniony prawem autorskim - wszelkie prawa zastrzeżone. Wszelkie prawa w tym Autora, Wydawcy i Producenta bazy danych zastrzeżone. Jakiekolwiek dalsze rozpowszechnianie artykułów zabronione.",
         ] {
             assert!(is_footer(f), "{f}");
         }
         for t in [
             "© John Brecher",
             "© РИА Новости. Андрей Александров | Купить иллюстрацию",
-            "The company said all rights reserved to the original authors had been bought back last year, for a sum it would not disclose to the court or to the press.",
+            "The company told the court on Monday that it had bought back last year, for a sum it would not disclose, what the contract called all rights reserved to the authors.",
         ] {
             assert!(!is_footer(t), "{t}");
         }
