@@ -915,6 +915,8 @@ const MAX_ECHOES: usize = 8;
 struct Headline {
     key: String,
     chars: usize,
+    /// The title's words: an echo starts with one (cheaper than searching the title).
+    words: HashSet<String>,
 }
 
 impl Headline {
@@ -922,6 +924,7 @@ impl Headline {
         let key = headline_key(title);
         Headline {
             chars: key.chars().count(),
+            words: key.split(' ').map(str::to_string).collect(),
             key,
         }
     }
@@ -935,7 +938,11 @@ impl Headline {
         let chars = b.chars().count();
         let cjk = b.chars().filter(|&c| crate::article::is_cjk(c)).count();
         let words = b.split(' ').count();
-        if b.is_empty() || chars * 10 < self.chars * 3 || (words < 3 && cjk < 5) {
+        if b.is_empty()
+            || chars * 10 < self.chars * 3
+            || (words < 3 && cjk < 5)
+            || (cjk == 0 && !b.split(' ').next().is_some_and(|w| self.words.contains(w)))
+        {
             return false;
         }
         self.key.match_indices(b.as_str()).any(|(at, m)| {
@@ -1034,27 +1041,45 @@ fn is_footer(s: &str) -> bool {
     if s.len() > 600 {
         return false;
     }
-    let lower = crate::text::to_lower(s);
-    let t = lower.trim_start();
+    let t = s.trim_start();
     // "© 2019 …" is the site's notice; "© John Brecher" credits a photo.
+    let head: String = t.chars().take(12).collect();
+    let head = crate::text::to_lower(&head);
     let notice = ["©", "(c) ", "copyright"]
         .iter()
-        .find_map(|p| t.strip_prefix(p))
+        .find_map(|p| head.strip_prefix(p).and_then(|_| t.get(p.len()..)))
         .is_some_and(|rest| {
-            let head: String = rest.chars().take(16).collect();
-            head.split(|c: char| !c.is_ascii_digit())
+            let after: String = rest.chars().take(16).collect();
+            after
+                .split(|c: char| !c.is_ascii_digit())
                 .any(|d| d.len() == 4)
         });
     if notice {
         return true;
     }
     // Chinese pages may print the notice one character at a time: "人 民 网 版 权 所 有".
-    let compact: String = lower.chars().filter(|c| !c.is_whitespace()).collect();
-    let cjk_notice = ["版权所有", "版權所有", "版权归", "版權歸"]
-        .iter()
-        .any(|p| compact.contains(p));
-    cjk_notice
-        || [
+    if s.contains(['版', '權', '权']) {
+        let compact: String = s.chars().filter(|c| !c.is_whitespace()).collect();
+        if ["版权所有", "版權所有", "版权归", "版權歸"]
+            .iter()
+            .any(|p| compact.contains(p))
+        {
+            return true;
+        }
+    }
+    // In a short block, or opening a long one: not a sentence that happens to quote it.
+    RIGHTS_RESERVED
+        .as_ref()
+        .and_then(|ac| ac.find(s))
+        .is_some_and(|m| m.start() < 100 || size_upto(s, 30.0) < 30.0)
+}
+
+/// "All rights reserved" in the languages of our corpora, in any ASCII case and in the
+/// usual cases of the others. (Building from these constants cannot fail; if it did, the
+/// test would only be skipped.)
+static RIGHTS_RESERVED: std::sync::LazyLock<Option<aho_corasick::AhoCorasick>> =
+    std::sync::LazyLock::new(|| {
+        let phrases = [
             "all rights reserved",
             "wszelkie prawa zastrzeżone",
             "все права защищены",
@@ -1062,15 +1087,23 @@ fn is_footer(s: &str) -> bool {
             "tous droits réservés",
             "todos los derechos reservados",
             "alle rechte vorbehalten",
-        ]
-        .iter()
-        // In a short block, or opening a long one: not a sentence that happens to quote it.
-        .any(|p| {
-            lower
-                .find(p)
-                .is_some_and(|at| at < 100 || size_upto(s, 30.0) < 30.0)
-        })
-}
+        ];
+        let mut patterns = Vec::new();
+        for p in phrases {
+            let mut first = p.chars();
+            let capital: String = first
+                .next()
+                .into_iter()
+                .flat_map(char::to_uppercase)
+                .chain(first)
+                .collect();
+            patterns.extend([p.to_string(), capital, p.to_uppercase()]);
+        }
+        aho_corasick::AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .build(patterns)
+            .ok()
+    });
 
 /// `Photo: Le Hong Nhung`, `Photo by X`, `Ảnh: X`.
 fn is_photo_credit(s: &str) -> bool {
