@@ -222,6 +222,34 @@ fn clean_shows_each_block_with_its_reason() {
 }
 
 #[test]
+fn clean_keeps_the_related_list_at_the_end_out_of_the_body() {
+    // The third sample ends in "See more" and headline/teaser pairs, one headline printed
+    // twice: long teasers, but none of them is the article.
+    let o = quire(
+        &["clean", "--json", "raw/003_e36e2714c04eb8a0.txt"],
+        &repo(),
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    let blocks: Vec<serde_json::Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let see_more = blocks
+        .iter()
+        .position(|b| b["text"] == "See more")
+        .expect("the sample has a See more list");
+    let body_before = blocks[..see_more]
+        .iter()
+        .filter(|b| b["decision"] == "body")
+        .count();
+    assert!(body_before >= 10, "{out}");
+    for b in &blocks[see_more..] {
+        assert_ne!(b["decision"], "body", "{out}");
+    }
+}
+
+#[test]
 fn usage_errors_exit_2_and_missing_input_exits_1() {
     let o = quire(&["build", "--no-such-flag"], &repo());
     assert_eq!(o.status.code(), Some(2));

@@ -744,9 +744,6 @@ fn block_score(text: &str, decision: Option<Decision>) -> f64 {
         Some(Decision::Caption | Decision::Drop(DropReason::Title | DropReason::Credit)) => 0.0,
         Some(Decision::Drop(DropReason::Repeated)) => -1.0,
         Some(Decision::Drop(DropReason::Boilerplate)) => -3.0,
-        // A related-story box is delimited already (see `mark_related_lists`); when the
-        // article's paragraphs resume after it, they are still the body.
-        Some(Decision::Drop(DropReason::Related)) => 0.0,
         Some(Decision::Drop(DropReason::Dateline | DropReason::Byline)) => -0.6,
         Some(Decision::Drop(_)) => -2.0,
         Some(Decision::Body) | None => {
@@ -815,8 +812,9 @@ fn mark_outside_body(texts: &[String], decisions: &mut [Option<Decision>], echoe
     }
 }
 
-/// The body goes on after an advert: a few short lines that other pages print too
-/// ("Advertisement", "Read on") followed by more paragraphs. Returns the new last block.
+/// The body goes on after an advert or a related-story box: a few short lines that other
+/// pages print too ("Advertisement", "Read on"), or a list `mark_related_lists` closed,
+/// followed by more paragraphs. Returns the new last block.
 fn bridge_interstitials(
     texts: &[String],
     decisions: &[Option<Decision>],
@@ -824,18 +822,35 @@ fn bridge_interstitials(
     mut hi: usize,
 ) -> usize {
     let n = texts.len();
+    let furniture = |i: usize| {
+        decisions[i] == Some(Decision::Drop(DropReason::Boilerplate))
+            && size_upto(&texts[i], 5.0) < 5.0
+    };
+    let related = |i: usize| decisions[i] == Some(Decision::Drop(DropReason::Related));
     loop {
-        let furniture = |i: usize| {
-            decisions[i] == Some(Decision::Drop(DropReason::Boilerplate))
-                && size_upto(&texts[i], 5.0) < 5.0
-        };
         let mut j = hi + 1;
-        while j < n && furniture(j) {
+        let (mut breaks, mut boxed) = (0, 0);
+        while j < n && (furniture(j) || related(j)) {
+            if related(j) {
+                boxed += 1;
+            } else {
+                breaks += 1;
+            }
             j += 1;
         }
-        if j == hi + 1 || j - hi - 1 > MAX_INTERSTITIAL || j >= n {
+        if j == hi + 1 || breaks > MAX_INTERSTITIAL || boxed > MAX_BOX || j >= n {
             return hi;
         }
+        // After a box, the article resumes with two paragraphs in a row; teasers of a
+        // list that goes on alternate with their headlines.
+        if boxed > 0 && !(j + 1 < n && scores[j] > 0.0 && scores[j + 1] > 0.0) {
+            return hi;
+        }
+        let needed = if boxed > 0 {
+            2.0 * RESUMED_BODY
+        } else {
+            RESUMED_BODY
+        };
         // The densest run starting right after the break.
         let (mut cur, mut best) = (0.0f64, None);
         for (t, &s) in scores.iter().enumerate().skip(j) {
@@ -848,7 +863,7 @@ fn bridge_interstitials(
             }
         }
         match best {
-            Some((t, sum)) if sum >= RESUMED_BODY => hi = t,
+            Some((t, sum)) if sum >= needed => hi = t,
             _ => return hi,
         }
     }
@@ -856,7 +871,10 @@ fn bridge_interstitials(
 
 /// Short furniture lines an advert break may have.
 const MAX_INTERSTITIAL: usize = 3;
-/// What the paragraphs after an advert break must score: one long paragraph.
+/// Blocks a related-story box inside the article may have.
+const MAX_BOX: usize = 16;
+/// What the paragraphs after an advert break must score: one long paragraph (twice that
+/// after a related-story box).
 const RESUMED_BODY: f64 = 2.0;
 
 /// How far after a headline echo (in blocks) the body may start: a dateline, byline,
@@ -1394,11 +1412,11 @@ mod tests {
 
     #[test]
     fn related_box_inside_the_body_does_not_cut_it() {
-        let c = clean("Council approves the new river bridge\n\nThe council voted on Tuesday to build the new bridge over the river, after a debate that lasted most of the winter.\n\nSupporters said the crossing would cut the drive to the hospital by twenty minutes for people living on the east bank.\n\nRelated articles\n\nOld bridge closed for repairs\n\n12 Jan 2012\n\nCity budget under pressure\n\n3 Feb 2012\n\nMayor promises new roads\n\n9 Feb 2012\n\nWork is due to start in the spring, and the mayor expects the first cars to use the bridge before the end of next year.\n\nOpponents had argued that the money would be better spent on repairing the two old bridges in the centre of the town.");
+        let c = clean("Council approves the new river bridge\n\nThe council voted on Tuesday to build the new bridge over the river, after a debate that lasted most of the winter.\n\nSupporters said the crossing would cut the drive to the hospital by twenty minutes for people living on the east bank.\n\nRelated articles\n\nOld bridge closed for repairs\n\n12 Jan 2012\n\nCity budget under pressure\n\n3 Feb 2012\n\nMayor promises new roads\n\n9 Feb 2012\n\nWork is due to start in the spring, and the mayor expects the first cars to use the bridge before the end of next year.\n\nOpponents had argued that the money would be better spent on repairing the two old bridges in the centre of the town.\n\nThe vote was close: eleven councillors were for the plan, nine against it, and one of them did not take part at all.");
         let body: Vec<&str> = c.body().map(|b| b.text.as_str()).collect();
         // The paragraph right after the last headline reads as its teaser and leaves
         // with the list; the paragraphs after it are body again.
-        assert_eq!(body.len(), 3, "{body:?}");
+        assert_eq!(body.len(), 4, "{body:?}");
         assert!(body[2].starts_with("Opponents"));
         assert!(decisions(&c)
             .iter()
