@@ -165,10 +165,12 @@ fn unwrap_lines(text: &str) -> Vec<String> {
             && out.last().is_some_and(|prev: &String| {
                 let wrapped =
                     margin.is_some_and(|m| len(prev) + WRAP_SLACK >= m && len(prev) <= m + 2);
-                let broken = !ends_clause(prev)
-                    && word_count(prev) >= 5
-                    && line.chars().next().is_some_and(char::is_lowercase);
-                wrapped || broken
+                // Cheapest test first; the word count stops at five instead of reading
+                // the whole paragraph joined so far.
+                wrapped
+                    || (line.chars().next().is_some_and(char::is_lowercase)
+                        && !ends_clause(prev)
+                        && words_exceed(prev, 4))
             });
         match (joins, out.last_mut()) {
             (true, Some(prev)) => {
@@ -203,6 +205,10 @@ pub fn ends_clause(s: &str) -> bool {
 
 /// Collapse runs of whitespace inside a line to one space.
 fn collapse_spaces(s: &str) -> String {
+    // Most lines have nothing to collapse: one byte scan proves it, then a plain copy.
+    if crate::text::is_collapsed(s) {
+        return s.to_string();
+    }
     let mut out = String::with_capacity(s.len());
     let mut space = false;
     for c in s.trim().chars() {
@@ -220,7 +226,16 @@ fn collapse_spaces(s: &str) -> String {
 }
 
 fn same_text(a: &str, b: &str) -> bool {
-    crate::text::to_lower(a.trim()) == crate::text::to_lower(b.trim())
+    let (a, b) = (a.trim(), b.trim());
+    // Final sigma is the only lower-casing that depends on neighbours; without it the
+    // lower case is per character, so compare lazily: a paragraph differs from the
+    // title within a few characters, and is never lower-cased whole.
+    if a.contains('Σ') || b.contains('Σ') {
+        return crate::text::to_lower(a) == crate::text::to_lower(b);
+    }
+    a.chars()
+        .flat_map(char::to_lowercase)
+        .eq(b.chars().flat_map(char::to_lowercase))
 }
 
 /// Number of words, counting each CJK character as one (CJK runs have no spaces).
@@ -361,6 +376,17 @@ fn date_patterns() -> &'static [Regex] {
 }
 
 fn find_date(s: &str) -> Option<Parsed> {
+    // Every pattern needs a four-digit year that `u32::from_str` accepts, i.e. four ASCII
+    // digits in a row: without them no pattern can give a date, and the (Unicode,
+    // case-insensitive) regexes need not run.
+    if !has_ascii_digits(s, 4) {
+        return None;
+    }
+    match_date(s)
+}
+
+/// [`find_date`] without the pre-check.
+fn match_date(s: &str) -> Option<Parsed> {
     for (i, re) in date_patterns().iter().enumerate() {
         let Some(c) = re.captures(s) else { continue };
         let num = |k: &str| c.name(k).and_then(|m| m.as_str().parse::<u32>().ok());
@@ -397,6 +423,18 @@ fn find_date(s: &str) -> Option<Parsed> {
         });
     }
     None
+}
+
+/// Whether `s` holds `n` ASCII digits in a row.
+fn has_ascii_digits(s: &str, n: usize) -> bool {
+    let mut run = 0;
+    for &b in s.as_bytes() {
+        run = if b.is_ascii_digit() { run + 1 } else { 0 };
+        if run >= n {
+            return true;
+        }
+    }
+    false
 }
 
 /// Parse a free-standing date such as a JSONL `published` field.
@@ -603,6 +641,87 @@ mod tests {
         assert!(!is_crumb(
             "Vietnam – Japan cooperation / a new stage of development in all fields"
         ));
+    }
+
+    /// The definitions the fast paths replace.
+    fn collapse_spaces_slow(s: &str) -> String {
+        s.split_whitespace().collect::<Vec<_>>().join(" ")
+    }
+
+    fn same_text_slow(a: &str, b: &str) -> bool {
+        crate::text::to_lower(a.trim()) == crate::text::to_lower(b.trim())
+    }
+
+    /// Deterministic pseudo-random strings over characters that stress the fast paths.
+    fn random_strings() -> Vec<String> {
+        let alphabet: Vec<char> = " \t\n\u{a0}\u{3000}\u{2028}aAzZ09٣２İiẞßKkΣσςΟΔ.-/:,|ệỆ東Tt"
+            .chars()
+            .collect();
+        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+        (0..20_000)
+            .map(|i| {
+                (0..i % 23)
+                    .map(|_| {
+                        x ^= x << 13;
+                        x ^= x >> 7;
+                        x ^= x << 17;
+                        alphabet[(x % alphabet.len() as u64) as usize]
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn fast_paths_agree_with_their_definitions() {
+        let strings = random_strings();
+        for (i, s) in strings.iter().enumerate() {
+            assert_eq!(collapse_spaces(s), collapse_spaces_slow(s), "{s:?}");
+            let t = &strings[(i * 7 + 1) % strings.len()];
+            for other in [
+                t.as_str(),
+                &s.to_uppercase(),
+                &s.to_lowercase(),
+                &format!(" {s}"),
+            ] {
+                assert_eq!(
+                    same_text(s, other),
+                    same_text_slow(s, other),
+                    "{s:?} {other:?}"
+                );
+            }
+        }
+        for c in (0..=0x10FFFFu32).filter_map(char::from_u32) {
+            let s = format!("a{c}b {c}");
+            assert_eq!(collapse_spaces(&s), collapse_spaces_slow(&s), "{c:?}");
+            let up: String = s.to_uppercase();
+            assert_eq!(same_text(&s, &up), same_text_slow(&s, &up), "{c:?}");
+        }
+    }
+
+    #[test]
+    fn dates_need_four_ascii_digits() {
+        let mut probes = random_strings();
+        probes.extend(
+            [
+                "２０２３-１１-０２",
+                "12:53, 19/09/２０２３",
+                "19/09/٢٠٢٣ 10:26",
+                "November 07, 202 | 10:26",
+                "7 Nov 99",
+                "2023-11-02",
+                "12:53, 19/09/2023",
+                "Published 7 November 2023 10:26",
+            ]
+            .map(String::from),
+        );
+        for s in &probes {
+            if !has_ascii_digits(s, 4) {
+                assert_eq!(match_date(s), None, "{s:?}");
+            }
+            assert_eq!(find_date(s), match_date(s), "{s:?}");
+        }
+        assert!(find_date("2023-11-02").is_some());
     }
 
     #[test]

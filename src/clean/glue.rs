@@ -336,6 +336,9 @@ impl<'a> Unglue<'a> {
 
     /// [`split_chunk`](Unglue::split_chunk), remembered per thread.
     fn split_chunk_memo(&self, chunk: &str) -> Option<String> {
+        if never_split(chunk) {
+            return None;
+        }
         if chunk.len() > 4 * MAX_GLUED_CHARS + 8 {
             return self.split_chunk(chunk);
         }
@@ -366,6 +369,10 @@ impl<'a> Unglue<'a> {
     /// Returns the number of blocks changed.
     pub fn repair_document(&self, blocks: &mut [&mut String], min_share: f64) -> usize {
         let repaired: Vec<Option<String>> = blocks.iter().map(|b| self.repair(b)).collect();
+        // Nothing to apply: the words need not be counted.
+        if repaired.iter().all(Option::is_none) {
+            return 0;
+        }
         let words: usize = blocks.iter().map(|b| b.split_whitespace().count()).sum();
         let splits: usize = blocks
             .iter()
@@ -390,23 +397,24 @@ impl<'a> Unglue<'a> {
 
     /// The text with glued words split, or `None` when nothing changed.
     pub fn repair(&self, text: &str) -> Option<String> {
-        let mut out = String::with_capacity(text.len() + 8);
-        let mut changed = false;
-        let mut first = true;
+        // The copy starts at the first repair: most texts have none.
+        let mut out: Option<String> = None;
+        let mut copied = 0;
+        let mut at = 0;
         for chunk in text.split(' ') {
-            if !first {
-                out.push(' ');
-            }
-            first = false;
-            match self.split_chunk_memo(chunk) {
-                Some(fixed) => {
-                    out.push_str(&fixed);
-                    changed = true;
-                }
-                None => out.push_str(chunk),
+            let start = at;
+            at += chunk.len() + 1;
+            if let Some(fixed) = self.split_chunk_memo(chunk) {
+                let o = out.get_or_insert_with(|| String::with_capacity(text.len() + 8));
+                o.push_str(&text[copied..start]);
+                o.push_str(&fixed);
+                copied = start + chunk.len();
             }
         }
-        changed.then_some(out)
+        out.map(|mut o| {
+            o.push_str(&text[copied..]);
+            o
+        })
     }
 
     /// A half is a word when the corpus prints it on its own often enough and, when a
@@ -755,6 +763,32 @@ impl<'a> Unglue<'a> {
     }
 }
 
+/// True when [`Unglue::split_chunk`] surely leaves `chunk` alone, whatever the tables
+/// say: at most two characters, or letters with at most one closing mark, where the letters
+/// are at most two, or three not starting or ending with one of the only one-letter words
+/// ("a", "I"; every split of three letters has a one-letter half). Most Vietnamese
+/// syllables are such chunks, and this spares them the memo's hashing.
+fn never_split(chunk: &str) -> bool {
+    if chunk.len() <= 2 {
+        return true;
+    }
+    let letters = match chunk.as_bytes().last() {
+        Some(b',' | b'.' | b';' | b':' | b'!' | b'?' | b')') => &chunk[..chunk.len() - 1],
+        _ => chunk,
+    };
+    let mut cs = letters.chars();
+    let (Some(first), second, third, None) = (cs.next(), cs.next(), cs.next(), cs.next()) else {
+        return false;
+    };
+    let one_letter_word = |c: char| matches!(c, 'a' | 'A' | 'I');
+    let all_letters = letters.chars().all(crate::text::is_alphabetic);
+    match (second, third) {
+        (_, None) => all_letters,
+        (Some(_), Some(last)) => all_letters && !one_letter_word(first) && !one_letter_word(last),
+        (None, Some(_)) => false,
+    }
+}
+
 /// English function words: the words most often on one side of a lost line break.
 /// Words that are mostly prefixes ("over", "up", "under", "so") are left out.
 fn is_function_word(w: &str) -> bool {
@@ -818,6 +852,102 @@ mod tests {
         }
         w.add_text("Kanagawafirms");
         w
+    }
+
+    /// Tables under which as much as possible splits: every string of one to three
+    /// characters of `alphabet` is a frequent word, in the corpus and in the lexicon.
+    fn permissive(alphabet: &[char]) -> (WordStats, Lexicon) {
+        let mut words: Vec<String> = alphabet.iter().map(|c| c.to_string()).collect();
+        for _ in 0..2 {
+            let longer: Vec<String> = words
+                .iter()
+                .flat_map(|w| alphabet.iter().map(move |c| format!("{w}{c}")))
+                .collect();
+            words.extend(longer);
+        }
+        let mut stats = WordStats::new(1 << 22);
+        let text = words.join(" ");
+        for _ in 0..4 {
+            stats.add_text(&text);
+        }
+        let lexicon = Lexicon {
+            words: words.iter().map(|w| w.as_str().into()).collect(),
+        };
+        (stats, lexicon)
+    }
+
+    #[test]
+    fn chunks_said_never_split_are_never_split() {
+        let alphabet: Vec<char> = "aAIibBtTệỆ東1,.;:!?)(”–-'’".chars().collect();
+        let (stats, lexicon) = permissive(&alphabet);
+        let empty = Lexicon::default();
+        let repairs = [
+            Unglue::new(&stats, &lexicon, 3),
+            Unglue::new(&stats, &empty, 3),
+            Unglue::new(&stats, &empty, 1),
+        ];
+        let mut chunks = vec![String::new()];
+        for _ in 0..4 {
+            let longer: Vec<String> = chunks
+                .iter()
+                .filter(|c| c.chars().count() == chunks.last().map_or(0, |l| l.chars().count()))
+                .flat_map(|w| alphabet.iter().map(move |c| format!("{w}{c}")))
+                .collect();
+            chunks.extend(longer);
+        }
+        let mut never = 0;
+        for chunk in &chunks {
+            if never_split(chunk) {
+                never += 1;
+                for u in &repairs {
+                    assert_eq!(u.split_chunk(chunk), None, "{chunk:?}");
+                }
+            }
+        }
+        // The check is not vacuous: the tables do split short chunks it lets through.
+        assert!(never > 1000);
+        let split: Vec<&String> = chunks
+            .iter()
+            .filter(|c| {
+                c.chars().count() <= 3 && repairs.iter().any(|u| u.split_chunk(c).is_some())
+            })
+            .collect();
+        assert!(split.len() > 100, "{split:?}");
+    }
+
+    #[test]
+    fn repair_copies_only_from_the_first_split() {
+        let w = stats();
+        let lex = Lexicon::default();
+        let u = Unglue::new(&w, &lex, 3);
+        // The definition: every chunk replaced by its repair, joined with single spaces.
+        let slow = |t: &str| {
+            let parts: Vec<(String, bool)> = t
+                .split(' ')
+                .map(|c| match u.split_chunk(c) {
+                    Some(f) => (f, true),
+                    None => (c.to_string(), false),
+                })
+                .collect();
+            parts.iter().any(|p| p.1).then(|| {
+                parts
+                    .iter()
+                    .map(|p| p.0.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            })
+        };
+        for t in [
+            "",
+            " ",
+            "Ata reception",
+            "in Hanoion November 16,  saidthe  ",
+            " Dungsaid hisparty",
+            "nothing to see here",
+            "a  b",
+        ] {
+            assert_eq!(u.repair(t), slow(t), "{t:?}");
+        }
     }
 
     #[test]

@@ -239,11 +239,26 @@ fn utf8_width(lead: u8) -> usize {
 /// Line endings to `\n`, tab to space, controls/NUL/escape sequences/format chars removed.
 /// Returns `None` when nothing changed (the common case costs one scan, no allocation).
 fn scrub(s: &str, r: &mut Repairs) -> Option<String> {
+    scrub_runs::<true>(s, r)
+}
+
+/// [`scrub`]; `SKIP` = jump over printable ASCII runs (false only to test that jump).
+fn scrub_runs<const SKIP: bool>(s: &str, r: &mut Repairs) -> Option<String> {
     let b = s.as_bytes();
     let mut out: Option<String> = None;
     let mut last = 0;
     let mut i = 0;
     while i < b.len() {
+        // Runs of printable ASCII, most of any text, are skipped 16 bytes at a time.
+        if let Some(run) = b.get(i..i + 16).filter(|_| SKIP) {
+            if run
+                .iter()
+                .fold(true, |ok, &c| ok & (0x20..0x7F).contains(&c))
+            {
+                i += 16;
+                continue;
+            }
+        }
         let x = b[i];
         let (len, action) = if x < 0x80 {
             if (0x20..0x7F).contains(&x) || x == b'\n' {
@@ -418,6 +433,47 @@ mod tests {
         assert_eq!(escape_len(b"\x1b[\xc3\xa9"), 2);
         let (out, _) = cleaned("a\u{1b}[é");
         assert_eq!(out, "aé");
+    }
+
+    #[test]
+    fn skipping_ascii_runs_changes_nothing() {
+        let pieces = [
+            "plain ascii text ",
+            "\r\n",
+            "\t",
+            "\0",
+            "\u{7}",
+            "\u{7f}",
+            "\u{1b}[31m",
+            "\u{1b}]0;t\u{7}",
+            "Việt ",
+            "\u{85}",
+            "\u{ad}",
+            "\u{200b}",
+            "\u{feff}",
+            "\u{fffd}",
+            "東京",
+            "~",
+            "\n",
+        ];
+        let mut x: u32 = 2463534242;
+        for len in 0..3000 {
+            let mut s = String::new();
+            for _ in 0..len % 40 {
+                x ^= x << 13;
+                x ^= x >> 17;
+                x ^= x << 5;
+                let p = pieces[(x % pieces.len() as u32) as usize];
+                // Runs of every length around the 16-byte step.
+                s.extend(std::iter::repeat_n(p, 1 + (x >> 8) as usize % 3));
+            }
+            let (mut fast, mut slow) = (Repairs::default(), Repairs::default());
+            assert_eq!(
+                scrub_runs::<true>(&s, &mut fast),
+                scrub_runs::<false>(&s, &mut slow)
+            );
+            assert_eq!(fast, slow, "{s:?}");
+        }
     }
 
     #[test]
