@@ -189,10 +189,16 @@ pub fn push_lower_chars(out: &mut String, s: &str) {
         return;
     }
     for c in s.chars() {
-        match lower_char(c) {
-            Some(l) => out.push(l),
-            None => out.extend(c.to_lowercase()),
-        }
+        push_lower_char(out, c);
+    }
+}
+
+/// Append `c.to_lowercase()` to `out`, through the table when it knows `c`.
+#[inline]
+pub fn push_lower_char(out: &mut String, c: char) {
+    match lower_char(c) {
+        Some(l) => out.push(l),
+        None => out.extend(c.to_lowercase()),
     }
 }
 

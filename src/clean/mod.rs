@@ -981,10 +981,7 @@ fn headline_key(s: &str) -> String {
                 out.push(' ');
             }
             gap = false;
-            match crate::text::lower_char(c) {
-                Some(l) => out.push(l),
-                None => out.extend(c.to_lowercase()),
-            }
+            crate::text::push_lower_char(&mut out, c);
         } else {
             gap = true;
         }

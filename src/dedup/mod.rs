@@ -86,10 +86,7 @@ pub fn normalise(text: &str) -> String {
                 out.push(' ');
                 space = false;
             }
-            match crate::text::lower_char(c) {
-                Some(l) => out.push(l),
-                None => out.extend(c.to_lowercase()),
-            }
+            crate::text::push_lower_char(&mut out, c);
         }
         return out;
     }
@@ -144,10 +141,7 @@ fn hash_normal_form(parts: &[&str], sep: &str, hasher: &mut Sha256) -> bool {
             out.push(' ');
             space = false;
         }
-        match crate::text::lower_char(c) {
-            Some(l) => out.push(l),
-            None => out.extend(c.to_lowercase()),
-        }
+        crate::text::push_lower_char(out, c);
         started = true;
         true
     };
