@@ -294,17 +294,13 @@ fn is_comments_heading(text: &str) -> bool {
     if text.len() > 48 {
         return false;
     }
-    let key: String = crate::text::to_lower(text)
-        .chars()
-        .map(|c| {
-            if crate::text::is_alphabetic(c) {
-                c
-            } else {
-                ' '
-            }
-        })
-        .collect();
-    let key = key.split_whitespace().collect::<Vec<_>>().join(" ");
+    // The heading's words, without its count ("[ 167 comments ]").
+    let key = headline_key(text);
+    let key = key
+        .split(' ')
+        .filter(|w| !w.chars().all(|c| c.is_ascii_digit()))
+        .collect::<Vec<_>>()
+        .join(" ");
     if COMMENT_NOUNS.contains(&key.as_str())
         || [
             "comments are closed",
