@@ -784,6 +784,7 @@ fn mark_outside_body(texts: &[String], decisions: &mut [Option<Decision>], echoe
             (lo, hi) = (alo, ahi);
         }
     }
+    lo = start_at_headline(decisions, &scores, echoes, lo, hi);
     hi = bridge_interstitials(texts, decisions, &scores, hi);
     // Readers' comments are prose too; the article ends at their heading once it has
     // had two paragraphs.
@@ -807,6 +808,35 @@ fn mark_outside_body(texts: &[String], decisions: &mut [Option<Decision>], echoe
         }
     }
 }
+
+/// A list of teasers above the article can join its run. Where the page prints its
+/// headline inside the run, the article starts after it, if what follows still holds at
+/// least [`HEADLINE_RUN_SHARE`] of the run's score. An echo with a caption or a photo
+/// credit right after it is an image's alt text inside the article, not its head.
+fn start_at_headline(
+    decisions: &[Option<Decision>],
+    scores: &[f64],
+    echoes: &[usize],
+    lo: usize,
+    hi: usize,
+) -> usize {
+    let total: f64 = scores[lo..=hi].iter().sum();
+    echoes
+        .iter()
+        .copied()
+        .filter(|&e| e > lo && e < hi)
+        .find(|&e| {
+            let image = matches!(
+                decisions[e + 1],
+                Some(Decision::Caption | Decision::Drop(DropReason::Credit))
+            );
+            !image && scores[e + 1..=hi].iter().sum::<f64>() >= HEADLINE_RUN_SHARE * total
+        })
+        .map_or(lo, |e| e + 1)
+}
+
+/// See [`start_at_headline`].
+const HEADLINE_RUN_SHARE: f64 = 0.5;
 
 /// The body goes on after an advert or a related-story box: a few short lines that other
 /// pages print too ("Advertisement", "Read on"), or a list `mark_related_lists` closed,
@@ -1370,6 +1400,36 @@ mod tests {
         page[3] = "Photos".into();
         let c = clean(&page.join("\n\n"));
         assert!(c.body().map(|b| b.text.as_str()).eq(rules));
+    }
+
+    #[test]
+    fn teasers_above_the_headline_leave_and_alt_text_does_not_cut() {
+        let teasers = [
+            "Storm closes the coast road again Drivers were told to use the inland route while crews cleared fallen trees.",
+            "School board picks a new head Parents welcomed the choice after a search that took most of the year to finish.",
+            "Harbour fees rise for the first time in a decade Fishermen said the increase would push some boats out of work.",
+        ];
+        let body = [
+            "The council voted on Tuesday to build the new bridge over the river, after a debate that lasted most of the winter.",
+            "Supporters said the crossing would cut the drive to the hospital by twenty minutes for people living on the east bank.",
+            "Work is due to start in the spring, and the mayor expects the first cars to use the bridge before the end of next year.",
+            "Opponents said the money would be better spent on the ferry, which has carried people across the river for a century.",
+        ];
+        let mut page = vec!["Council approves the new river bridge | City Paper".to_string()];
+        page.extend(teasers.map(String::from));
+        page.push("Council approves the new river bridge".into());
+        page.extend(body.map(String::from));
+        let c = clean(&page.join("\n\n"));
+        assert!(c.body().map(|b| b.text.as_str()).eq(body));
+        // The same headline under the first paragraph, with a photo credit after it,
+        // is an image inside the article: the paragraph before it stays.
+        let mut page = vec!["Council approves the new river bridge | City Paper".to_string()];
+        page.push(body[0].into());
+        page.push("Council approves the new river bridge".into());
+        page.push("Photo: Jane Doe".into());
+        page.extend(body[1..].iter().map(|b| b.to_string()));
+        let c = clean(&page.join("\n\n"));
+        assert!(c.body().map(|b| b.text.as_str()).eq(body));
     }
 
     #[test]
