@@ -399,7 +399,9 @@ impl Cleaner {
                 } else {
                     Decision::Caption
                 }),
-                None if is_credited_caption(&block.text) => Some(Decision::Caption),
+                None if is_credited_caption(&block.text) || ends_with_photo_credit(&block.text) => {
+                    Some(Decision::Caption)
+                }
                 None => match source_credit(&block.text) {
                     Some(who) => {
                         credit.get_or_insert(who);
@@ -593,7 +595,13 @@ fn mark_related_lists(texts: &[String], decisions: &mut [Option<Decision>]) {
             while j < n {
                 match decisions[j] {
                     Some(Decision::Drop(DropReason::Related)) => after_headline = true,
-                    Some(Decision::Caption | Decision::Drop(DropReason::Repeated)) => {
+                    // A list item's picture comes before its headline, so what follows
+                    // a picture is no headline's teaser.
+                    Some(Decision::Caption) => {
+                        decisions[j] = Some(Decision::Drop(DropReason::Related));
+                        after_headline = false;
+                    }
+                    Some(Decision::Drop(DropReason::Repeated)) => {
                         decisions[j] = Some(Decision::Drop(DropReason::Related));
                     }
                     Some(_) => {}
@@ -785,6 +793,17 @@ fn mark_outside_body(texts: &[String], decisions: &mut [Option<Decision>], echoe
         }
     }
     lo = start_at_headline(decisions, &scores, echoes, lo, hi);
+    if std::env::var("QD").is_ok() {
+        let sum: f64 = scores[lo..=hi].iter().sum();
+        eprintln!(
+            "RUN {} {} {} {:.1} echoes={:?}",
+            lo,
+            hi,
+            texts.len(),
+            sum,
+            echoes
+        );
+    }
     hi = bridge_interstitials(texts, decisions, &scores, hi);
     // Readers' comments are prose too; the article ends at their heading once it has
     // had two paragraphs.
@@ -1189,6 +1208,62 @@ fn is_credited_caption(s: &str) -> bool {
     word_count(t) <= 60 && credit_words <= 5 && (tail.ends_with(')') || !tail.contains('.'))
 }
 
+/// A caption closed by its agency credit: `… in Hialeah, Fla. (AP Photo/Alan Diaz, File)`,
+/// `… 2019. © Reuters / David Mercado`, `… normally. THE CANADIAN PRESS/HO`, `… (Image
+/// credit: NASA)`. The credit is the final parenthesis or what follows the last full stop:
+/// a few words naming a photo, or a name and an agency joined by a slash.
+fn ends_with_photo_credit(s: &str) -> bool {
+    let t = s.trim_end();
+    // Credits are short and captions a sentence or two; the cheap tests come first.
+    if t.len() > 800 || !t.contains(['/', '©', '(']) {
+        return false;
+    }
+    let at = if t.ends_with(')') {
+        t.rfind('(')
+    } else {
+        t.rfind('.').map(|i| i + 1)
+    };
+    // The caption itself comes before the credit.
+    let Some(at) = at.filter(|&i| i > 0) else {
+        return false;
+    };
+    let tail = &t[at..];
+    if !(1..=8).contains(&word_count(tail)) || size_upto(t, 61.0) > 60.0 {
+        return false;
+    }
+    let key = headline_key(tail);
+    let has = |w: &str| key.split(' ').any(|k| k == w);
+    let photo = [
+        "photo", "photos", "image", "images", "picture", "foto", "фото",
+    ]
+    .iter()
+    .any(|w| has(w));
+    let agency = [
+        "ap",
+        "afp",
+        "reuters",
+        "epa",
+        "press",
+        "ho",
+        "getty",
+        "xinhua",
+        "dpa",
+        "ansa",
+        "efe",
+        "pti",
+        "ani",
+        "tass",
+        "shutterstock",
+        "bloomberg",
+        "anadolu",
+    ]
+    .iter()
+    .any(|w| has(w));
+    tail.contains('©')
+        || (photo && (tail.contains(['/', ':']) || t.ends_with(')')))
+        || (agency && tail.contains('/'))
+}
+
 /// `(According to VNEconomy)`, `(Source: Reuters)`, `Theo VnExpress` as a whole block.
 fn source_credit(s: &str) -> Option<String> {
     if s.len() > 120 {
@@ -1540,6 +1615,56 @@ mod tests {
         assert_eq!(d[2].1, "credit");
         assert_eq!(d[3].1, "body");
         assert_eq!(d[4].1, "share");
+    }
+
+    #[test]
+    fn captions_closed_by_an_agency_credit() {
+        for caption in [
+            "Vicente Aguiar loads garage door trims into his pickup truck outside a Home Depot in Hialeah, Fla. (AP Photo/Alan Diaz, File)",
+            "A cyclist rides next to a blocked petrol plant in La Paz, Bolivia, November 19, 2019. © Reuters / David Mercado",
+            "Rep. Ilhan Omar speaks at the Capitol on July 25, 2019.J. Scott Applewhite / AP file",
+            "The boy underwent the treatment one year ago and is now hearing normally. THE CANADIAN PRESS/HO",
+            "The simulated birth of a galaxy cluster (gas motion is shown in red). (Image credit: TNG Collaboration)",
+        ] {
+            assert!(ends_with_photo_credit(caption), "{caption}");
+        }
+        for prose in [
+            "The minister said the talks would resume next week, according to a statement sent to Reuters.",
+            "Prices rose 3% in the year to March (the fastest pace since 2012), the office said.",
+            "The company, which makes parts for AP/AFP terminals, said sales rose in every region last year",
+            "Readers can send their own photos (see the form below).",
+        ] {
+            assert!(!ends_with_photo_credit(prose), "{prose}");
+        }
+    }
+
+    #[test]
+    fn article_photo_after_a_related_box_does_not_swallow_the_next_paragraph() {
+        let before = [
+            "The council voted on Tuesday to build the new bridge over the river, after a debate that lasted most of the winter.",
+            "Supporters said the crossing would cut the drive to the hospital by twenty minutes for people living on the east bank.",
+        ];
+        let after = [
+            "Work is due to start in the spring, and the mayor expects the first cars to use the bridge before the end of next year.",
+            "Opponents said the money would be better spent on the ferry, which has carried people across the river for a century.",
+        ];
+        let mut page = vec!["Council approves the new river bridge".to_string()];
+        page.extend(before.map(String::from));
+        page.extend(
+            [
+                "Most Popular",
+                "Ten tools every home needs",
+                "Jane Roe",
+                "Why the ferry still matters",
+                "John Doe",
+                "The river at dawn, seen from the east bank, on March 2, 2012.Photograph: Ann Lee/Getty Images",
+            ]
+            .map(String::from),
+        );
+        page.extend(after.map(String::from));
+        let c = clean(&page.join("\n\n"));
+        let body: Vec<&str> = c.body().map(|b| b.text.as_str()).collect();
+        assert_eq!(body, [before, after].concat());
     }
 
     #[test]
