@@ -1120,9 +1120,16 @@ fn is_footer(s: &str) -> bool {
     // Chinese pages may print the notice one character at a time: "人 民 网 版 权 所 有".
     if s.contains(['版', '權', '权']) {
         let compact: String = s.chars().filter(|c| !c.is_whitespace()).collect();
-        if ["版权所有", "版權所有", "版权归", "版權歸"]
-            .iter()
-            .any(|p| compact.contains(p))
+        if [
+            "版权所有",
+            "版權所有",
+            "版权归",
+            "版權歸",
+            "版权均属",
+            "版權均屬",
+        ]
+        .iter()
+        .any(|p| compact.contains(p))
         {
             return true;
         }
@@ -1134,9 +1141,10 @@ fn is_footer(s: &str) -> bool {
         .is_some_and(|m| m.start() < 100 || size_upto(s, 30.0) < 30.0)
 }
 
-/// "All rights reserved" in the languages of our corpora, in any ASCII case and in the
-/// usual cases of the others. (Building from these constants cannot fail; if it did, the
-/// test would only be skipped.)
+/// Site notices in the languages of our corpora, in any ASCII case and in the usual cases
+/// of the others: rights reserved, "credit us when you reuse this", comment moderation,
+/// newsletter sign-ups. (Building from
+/// these constants cannot fail; if it did, the test would only be skipped.)
 static RIGHTS_RESERVED: std::sync::LazyLock<Option<aho_corasick::AhoCorasick>> =
     std::sync::LazyLock::new(|| {
         let phrases = [
@@ -1147,6 +1155,13 @@ static RIGHTS_RESERVED: std::sync::LazyLock<Option<aho_corasick::AhoCorasick>> =
             "tous droits réservés",
             "todos los derechos reservados",
             "alle rechte vorbehalten",
+            "при использовании материал",
+            "при цитировании материал",
+            "comments are subject to moderation",
+            "comments are moderated",
+            "sign up for our newsletter",
+            "subscribe to our newsletter",
+            "delivered to your inbox",
         ];
         let mut patterns = Vec::new();
         for p in phrases {
@@ -1600,6 +1615,10 @@ mod tests {
             "人 民 网 版 权 所 有, 未 经 书 面 授 权 禁 止 使 用",
             "本文版权归解放牛网所有，任何媒体、网站或个人未经本网协议授权不得转载",
             "Materiał chroniony prawem autorskim - wszelkie prawa zastrzeżone. Wszelkie prawa w tym Autora, Wydawcy i Producenta bazy danych zastrzeżone. Jakiekolwiek dalsze rozpowszechnianie artykułów zabronione.",
+            "凡标注来源为“经济参考报”的所有文字、图片，版权均属新华社经济参考报社，未经书面授权，不得以任何形式发表使用。",
+            "При использовании материала ссылка на Независимое информационное агентство обязательна!",
+            "*Submitted comments are subject to moderation before being displayed.",
+            "There's plenty more where that came from. Sign up for our newsletter today to get the free daily roundup.",
         ] {
             assert!(is_footer(f), "{f}");
         }
@@ -1607,6 +1626,7 @@ mod tests {
             "© John Brecher",
             "© РИА Новости. Андрей Александров | Купить иллюстрацию",
             "The company told the court on Monday that it had bought back last year, for a sum it would not disclose, what the contract called all rights reserved to the authors.",
+            "The mayor said more than a thousand families had signed up for the new bus pass in its first week, twice as many as the council expected when it launched the scheme.",
         ] {
             assert!(!is_footer(t), "{t}");
         }
