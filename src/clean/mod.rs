@@ -805,6 +805,7 @@ fn mark_outside_body(texts: &[String], decisions: &mut [Option<Decision>], echoe
         );
     }
     hi = bridge_interstitials(texts, decisions, &scores, hi);
+    lo = bridge_box_before(decisions, &scores, lo);
     // Readers' comments are prose too; the article ends at their heading once it has
     // had two paragraphs.
     let mut paragraphs = 0;
@@ -910,6 +911,37 @@ fn bridge_interstitials(
         match best {
             Some((t, sum)) if sum >= needed => hi = t,
             _ => return hi,
+        }
+    }
+}
+
+/// The article may start before a related-story box that `mark_related_lists` closed
+/// inside it: the run before the box must have two paragraphs in a row next to the box
+/// and score what the run after a box must. Returns the new first block.
+fn bridge_box_before(decisions: &[Option<Decision>], scores: &[f64], mut lo: usize) -> usize {
+    let related = |i: usize| decisions[i] == Some(Decision::Drop(DropReason::Related));
+    loop {
+        let mut j = lo;
+        while j > 0 && related(j - 1) {
+            j -= 1;
+        }
+        let boxed = lo - j;
+        if boxed == 0 || boxed > MAX_BOX || j < 2 || !(scores[j - 1] > 0.0 && scores[j - 2] > 0.0) {
+            return lo;
+        }
+        let (mut cur, mut best) = (0.0f64, None);
+        for t in (0..j).rev() {
+            cur += scores[t];
+            if cur <= 0.0 {
+                break;
+            }
+            if best.is_none_or(|(_, b)| cur > b) {
+                best = Some((t, cur));
+            }
+        }
+        match best {
+            Some((t, sum)) if sum >= 2.0 * RESUMED_BODY => lo = t,
+            _ => return lo,
         }
     }
 }
@@ -1551,6 +1583,38 @@ mod tests {
         // Alone, the page gives no sign that the two lines are an advert.
         let c = Cleaner::new(&CleanConfig::default()).clean(&article, None);
         assert!(c.body().count() >= 3);
+    }
+
+    #[test]
+    fn body_before_a_related_box_stays() {
+        let before = [
+            "The council voted on Tuesday to build the new bridge over the river, after a debate that lasted most of the winter.",
+            "Supporters said the crossing would cut the drive to the hospital by twenty minutes for people living on the east bank.",
+        ];
+        let after = [
+            "Work is due to start in the spring, and the mayor expects the first cars to use the bridge before the end of next year.",
+            "Opponents said the money would be better spent on the ferry, which has carried people across the river for a century.",
+            "The ferry company said it would keep running its boats until the bridge opens, and then sell two of its three vessels.",
+            "A public meeting on the route of the approach roads will be held at the town hall on the first Monday of next month.",
+        ];
+        let mut page = vec!["Council approves the new river bridge".to_string()];
+        page.extend(before.map(String::from));
+        page.extend(
+            [
+                "Related Articles",
+                "Ferry fares to rise in May",
+                "12 Jan 2012",
+                "Bridge plan goes to public vote",
+                "02 Dec 2011",
+            ]
+            .map(String::from),
+        );
+        page.extend(after.map(String::from));
+        let c = clean(&page.join("\n\n"));
+        let body: Vec<&str> = c.body().map(|b| b.text.as_str()).collect();
+        assert_eq!(body[..2], before);
+        assert!(after[1..].iter().all(|p| body.contains(p)));
+        assert_eq!(decisions(&c)[3].1, "related");
     }
 
     #[test]
