@@ -8,7 +8,7 @@
 //! by default; `--half` scores one of two fixed halves of the pages, split by a hash of the
 //! file name, so rules tuned on one half can be checked on the other; word statistics are
 //! always counted over all the selected pages, as a build counts the whole corpus;
-//! `--show` prints every wrong and every missed split)
+//! `--show` prints every wrong and every missed split, `--show-all` every right one too)
 
 use quire::clean::{Lexicon, Unglue, WordStats};
 use std::collections::BTreeSet;
@@ -140,7 +140,8 @@ fn main() {
     let tokenizer = quire::tokenize::Tokenizer::embedded().expect("embedded tokenizer");
     let lexicon = Lexicon::from_tokenizer_json(tokenizer.json());
     let unglue = Unglue::new(&words, &lexicon, 3);
-    let show = std::env::args().any(|a| a == "--show");
+    let show_all = std::env::args().any(|a| a == "--show-all");
+    let show = show_all || std::env::args().any(|a| a == "--show");
     let t = std::time::Instant::now();
     let mut all = Score::default();
     let mut groups: std::collections::BTreeMap<&str, Score> = Default::default();
@@ -161,9 +162,14 @@ fn main() {
             s.gold += removed.len();
         }
         if show {
+            let right = match show_all {
+                true => ins.intersection(removed).copied().collect(),
+                false => Vec::new(),
+            };
             for (tag, set) in [
                 ("FP", ins.difference(removed).copied().collect::<Vec<_>>()),
                 ("FN", removed.difference(&ins).copied().collect()),
+                ("TP", right),
             ] {
                 for i in set {
                     let a = g[..i].rsplit(' ').next().unwrap_or("");

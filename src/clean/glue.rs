@@ -307,6 +307,9 @@ pub struct Unglue<'a> {
     min_part: u32,
     /// Tells this repair's memo entries from those of another (see [`MEMO`]).
     id: u64,
+    /// The text being repaired reads as English, so the English function words are
+    /// evidence; in other languages "on", "by", "war" and "was" are pieces of words.
+    english: bool,
 }
 
 /// Chunk → its repair (`None`: left as it is).
@@ -320,7 +323,8 @@ thread_local! {
     /// tagged with the repair it belongs to. A corpus prints the same words over and
     /// over (Vietnamese news uses a few thousand syllables), so most chunks are answered
     /// from here; the answer depends only on the chunk and the repair's fixed tables.
-    static MEMO: RefCell<(u64, Memo)> = RefCell::new((0, Memo::default()));
+    /// One memo per value of [`Unglue::english`].
+    static MEMO: RefCell<(u64, [Memo; 2])> = RefCell::new((0, Default::default()));
 }
 
 impl<'a> Unglue<'a> {
@@ -331,7 +335,13 @@ impl<'a> Unglue<'a> {
             lexicon,
             min_part,
             id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
+            english: true,
         }
+    }
+
+    /// An English function word, when the text is English.
+    fn function_word(&self, w: &str) -> bool {
+        self.english && is_function_word(w)
     }
 
     /// [`split_chunk`](Unglue::split_chunk), remembered per thread.
@@ -345,7 +355,11 @@ impl<'a> Unglue<'a> {
         let hit = MEMO.with(|m| {
             let m = m.borrow();
             (m.0 == self.id)
-                .then(|| m.1.get(chunk).map(|r| r.as_deref().map(str::to_string)))
+                .then(|| {
+                    m.1[usize::from(self.english)]
+                        .get(chunk)
+                        .map(|r| r.as_deref().map(str::to_string))
+                })
                 .flatten()
         });
         if let Some(answer) = hit {
@@ -354,11 +368,15 @@ impl<'a> Unglue<'a> {
         let answer = self.split_chunk(chunk);
         MEMO.with(|m| {
             let mut m = m.borrow_mut();
-            if m.0 != self.id || m.1.len() >= MEMO_CAP {
+            let memo = usize::from(self.english);
+            if m.0 != self.id {
                 m.0 = self.id;
-                m.1.clear();
+                m.1.iter_mut().for_each(Memo::clear);
             }
-            m.1.insert(chunk.into(), answer.as_deref().map(Box::from));
+            if m.1[memo].len() >= MEMO_CAP {
+                m.1[memo].clear();
+            }
+            m.1[memo].insert(chunk.into(), answer.as_deref().map(Box::from));
         });
         answer
     }
@@ -368,7 +386,16 @@ impl<'a> Unglue<'a> {
     /// article only offers the odd rare compound, which is better left alone.
     /// Returns the number of blocks changed.
     pub fn repair_document(&self, blocks: &mut [&mut String], min_share: f64) -> usize {
-        let repaired: Vec<Option<String>> = blocks.iter().map(|b| self.repair(b)).collect();
+        // The language is judged over the whole document: a short block says little.
+        let english = blocks
+            .iter()
+            .map(|b| english_markers(b))
+            .fold((0, 0), |a, b| (a.0 + b.0, a.1 + b.1));
+        let this = Unglue {
+            english: reads_english(english),
+            ..*self
+        };
+        let repaired: Vec<Option<String>> = blocks.iter().map(|b| this.repair_in(b)).collect();
         // Nothing to apply: the words need not be counted.
         if repaired.iter().all(Option::is_none) {
             return 0;
@@ -397,6 +424,15 @@ impl<'a> Unglue<'a> {
 
     /// The text with glued words split, or `None` when nothing changed.
     pub fn repair(&self, text: &str) -> Option<String> {
+        Unglue {
+            english: reads_english(english_markers(text)),
+            ..*self
+        }
+        .repair_in(text)
+    }
+
+    /// [`repair`](Unglue::repair) with the language already judged.
+    fn repair_in(&self, text: &str) -> Option<String> {
         // The copy starts at the first repair: most texts have none.
         let mut out: Option<String> = None;
         let mut copied = 0;
@@ -432,7 +468,7 @@ impl<'a> Unglue<'a> {
     /// A function word on either side makes it likely (most glued pairs have one); two
     /// content words need the corpus to print each of them often.
     fn plausible_pair(&self, left: &str, right: &str) -> bool {
-        let (fl, fr) = (is_function_word(left), is_function_word(right));
+        let (fl, fr) = (self.function_word(left), self.function_word(right));
         // "Parisian", "teacher": a word ending is not a word of its own.
         if is_suffix(left) || (is_suffix(right) && !fr) {
             return false;
@@ -440,6 +476,25 @@ impl<'a> Unglue<'a> {
         // "Jacka", "Państwa": a lone letter after a word is an inflection, except "a"
         // after a function word ("fora", "wasa").
         if right.chars().count() == 1 && !fl {
+            return false;
+        }
+        // "butting", "trekking", "herring": a doubled consonant before an ending.
+        if doubled_consonant_ending(left, right) {
+            return false;
+        }
+        let rare = |w: &str| w.chars().count() < 5 && self.words.count(w) == 0;
+        // "pancre|as", "Gal|an", "Britt|on": a short piece the corpus never prints alone,
+        // before a function word that is also a common word ending, is a word's start.
+        if fr && !fl && right.chars().count() <= 2 && rare(left) {
+            return false;
+        }
+        // "Is|sam", "And|rey", "To|ei": a capitalised function word before a short piece
+        // the corpus never prints alone is the start of a name.
+        if fl && !fr && left.starts_with(char::is_uppercase) && rare(right) {
+            return false;
+        }
+        // "overworked", "backstroke", "outperform": these begin closed compounds.
+        if !fr && is_compound_head(left) {
             return false;
         }
         if fl || fr {
@@ -470,7 +525,7 @@ impl<'a> Unglue<'a> {
 
     /// Split one space-delimited chunk, keeping its surrounding punctuation.
     fn split_chunk(&self, chunk: &str) -> Option<String> {
-        if chunk.len() > 4 * MAX_GLUED_CHARS + 8 {
+        if chunk.len() > 4 * MAX_GLUED_CHARS + 8 || is_handle_or_address(chunk) {
             return None;
         }
         if let Some(fixed) = self.split_at_mark(chunk) {
@@ -571,7 +626,7 @@ impl<'a> Unglue<'a> {
         (word.chars().all(crate::text::is_alphabetic)
             && word.chars().count() >= 2
             && digits.chars().all(|c| c.is_ascii_digit())
-            && is_function_word(word))
+            && self.function_word(word))
         .then(|| format!("{word} {digits}"))
     }
 
@@ -582,7 +637,7 @@ impl<'a> Unglue<'a> {
         n >= 2
             && w.chars().all(crate::text::is_alphabetic)
             && w.chars().any(char::is_lowercase)
-            && (is_function_word(w)
+            && (self.function_word(w)
                 || (n >= 3
                     && (self.lexicon.contains(w) || self.words.count(w) >= self.min_part)
                     && !is_unit(w)))
@@ -597,14 +652,12 @@ impl<'a> Unglue<'a> {
         for dash in ['–', '—'] {
             if let Some(rest) = chunk.strip_prefix(dash) {
                 let mut cs = rest.chars();
-                if cs.next().is_some_and(crate::text::is_alphabetic)
-                    && cs.next().is_some_and(word_char)
-                {
+                if cs.next().is_some_and(is_cased) && cs.next().is_some_and(word_char) {
                     return Some(format!("{dash} {}", repair(rest)));
                 }
             }
             if let Some(rest) = chunk.strip_suffix(dash) {
-                if rest.ends_with(crate::text::is_alphabetic) {
+                if rest.ends_with(is_cased) {
                     return Some(format!("{} {dash}", repair(rest)));
                 }
             }
@@ -615,6 +668,9 @@ impl<'a> Unglue<'a> {
                 .get(k)
                 .is_some_and(|&(_, c)| crate::text::is_alphabetic(c))
         };
+        // Only scripts with letter case put a space after a mark: Korean particles follow
+        // a closing quote ("잘못이냐”고") and CJK runs need no space before a bracket.
+        let cased = |k: usize| chars.get(k).is_some_and(|&(_, c)| is_cased(c));
         for k in 2..chars.len() {
             // Two letters before the mark: "U.S.to" and "e.g.the" are not split here.
             if !(letter(k - 1) && letter(k - 2)) {
@@ -623,7 +679,11 @@ impl<'a> Unglue<'a> {
             let (at, c) = chars[k];
             let left = &chunk[..at];
             // An opening bracket or quote glued to the next word.
-            if matches!(c, '(' | '“' | '«' | '„') && (1..=3).all(|d| letter(k + d)) {
+            if matches!(c, '(' | '“' | '«' | '„')
+                && (1..=3).all(|d| letter(k + d))
+                && cased(k - 1)
+                && cased(k + 1)
+            {
                 return Some(format!("{} {}", repair(left), &chunk[at..]));
             }
             // Separators, then at most one closing mark.
@@ -662,7 +722,7 @@ impl<'a> Unglue<'a> {
                 }
                 _ => continue,
             }
-            if !letter(j) {
+            if !letter(j) || !cased(j) || !cased(k - 1) {
                 continue;
             }
             let at = chars[j].0;
@@ -680,8 +740,7 @@ impl<'a> Unglue<'a> {
             }
             let left = &core[..i];
             let right = &core[i + c.len_utf8()..];
-            let alpha =
-                |s: &str| s.chars().count() >= 2 && s.chars().all(crate::text::is_alphabetic);
+            let alpha = |s: &str| s.chars().count() >= 2 && s.chars().all(is_cased);
             if !alpha(left) || !alpha(right) {
                 continue;
             }
@@ -728,9 +787,13 @@ impl<'a> Unglue<'a> {
             // ("SoftBank", "WeWork"), not a lost space. After a function word the name
             // need not be known ("andViviane", "inThailand").
             if case_break {
-                // One lower-case letter first is a brand's style ("iPhone", "eBay").
+                // One lower-case letter first is a brand's style ("iPhone", "eBay"), and
+                // two letters that are no word make a name or a brand ("McAllen", "SoFi").
+                if left.chars().count() <= 2 && !self.function_word(left) {
+                    continue;
+                }
                 let name_after_function_word =
-                    left.len() >= 2 && is_function_word(left) && right.chars().count() >= 2;
+                    left.len() >= 2 && self.function_word(left) && right.chars().count() >= 2;
                 if self.words.count(core) <= 1
                     && (name_after_function_word || (self.known(left) && self.known(right)))
                 {
@@ -803,6 +866,69 @@ fn is_function_word(w: &str) -> bool {
     in_list(WORDS, w)
 }
 
+/// Words in `text`, and how many of them are among the commonest English words that other
+/// Latin-script languages do not use as words of their own.
+fn english_markers(text: &str) -> (usize, usize) {
+    const MARKERS: &[&str] = &[
+        "the", "and", "of", "that", "with", "for", "is", "are", "this", "from", "which", "were",
+        "has", "have", "their",
+    ];
+    let (mut words, mut hits) = (0usize, 0usize);
+    for token in text.split_whitespace() {
+        words += 1;
+        let w = token.trim_matches(|c: char| !c.is_alphanumeric());
+        if (2..=5).contains(&w.len()) && MARKERS.iter().any(|m| m.eq_ignore_ascii_case(w)) {
+            hits += 1;
+        }
+    }
+    (words, hits)
+}
+
+/// Whether text with these [`english_markers`] reads as English: one word in twenty is a
+/// marker. A few words are no evidence either way and keep the English rules.
+fn reads_english((words, hits): (usize, usize)) -> bool {
+    hits * 20 >= words.saturating_sub(SHORT_TEXT_WORDS)
+}
+
+/// Texts of at most this many words are too short to judge their language.
+const SHORT_TEXT_WORDS: usize = 8;
+
+/// Letters with case (Latin, Cyrillic, Greek, ...): scripts that separate words by spaces
+/// and put one after punctuation.
+fn is_cased(c: char) -> bool {
+    c.is_lowercase() || c.is_uppercase()
+}
+
+/// Hashtags, handles and web addresses are written without spaces on purpose
+/// ("#HealthyHydration", "(@joshapte)", "www.DearAbby.com").
+fn is_handle_or_address(chunk: &str) -> bool {
+    let lead = chunk.trim_start_matches(['(', '[', '"', '“', '\'', '‘']);
+    lead.starts_with(['#', '@']) || chunk.contains("www.") || chunk.contains("://")
+}
+
+/// `right` is the ending of `left` with its last consonant doubled: "but|ting",
+/// "trek|king", "Her|ring", "plan|ned".
+fn doubled_consonant_ending(left: &str, right: &str) -> bool {
+    let (Some(last), Some(rest)) = (left.chars().last(), right.get(1..)) else {
+        return false;
+    };
+    let first = right.chars().next();
+    last.is_ascii_alphabetic()
+        && !matches!(last.to_ascii_lowercase(), 'a' | 'e' | 'i' | 'o' | 'u')
+        && first.map(|c| c.to_ascii_lowercase()) == Some(last.to_ascii_lowercase())
+        && in_list(&["ed", "er", "ers", "est", "ing", "ings", "y"], rest)
+}
+
+/// Particles and prefixes that start many closed compounds ("overworked", "outflow",
+/// "backstroke", "underbody"): before a content word they need the pair printed apart.
+fn is_compound_head(w: &str) -> bool {
+    const HEADS: &[&str] = &[
+        "after", "back", "counter", "cross", "down", "fore", "grand", "hold", "mid", "multi",
+        "non", "off", "out", "over", "pre", "self", "sub", "super", "under", "up",
+    ];
+    in_list(HEADS, w)
+}
+
 /// Function words that also begin many words ("inaction", "arid", "online", "behold").
 fn is_prefix_word(w: &str) -> bool {
     in_list(&["a", "all", "an", "be", "for", "in", "on", "one"], w)
@@ -821,9 +947,9 @@ fn is_suffix(w: &str) -> bool {
 /// Units written glued to their number ("10km", "5mins").
 fn is_unit(w: &str) -> bool {
     const UNITS: &[&str] = &[
-        "am", "bn", "cm", "ft", "gb", "gbps", "ghz", "hrs", "kb", "kbps", "kg", "khz", "km", "kmh",
-        "kph", "kw", "kwh", "lbs", "mb", "mbps", "mg", "mhz", "mins", "ml", "mm", "mn", "mph",
-        "mw", "nd", "oz", "pm", "rd", "secs", "st", "tb", "th", "yds",
+        "am", "bn", "cm", "fps", "ft", "gb", "gbps", "ghz", "hrs", "kb", "kbps", "kg", "khz", "km",
+        "kmh", "kph", "kw", "kwh", "lbs", "mb", "mbps", "mg", "mhz", "mins", "ml", "mm", "mn",
+        "mph", "mw", "nd", "oz", "pm", "rd", "secs", "st", "tb", "th", "yds",
     ];
     in_list(UNITS, w)
 }
@@ -1065,6 +1191,81 @@ mod tests {
         assert_eq!(u.repair("arid").as_deref(), Some("a rid"));
         assert_eq!(u.repair("awe"), None);
         assert_eq!(u.repair("inzorb"), None);
+    }
+
+    #[test]
+    fn leaves_handles_addresses_and_uncased_scripts_alone() {
+        let w = stats();
+        let lex = Lexicon::default();
+        let u = Unglue::new(&w, &lex, 3);
+        // Each would split as a function word before a name, or at a full stop.
+        assert_eq!(u.repair("andViviane").as_deref(), Some("and Viviane"));
+        assert_eq!(u.repair("#andViviane (@andViviane) www.Hanoi.com"), None);
+        assert_eq!(u.repair("alive.Hanoi").as_deref(), Some("alive. Hanoi"));
+        // Korean particles follow a quote; CJK text needs no space before a bracket.
+        assert_eq!(u.repair("잘못이냐”고 엔터미디어(연예인"), None);
+    }
+
+    #[test]
+    fn word_pieces_before_and_after_function_words_stay() {
+        let mut w = stats();
+        for _ in 0..5 {
+            w.add_text("ting. fps. worked. flow. allen. sofi.");
+        }
+        let lex = Lexicon {
+            words: [
+                "arom", "as", "but", "trips", "rey", "surf", "mc", "so", "fi",
+            ]
+            .iter()
+            .map(|&s| s.into())
+            .collect(),
+        };
+        let u = Unglue::new(&w, &lex, 3);
+        // A piece the corpus never prints alone, then an ending that is also a word.
+        assert_eq!(u.repair("aromas"), None);
+        assert_eq!(u.repair("tripsin").as_deref(), Some("trips in"));
+        // A capitalised function word, then such a piece: a name ("Andrey").
+        assert_eq!(u.repair("Andrey"), None);
+        assert_eq!(u.repair("thesurf").as_deref(), Some("the surf"));
+        // A doubled consonant before an ending.
+        assert_eq!(u.repair("butting"), None);
+        // Units after a number, brands and names after two letters.
+        assert_eq!(u.repair("60fps McAllen SoFi"), None);
+    }
+
+    #[test]
+    fn compound_heads_need_the_pair_printed_apart() {
+        let mut w = stats();
+        for _ in 0..5 {
+            w.add_text("over. worked. out. flow.");
+        }
+        let lex = Lexicon::default();
+        assert_eq!(Unglue::new(&w, &lex, 3).repair("overworked outflow"), None);
+        w.add_text("they were over worked");
+        assert_eq!(
+            Unglue::new(&w, &lex, 3)
+                .repair("overworked outflow")
+                .as_deref(),
+            Some("over worked outflow")
+        );
+    }
+
+    #[test]
+    fn english_function_words_are_evidence_only_in_english() {
+        let w = stats();
+        let lex = Lexicon::default();
+        let u = Unglue::new(&w, &lex, 3);
+        let polish = "Gdyby wasa to nie jest tak prosto, jak się wydaje, ale wasa".to_string();
+        assert_eq!(u.repair(&polish), None);
+        let english = "Wasa is the word that was glued, and wasa is what we see".to_string();
+        assert_eq!(
+            u.repair(&english).as_deref(),
+            Some("Was a is the word that was glued, and was a is what we see")
+        );
+        // A document is judged as a whole.
+        let (mut a, mut b) = (polish.clone(), "wasa".to_string());
+        assert_eq!(u.repair_document(&mut [&mut a, &mut b], 0.0), 0);
+        assert_eq!(b, "wasa");
     }
 
     #[test]
