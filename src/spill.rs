@@ -93,7 +93,9 @@ impl<'a> Dec<'a> {
 
     pub fn str(&mut self) -> CodecResult<&'a str> {
         let n = self.len()?;
-        std::str::from_utf8(self.bytes(n)?).map_err(|_| CodecError("invalid UTF-8"))
+        // The same check as `std::str::from_utf8`, with SIMD: a build validates every
+        // spilled string twice (statistics and write passes), mostly non-ASCII text.
+        simdutf8::basic::from_utf8(self.bytes(n)?).map_err(|_| CodecError("invalid UTF-8"))
     }
 
     pub fn opt_str(&mut self) -> CodecResult<Option<&'a str>> {

@@ -126,39 +126,92 @@ pub fn content_key_of_parts(parts: &[&str], sep: &str) -> ContentKey {
 /// on its own, so it runs only where [`normalise`] itself takes that loop.
 fn hash_normal_form(parts: &[&str], sep: &str, hasher: &mut Sha256) -> bool {
     const CHUNK: usize = 8 << 10;
-    let mut out = String::with_capacity(CHUNK + 8);
-    let mut started = false;
-    let mut space = false;
-    let mut each = |c: char, out: &mut String| -> bool {
-        if c.is_whitespace() {
-            space = started;
-            return true;
-        }
-        if !c.is_ascii() && !crate::text::surely_nfc_char(c) {
-            return false;
-        }
-        if space {
-            out.push(' ');
-            space = false;
-        }
-        crate::text::push_lower_char(out, c);
-        started = true;
-        true
+    let mut out = NormalForm {
+        bytes: Vec::with_capacity(CHUNK + 8),
+        started: false,
+        space: false,
     };
     for (i, part) in parts.iter().enumerate() {
         let sep = if i == 0 { "" } else { sep };
-        for c in sep.chars().chain(part.chars()) {
-            if !each(c, &mut out) {
+        for s in [sep, part] {
+            if !out.push_str(s, hasher, CHUNK) {
                 return false;
-            }
-            if out.len() >= CHUNK {
-                hasher.update(out.as_bytes());
-                out.clear();
             }
         }
     }
-    hasher.update(out.as_bytes());
+    hasher.update(&out.bytes);
     true
+}
+
+/// The normal form being built by [`hash_normal_form`].
+struct NormalForm {
+    bytes: Vec<u8>,
+    /// Something was written (whitespace before it is dropped).
+    started: bool,
+    /// Whitespace seen since the last character written.
+    space: bool,
+}
+
+impl NormalForm {
+    /// Append the normal form of `s`, handing full chunks to `hasher`; `false` at a
+    /// character that may not be NFC. Runs of ASCII, most of any text, are done a byte
+    /// at a time without decoding characters.
+    fn push_str(&mut self, s: &str, hasher: &mut Sha256, chunk: usize) -> bool {
+        let mut rest = s;
+        while !rest.is_empty() {
+            let b = rest.as_bytes();
+            let ascii = b
+                .iter()
+                .take(chunk)
+                .position(|&x| !x.is_ascii())
+                .unwrap_or(b.len().min(chunk));
+            for &x in &b[..ascii] {
+                // The ASCII characters of `char::is_whitespace` (U+000B included, unlike
+                // `u8::is_ascii_whitespace`).
+                if matches!(x, b'\t' | b'\n' | 0x0B | 0x0C | b'\r' | b' ') {
+                    self.space = self.started;
+                    continue;
+                }
+                if self.space {
+                    self.bytes.push(b' ');
+                    self.space = false;
+                }
+                self.bytes.push(x.to_ascii_lowercase());
+                self.started = true;
+            }
+            rest = &rest[ascii..];
+            if let Some(c) = rest.chars().next() {
+                rest = &rest[c.len_utf8()..];
+                if c.is_whitespace() {
+                    self.space = self.started;
+                } else {
+                    if !crate::text::surely_nfc_char(c) {
+                        return false;
+                    }
+                    if self.space {
+                        self.bytes.push(b' ');
+                        self.space = false;
+                    }
+                    let mut buf = [0u8; 4];
+                    match crate::text::lower_char(c) {
+                        Some(l) => self
+                            .bytes
+                            .extend_from_slice(l.encode_utf8(&mut buf).as_bytes()),
+                        None => c.to_lowercase().for_each(|l| {
+                            self.bytes
+                                .extend_from_slice(l.encode_utf8(&mut buf).as_bytes())
+                        }),
+                    }
+                    self.started = true;
+                }
+            }
+            if self.bytes.len() >= chunk {
+                hasher.update(&self.bytes);
+                self.bytes.clear();
+            }
+        }
+        true
+    }
 }
 
 /// The document id derived from its key: 16 hex characters.
@@ -305,5 +358,26 @@ mod tests {
         assert_eq!(normalise(nfd), "việt nam hội nghị");
         assert_eq!(content_key("A  b\nC"), content_key("a b c"));
         assert_ne!(content_key("a b c"), content_key("a b d"));
+    }
+
+    #[test]
+    fn key_is_the_sha256_of_the_normal_form() {
+        let long = format!(
+            "{}Ünïcode {}",
+            "Ascii Run\x0b ".repeat(2000),
+            "x".repeat(20_000)
+        );
+        for t in [
+            "",
+            " \t\x0b\x0c\r\n",
+            "  Đà   Nẵng\u{a0}\tTOKYO\n東京  ",
+            "ΟΔΟΣ Σ İstanbul\u{3000}x\u{85}y",
+            "Vie\u{0323}\u{0302}t Nam",
+            "MiXeD\x1cCase \u{2028}end ",
+            &long,
+        ] {
+            let want = Sha256::digest(normalise(t).as_bytes());
+            assert_eq!(content_key(t)[..], want[..16], "{t:?}");
+        }
     }
 }

@@ -13,7 +13,7 @@
 
 use std::borrow::Cow;
 use unicode_normalization::char::is_combining_mark;
-use unicode_normalization::{is_nfkc_quick, IsNormalized, UnicodeNormalization};
+use unicode_normalization::UnicodeNormalization;
 
 /// The splitmix64 finaliser: a fast bijective mix of 64 bits.
 pub(crate) fn mix64(mut z: u64) -> u64 {
@@ -74,13 +74,40 @@ pub(crate) fn tokens(text: &str) -> Tokens {
     if let Some(tokens) = tokens_of(decoded.chars(), surely) {
         return tokens;
     }
-    let all = |_: char| true;
-    let tokens = if is_nfkc_quick(decoded.chars()) == IsNormalized::Yes {
-        tokens_of(decoded.chars(), all)
+    tokens_of(nfkc_by_segments(&decoded).chars(), |_| true).unwrap_or_default()
+}
+
+/// `s.nfkc()`, normalising only the stretches that need it. A character that is NFKC on
+/// its own and never combines with what precedes it (quick check "yes", combining class
+/// 0: [`crate::text::surely_nfkc_char`]) is a boundary the normal form does not cross, so
+/// each stretch from such a character up to the next one is normalised on its own, and
+/// a stretch with no other character is copied as it is. A page with one no-break space
+/// or ellipsis no longer sends every character through the normaliser.
+fn nfkc_by_segments(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 8);
+    // Start of the current stretch (the last boundary character seen), and whether a
+    // character that is not one follows it; bytes before `copied` are in `out`.
+    let (mut stretch, mut copied, mut dirty) = (0, 0, false);
+    for (i, c) in s.char_indices() {
+        if c.is_ascii() || crate::text::surely_nfkc_char(c) {
+            if dirty {
+                out.extend(s[stretch..i].nfkc());
+                copied = i;
+                dirty = false;
+            }
+            stretch = i;
+        } else if !dirty {
+            out.push_str(&s[copied..stretch]);
+            copied = stretch;
+            dirty = true;
+        }
+    }
+    if dirty {
+        out.extend(s[stretch..].nfkc());
     } else {
-        tokens_of(decoded.nfkc(), all)
-    };
-    tokens.unwrap_or_default()
+        out.push_str(&s[copied..]);
+    }
+    out
 }
 
 /// The tokens of `chars`, or `None` as soon as a character fails `accept`.
@@ -167,6 +194,45 @@ mod tests {
         assert_eq!(toks("Straße ΟΔΟΣ"), toks("STRASSE οδος"));
         // Digits are kept.
         assert_ne!(toks("rose 5 pct"), toks("rose 6 pct"));
+    }
+
+    #[test]
+    fn normalising_by_stretches_is_nfkc() {
+        // Each character of the plane between boundary characters, composing neighbours
+        // (combining marks, Hangul jamo) and characters NFKC rewrites.
+        let marks = [
+            "",
+            "\u{301}",
+            "\u{323}\u{302}",
+            "\u{1161}\u{11a8}",
+            "\u{a0}",
+            "\u{2026}",
+        ];
+        for i in 0..0x1_0000u32 {
+            let Some(c) = char::from_u32(i) else { continue };
+            for m in marks {
+                for s in [
+                    format!("a{c}{m}b"),
+                    format!("{c}{m}"),
+                    format!("\u{1100}{c}{m}\u{ff21}"),
+                    format!("e{m}{c}\u{1100}{m}"),
+                ] {
+                    assert_eq!(
+                        nfkc_by_segments(&s),
+                        s.nfkc().collect::<String>(),
+                        "{i:#x} {m:?}"
+                    );
+                }
+            }
+        }
+        for s in [
+            "",
+            "plain",
+            "Vie\u{0323}\u{0302}t \u{ff21}\u{ff22} x\u{a0}y…",
+            "\u{301}a",
+        ] {
+            assert_eq!(nfkc_by_segments(s), s.nfkc().collect::<String>(), "{s:?}");
+        }
     }
 
     #[test]

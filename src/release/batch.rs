@@ -1,16 +1,16 @@
 //! Documents → Arrow `RecordBatch`, column by column.
 //!
-//! Arrays are assembled from plain buffers with the fallible `try_new` constructors and the
-//! field definitions of the frozen schema, so a drift between `Document` and
+//! List, struct and batch arrays are assembled with the fallible `try_new` constructors and
+//! the field definitions of the frozen schema, so a drift between `Document` and
 //! `schema/document.schema.json` is an `Err` (caught by the tests), never a panic.
 
 use std::sync::Arc;
 
 use arrow::array::{
-    Array, ArrayRef, Int32Array, ListArray, RecordBatch, StringArray, StructArray,
+    Array, ArrayBuilder, ArrayRef, Int32Array, ListArray, RecordBatch, StringBuilder, StructArray,
     TimestampMillisecondArray,
 };
-use arrow::buffer::{Buffer, NullBuffer, OffsetBuffer, ScalarBuffer};
+use arrow::buffer::{OffsetBuffer, ScalarBuffer};
 use arrow::datatypes::SchemaRef;
 
 use super::schema::{list_item, list_struct_fields};
@@ -21,45 +21,29 @@ use crate::error::{Error, Result};
 /// flushed at a few MB, so one document below this bound can never overflow them.
 pub(crate) const MAX_DOC_BYTES: u64 = 1 << 30;
 
-/// A string column being filled: offsets + bytes + validity.
+/// A string column being filled. Arrow's builder, because it knows its bytes are UTF-8
+/// (they come from `&str`) and does not check them again when the array is made, as
+/// `StringArray::try_new` would.
 #[derive(Default)]
-struct StrCol {
-    offsets: Vec<i32>,
-    data: Vec<u8>,
-    valid: Vec<bool>,
-}
+struct StrCol(StringBuilder);
 
 impl StrCol {
     fn push(&mut self, s: Option<&str>) -> Result<()> {
-        if self.offsets.is_empty() {
-            self.offsets.push(0);
+        // The builder panics past `i32` offsets: refuse first.
+        offset(self.0.values_slice().len() + s.map_or(0, str::len))?;
+        match s {
+            Some(s) => self.0.append_value(s),
+            None => self.0.append_null(),
         }
-        if let Some(s) = s {
-            self.data.extend_from_slice(s.as_bytes());
-        }
-        self.offsets.push(offset(self.data.len())?);
-        self.valid.push(s.is_some());
         Ok(())
     }
 
-    fn finish(self) -> Result<ArrayRef> {
-        let offsets = if self.offsets.is_empty() {
-            vec![0]
-        } else {
-            self.offsets
-        };
-        let nulls = if self.valid.iter().all(|v| *v) {
-            None
-        } else {
-            Some(NullBuffer::from(self.valid))
-        };
-        let arr = StringArray::try_new(
-            OffsetBuffer::new(ScalarBuffer::from(offsets)),
-            Buffer::from_vec(self.data),
-            nulls,
-        )
-        .map_err(arrow_err)?;
-        Ok(Arc::new(arr))
+    fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    fn finish(mut self) -> Result<ArrayRef> {
+        Ok(Arc::new(self.0.finish()))
     }
 }
 
@@ -205,18 +189,18 @@ impl DocBatch {
         for l in &d.paragraph_langs {
             vals.push(Some(l))?;
         }
-        offs.push(vals.valid.len())?;
+        offs.push(vals.len())?;
 
         let (offs, vals) = &mut self.captions;
         for c in &d.captions {
             vals.push(Some(&c.text))?;
         }
-        offs.push(vals.valid.len())?;
+        offs.push(vals.len())?;
         let (offs, vals) = &mut self.caption_langs;
         for c in &d.captions {
             vals.push(Some(&c.lang))?;
         }
-        offs.push(vals.valid.len())?;
+        offs.push(vals.len())?;
 
         let (offs, [src_lang, src, tgt_lang, tgt]) = &mut self.parallel;
         for p in &d.parallel {
@@ -225,7 +209,7 @@ impl DocBatch {
             tgt_lang.push(Some(&p.tgt_lang))?;
             tgt.push(Some(&p.tgt))?;
         }
-        offs.push(src_lang.valid.len())?;
+        offs.push(src_lang.len())?;
 
         self.credit.push(d.credit.as_deref())?;
         let (offs, vals) = &mut self.tokens;
