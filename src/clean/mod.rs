@@ -402,6 +402,7 @@ impl Cleaner {
                 None if is_credited_caption(&block.text) || ends_with_photo_credit(&block.text) => {
                     Some(Decision::Caption)
                 }
+                None if is_editor_line(&block.text) => Some(Decision::Drop(DropReason::Byline)),
                 None => match source_credit(&block.text) {
                     Some(who) => {
                         credit.get_or_insert(who);
@@ -806,6 +807,7 @@ fn mark_outside_body(texts: &[String], decisions: &mut [Option<Decision>], echoe
     }
     hi = bridge_interstitials(texts, decisions, &scores, hi);
     lo = bridge_box_before(decisions, &scores, lo);
+    hi = list_after_colon(texts, decisions, &scores, hi);
     // Readers' comments are prose too; the article ends at their heading once it has
     // had two paragraphs.
     let mut paragraphs = 0;
@@ -945,6 +947,84 @@ fn bridge_box_before(decisions: &[Option<Decision>], scores: &[f64], mut lo: usi
         }
     }
 }
+
+/// A paragraph ending in a colon promises a list: its items (short lines, some of which
+/// other pages print too, like "Cancer" in a list of causes of death) belong to the
+/// article, and so do the paragraphs right after the list. Returns the new last block.
+fn list_after_colon(
+    texts: &[String],
+    decisions: &[Option<Decision>],
+    scores: &[f64],
+    hi: usize,
+) -> usize {
+    let n = texts.len();
+    let ends_colon = |i: usize| texts[i].trim_end().ends_with([':', '：']);
+    // A sentence leads a list in; "Source:", "Read also:" are labels, and "Related
+    // coverage from …:" leads other stories in.
+    let colon = |i: usize| {
+        ends_colon(i) && size_upto(&texts[i], 4.0) >= 4.0 && {
+            let key = normalise(&texts[i]);
+            !RELATED_HEADINGS
+                .iter()
+                .any(|h| key.strip_prefix(h).is_some_and(|r| r.starts_with(' ')))
+        }
+    };
+    // The list's lead-in may be a short line of its own right after the run.
+    let hi = if colon(hi) {
+        hi
+    } else if hi + 1 < n && decisions[hi + 1].is_none() && colon(hi + 1) {
+        hi + 1
+    } else {
+        return hi;
+    };
+    let item = |i: usize| {
+        matches!(
+            decisions[i],
+            None | Some(Decision::Drop(
+                DropReason::Boilerplate | DropReason::Repeated
+            ))
+        ) && size_upto(&texts[i], 20.0) < 20.0
+            && !ends_colon(i)
+    };
+    // One item other pages print too ("Cancer") is still the list; two in a row are the
+    // page's furniture after it.
+    let mut j = hi + 1;
+    let mut last = hi;
+    let mut common = 0;
+    while j < n && j - hi <= MAX_LIST && item(j) {
+        if decisions[j].is_none() {
+            last = j;
+            common = 0;
+        } else {
+            common += 1;
+            if common == 2 {
+                break;
+            }
+        }
+        j += 1;
+    }
+    if j - hi > MAX_LIST {
+        return hi;
+    }
+    // The paragraphs after the list.
+    let (mut cur, mut best) = (0.0f64, None);
+    for (t, &s) in scores.iter().enumerate().skip(j) {
+        cur += s;
+        if cur <= 0.0 {
+            break;
+        }
+        if best.is_none_or(|(_, b)| cur > b) {
+            best = Some((t, cur));
+        }
+    }
+    match best {
+        Some((t, sum)) if sum >= RESUMED_BODY => t,
+        _ => last,
+    }
+}
+
+/// Items a list promised by a colon may have.
+const MAX_LIST: usize = 60;
 
 /// Short furniture lines an advert break may have.
 const MAX_INTERSTITIAL: usize = 3;
@@ -1329,6 +1409,12 @@ fn source_credit(s: &str) -> Option<String> {
         "theo ",
         "nguồn: ",
         "nguồn ",
+        "来源:",
+        "来源：",
+        "文章来源:",
+        "文章来源：",
+        "來源:",
+        "來源：",
     ] {
         if lower.starts_with(prefix)
             && s.trim().starts_with('(') == s.trim().trim_end_matches('.').ends_with(')')
@@ -1340,6 +1426,15 @@ fn source_credit(s: &str) -> Option<String> {
         }
     }
     None
+}
+
+/// The editor's line that closes Chinese news: `责任编辑：海屿`, `(責任編輯：王明)`.
+fn is_editor_line(s: &str) -> bool {
+    let t = s.trim_start_matches(['(', '（', '[', '【', ' ']);
+    s.len() <= 80
+        && ["责任编辑", "責任編輯", "编辑：", "编辑:", "編輯：", "編輯:"]
+            .iter()
+            .any(|p| t.starts_with(p))
 }
 
 /// `… Lang Son.-VNA` → (`… Lang Son.`, `VNA`).
@@ -1749,6 +1844,52 @@ mod tests {
         let c = clean(&page.join("\n\n"));
         let body: Vec<&str> = c.body().map(|b| b.text.as_str()).collect();
         assert_eq!(body, [before, after].concat());
+    }
+
+    #[test]
+    fn list_promised_by_a_colon_stays_in_the_body() {
+        let intro = [
+            "Homicide was not one of the nation's top 15 causes of death in 2010, according to new government statistics released on Wednesday.",
+            "Overall, life expectancy inched upward, and heart disease and cancer still account for almost half of all deaths in the country.",
+        ];
+        let items = [
+            "Heart disease",
+            "Cancer",
+            "Stroke",
+            "Accidents (unintentional injuries)",
+        ];
+        let outro = "The infant mortality rate dropped by almost four per cent from 2009 to 2010, the centre said in the same report on Wednesday.";
+        let mut page = vec!["Homicide no longer a leading cause of death".to_string()];
+        page.extend(intro.map(String::from));
+        page.push("The leading causes of death are:".into());
+        page.extend(items.map(String::from));
+        page.push(outro.into());
+        page.extend(["Share this", "Return to the blog", "Most read"].map(String::from));
+        let c = clean(&page.join("\n\n"));
+        let body: Vec<&str> = c.body().map(|b| b.text.as_str()).collect();
+        let mut want: Vec<&str> = intro.to_vec();
+        want.push("The leading causes of death are:");
+        want.extend(items);
+        want.push(outro);
+        assert_eq!(body, want);
+
+        // "Related coverage from …:" leads other stories in, not a list of the article's.
+        let mut page = vec!["Homicide no longer a leading cause of death".to_string()];
+        page.extend(intro.map(String::from));
+        page.push("Related coverage from our health desk:".into());
+        page.extend(["Soda tax could prevent deaths", "Flu season starts early"].map(String::from));
+        let c = clean(&page.join("\n\n"));
+        assert!(c.body().map(|b| b.text.as_str()).eq(intro));
+    }
+
+    #[test]
+    fn chinese_source_and_editor_lines_are_credits() {
+        assert_eq!(source_credit("文章来源: 人民网").as_deref(), Some("人民网"));
+        assert!(is_editor_line("责任编辑: 海屿"));
+        assert!(is_editor_line("(責任編輯：王明)"));
+        assert!(!is_editor_line(
+            "编辑部的同事们都认为这个决定是正确的，并且会在下周公布更多细节。"
+        ));
     }
 
     #[test]
