@@ -6,6 +6,7 @@
 //! related-story lists at the end and an end-of-article byline.
 
 use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 use std::collections::HashSet;
 
 use crate::article::{ends_clause, is_crumb, word_count, Article, HeadRole};
@@ -357,17 +358,27 @@ impl Cleaner {
             .position(|b| b.role == Some(HeadRole::Title));
         let mut decisions: Vec<Option<Decision>> = vec![None; n];
         let mut credit = None;
-        let mut texts: Vec<String> = article.blocks.iter().map(|b| b.text.clone()).collect();
+        // Only a shortened block needs a copy of its text.
+        let mut texts: Vec<Cow<str>> = article
+            .blocks
+            .iter()
+            .map(|b| Cow::Borrowed(b.text.as_str()))
+            .collect();
 
         // Prompts, share links and headline repeats are short: longer blocks skip the
-        // lower-casing they would need.
+        // lower-casing they would need. `keys[i]` is `normalise(texts[i])` for every
+        // text up to `key_limit` bytes long (the related-heading test reuses it).
         let key_limit = title_key.as_ref().map_or(0, String::len).max(120);
-        for (i, block) in article.blocks.iter().enumerate() {
-            let key = if block.text.len() <= key_limit {
-                normalise(&block.text)
+        let short_key = |t: &str| {
+            if t.len() <= key_limit {
+                normalise(t)
             } else {
                 String::new()
-            };
+            }
+        };
+        let mut keys: Vec<String> = Vec::with_capacity(n);
+        for (i, block) in article.blocks.iter().enumerate() {
+            let key = short_key(&block.text);
             let d = match block.role {
                 Some(HeadRole::Title) => Some(Decision::Drop(DropReason::Title)),
                 Some(HeadRole::Dateline) => Some(Decision::Drop(DropReason::Dateline)),
@@ -409,13 +420,15 @@ impl Cleaner {
                 },
             };
             decisions[i] = d;
+            keys.push(key);
         }
 
         // A wire credit glued to the end of the last paragraph: "… Lang Son.-VNA".
         for i in 0..n {
             if decisions[i].is_none() {
                 if let Some((body, who)) = split_trailing_credit(&texts[i]) {
-                    texts[i] = body;
+                    keys[i] = short_key(&body);
+                    texts[i] = Cow::Owned(body);
                     credit.get_or_insert(who.clone());
                     // The bare agency name often follows on its own line.
                     if let Some(j) = (i + 1..n).find(|&j| decisions[j].is_none()) {
@@ -427,15 +440,18 @@ impl Cleaner {
             }
         }
 
-        mark_caption_pairs(&texts, &mut decisions);
-        self.mark_repeats(&texts, &mut decisions);
-        mark_related_lists(&texts, &mut decisions);
+        let views: Vec<&str> = texts.iter().map(|t| t.as_ref()).collect();
+        mark_caption_pairs(&views, &mut decisions);
+        self.mark_repeats(&views, &mut decisions);
+        mark_related_lists(&views, &keys, &mut decisions);
         let shortened = texts
             .into_iter()
             .zip(&article.blocks)
             .enumerate()
-            .filter(|(_, (t, b))| *t != b.text)
-            .map(|(i, (t, _))| (i, t))
+            .filter_map(|(i, (t, b))| match t {
+                Cow::Owned(t) if t != b.text => Some((i, t)),
+                _ => None,
+            })
             .collect();
         Draft {
             decisions,
@@ -473,13 +489,17 @@ impl Cleaner {
         // passage, is body; a disclaimer printed under every article is not.
         if let Some(lines) = lines {
             for (i, t) in texts.iter().enumerate() {
+                // A decided block keeps its decision: no need to look it up.
+                if decisions[i].is_some() {
+                    continue;
+                }
                 let others = lines.documents_with(t).saturating_sub(1);
                 let needed = if size_upto(t, LONG_WORDS) >= LONG_WORDS {
                     self.cfg.long_line_repeats
                 } else {
                     1
                 };
-                if decisions[i].is_none() && others >= needed {
+                if others >= needed {
                     decisions[i] = Some(Decision::Drop(DropReason::Boilerplate));
                 }
             }
@@ -537,23 +557,25 @@ impl Cleaner {
     /// Blocks printed again. A short block printed twice in a row is an image's alt text
     /// plus its caption: the first copy becomes a caption. Title-case pairs are headlines of
     /// a related-story list. Anything else printed again loses its later copies.
-    fn mark_repeats(&self, texts: &[String], decisions: &mut [Option<Decision>]) {
-        let mut seen: HashSet<String> = HashSet::new();
-        let mut prev: Option<(usize, String)> = None;
+    fn mark_repeats(&self, texts: &[&str], decisions: &mut [Option<Decision>]) {
+        // Only membership is asked, so the fast fixed-seed hash changes no decision.
+        let mut seen: HashSet<&str, foldhash::fast::FixedState> =
+            HashSet::with_capacity_and_hasher(texts.len(), Default::default());
+        let mut prev: Option<usize> = None;
         for i in 0..texts.len() {
             if decisions[i].is_some() {
                 continue;
             }
             // Repeats are exact copies (spaces are already collapsed), so no lower-casing.
-            let key = texts[i].clone();
-            if let Some((p, pkey)) = &prev {
-                if near_same(pkey, &key) {
-                    if is_title_case(&texts[*p]) {
-                        decisions[*p] = Some(Decision::Drop(DropReason::Related));
+            let key = texts[i];
+            if let Some(p) = prev {
+                if near_same(texts[p], key) {
+                    if is_title_case(texts[p]) {
+                        decisions[p] = Some(Decision::Drop(DropReason::Related));
                         decisions[i] = Some(Decision::Drop(DropReason::Related));
                     } else {
-                        if word_count(&texts[*p]) <= self.cfg.caption_max_words {
-                            decisions[*p] = Some(Decision::Caption);
+                        if word_count(texts[p]) <= self.cfg.caption_max_words {
+                            decisions[p] = Some(Decision::Caption);
                         }
                         decisions[i] = Some(Decision::Drop(DropReason::Repeated));
                     }
@@ -562,11 +584,11 @@ impl Cleaner {
                     continue;
                 }
             }
-            if !seen.insert(key.clone()) {
+            if !seen.insert(key) {
                 decisions[i] = Some(Decision::Drop(DropReason::Repeated));
                 continue;
             }
-            prev = Some((i, key));
+            prev = Some(i);
         }
     }
 }
@@ -576,16 +598,27 @@ impl Cleaner {
 /// (short lines) and the teaser right after each headline, and ends at the first run of
 /// prose that no headline introduces. An inline "Read more" link followed by the article's
 /// own paragraphs is therefore dropped alone.
-fn mark_related_lists(texts: &[String], decisions: &mut [Option<Decision>]) {
+///
+/// `keys` holds `normalise` of every text of up to 48 bytes (at least).
+fn mark_related_lists(texts: &[&str], keys: &[String], decisions: &mut [Option<Decision>]) {
     let n = texts.len();
+    // A list needs two paragraphs of prose before it: until then no marker is looked
+    // for, and after that none is counted.
     let mut prose_before = 0;
     let mut i = 0;
     while i < n {
+        if prose_before < 2 {
+            if decisions[i].is_none() && size_upto(texts[i], 20.0) >= 20.0 {
+                prose_before += 1;
+            }
+            i += 1;
+            continue;
+        }
+        let headline = decisions[i] == Some(Decision::Drop(DropReason::Related))
+            || decisions[i].is_none() && is_doubled_line(texts[i]);
         // Headings are a few words: no need to look at longer blocks.
-        let heading = texts[i].len() <= 48 && is_related_heading(&normalise(&texts[i]));
-        let headline = decisions[i].is_none() && is_doubled_line(&texts[i])
-            || decisions[i] == Some(Decision::Drop(DropReason::Related));
-        if (heading || headline) && prose_before >= 2 {
+        let heading = texts[i].len() <= 48 && is_related_heading(&keys[i]);
+        if heading || headline {
             decisions[i] = Some(Decision::Drop(DropReason::Related));
             // After a heading the next prose is the article's unless a headline comes first.
             let mut after_headline = headline;
@@ -598,7 +631,7 @@ fn mark_related_lists(texts: &[String], decisions: &mut [Option<Decision>]) {
                     }
                     Some(_) => {}
                     None => {
-                        let t = &texts[j];
+                        let t = texts[j];
                         if size_upto(t, 12.0) < 12.0 || is_doubled_line(t) {
                             after_headline = true;
                         } else if after_headline || is_teaser(t) {
@@ -614,18 +647,15 @@ fn mark_related_lists(texts: &[String], decisions: &mut [Option<Decision>]) {
             i = j;
             continue;
         }
-        if decisions[i].is_none() && size_upto(&texts[i], 20.0) >= 20.0 {
-            prose_before += 1;
-        }
         i += 1;
     }
 }
 
-/// Letters that mark a line as written in another script than Latin-only English:
-/// Vietnamese-only letters, kana, han, hangul, Thai.
-fn marked_letters(s: &str) -> usize {
+/// At least `n` letters that mark a line as written in another script than Latin-only
+/// English: Vietnamese-only letters, kana, han, hangul, Thai. Reads only as far as needed.
+fn has_marked_letters(s: &str, n: usize) -> bool {
     if s.is_ascii() {
-        return 0;
+        return n == 0;
     }
     s.chars()
         .filter(|&c| {
@@ -633,33 +663,36 @@ fn marked_letters(s: &str) -> usize {
                 || matches!(c as u32, 0x0E00..=0x0E7F | 0xAC00..=0xD7AF)
                 || crate::article::is_cjk(c)
         })
+        .take(n)
         .count()
+        == n
 }
 
 /// A caption and its translation printed on two lines (`Chương trình …` / `Program …`):
 /// short, one line in a marked script, the other in plain Latin letters, of similar length.
 /// Marked early so the pair does not interrupt the body around it; the language stage
 /// pairs them up.
-fn mark_caption_pairs(texts: &[String], decisions: &mut [Option<Decision>]) {
+fn mark_caption_pairs(texts: &[&str], decisions: &mut [Option<Decision>]) {
     let short = |t: &str| (1.0..=40.0).contains(&size_upto(t, 41.0));
     let plain = |t: &str| {
-        marked_letters(t) == 0 && t.chars().filter(char::is_ascii_alphabetic).count() >= 3
+        !has_marked_letters(t, 1) && t.chars().filter(char::is_ascii_alphabetic).count() >= 3
     };
     let similar = |a: &str, b: &str| {
         let (la, lb) = (a.chars().count() as f64, b.chars().count() as f64);
         (0.33..=3.0).contains(&(lb / la))
     };
     for i in 0..texts.len() {
-        if decisions[i].is_some() || !short(&texts[i]) || marked_letters(&texts[i]) < 2 {
+        // The script test first: it settles an all-ASCII line without reading it.
+        if decisions[i].is_some() || !has_marked_letters(texts[i], 2) || !short(texts[i]) {
             continue;
         }
         // The translation usually follows its caption; otherwise it may precede it.
         let partner = [i + 1, i.wrapping_sub(1)].into_iter().find(|&j| {
             j < texts.len()
                 && decisions[j].is_none()
-                && short(&texts[j])
-                && plain(&texts[j])
-                && similar(&texts[i], &texts[j])
+                && short(texts[j])
+                && plain(texts[j])
+                && similar(texts[i], texts[j])
         });
         if let Some(j) = partner {
             decisions[i] = Some(Decision::Caption);
@@ -686,14 +719,27 @@ fn size_upto(s: &str, cap: f64) -> f64 {
     let mut in_word = false;
     let len = |words: usize, cjk: usize| words as f64 + cjk as f64 / 1.7;
     for c in s.chars() {
-        if crate::article::is_cjk(c) {
+        // The length grows only where a word or a CJK character starts: only there is it
+        // compared with `cap`. ASCII, most of the text, is settled first.
+        if c.is_ascii() {
+            if !(c.is_ascii_alphanumeric() || c == '_') {
+                in_word = false;
+                continue;
+            }
+            if in_word {
+                continue;
+            }
+            in_word = true;
+            words += 1;
+        } else if crate::article::is_cjk(c) {
             cjk += 1;
             in_word = false;
         } else if is_word_char(c) {
-            if !in_word {
-                words += 1;
+            if in_word {
+                continue;
             }
             in_word = true;
+            words += 1;
         } else {
             in_word = false;
             continue;
@@ -948,6 +994,21 @@ impl Headline {
         if self.key.is_empty() || text.len() > 2 * self.key.len() + 16 {
             return false;
         }
+        // The first-word test below, before the whole block is lower-cased: a block
+        // without CJK characters has none in its key either.
+        if !text.chars().any(crate::article::is_cjk) {
+            let mut first = String::new();
+            for c in text
+                .chars()
+                .skip_while(|&c| !crate::text::is_alphanumeric(c))
+                .take_while(|&c| crate::text::is_alphanumeric(c))
+            {
+                crate::text::push_lower_char(&mut first, c);
+            }
+            if !self.words.contains(&first) {
+                return false;
+            }
+        }
         let b = headline_key(text);
         let chars = b.chars().count();
         let cjk = b.chars().filter(|&c| crate::article::is_cjk(c)).count();
@@ -1005,9 +1066,15 @@ fn near_same(a: &str, b: &str) -> bool {
     if a == b {
         return true;
     }
-    let wa: Vec<&str> = a.split(' ').collect();
-    let wb: Vec<&str> = b.split(' ').collect();
-    wa.len() == wb.len() && wa.len() >= 4 && wa.iter().zip(&wb).filter(|(x, y)| x != y).count() == 1
+    // As many words, at least four: counting the spaces settles most pairs without
+    // splitting them.
+    let spaces = |s: &str| s.bytes().filter(|&c| c == b' ').count();
+    let n = spaces(a);
+    if n < 3 || n != spaces(b) {
+        return false;
+    }
+    let mut differ = a.split(' ').zip(b.split(' ')).filter(|(x, y)| x != y);
+    differ.next().is_some() && differ.next().is_none()
 }
 
 /// Most words start with a capital letter: a headline rather than a sentence.
@@ -1053,23 +1120,26 @@ fn is_footer(s: &str) -> bool {
         return false;
     }
     let t = s.trim_start();
-    // "© 2019 …" is the site's notice; "© John Brecher" credits a photo.
-    let head: String = t.chars().take(12).collect();
-    let head = crate::text::to_lower(&head);
-    let notice = ["©", "(c) ", "copyright"]
-        .iter()
-        .find_map(|p| head.strip_prefix(p).and_then(|_| t.get(p.len()..)))
-        .is_some_and(|rest| {
-            let after: String = rest.chars().take(16).collect();
-            after
-                .split(|c: char| !c.is_ascii_digit())
-                .any(|d| d.len() == 4)
-        });
+    // "© 2019 …" is the site's notice; "© John Brecher" credits a photo. The first
+    // character settles most blocks before the lower-casing.
+    let notice = t.chars().next().is_some_and(|c| first_lower_in(c, "©(c")) && {
+        let head: String = t.chars().take(12).collect();
+        let head = crate::text::to_lower(&head);
+        ["©", "(c) ", "copyright"]
+            .iter()
+            .find_map(|p| head.strip_prefix(p).and_then(|_| t.get(p.len()..)))
+            .is_some_and(|rest| {
+                let after: String = rest.chars().take(16).collect();
+                after
+                    .split(|c: char| !c.is_ascii_digit())
+                    .any(|d| d.len() == 4)
+            })
+    };
     if notice {
         return true;
     }
     // Chinese pages may print the notice one character at a time: "人 民 网 版 权 所 有".
-    if s.contains(['版', '權', '权']) {
+    if !s.is_ascii() && s.contains(['版', '權', '权']) {
         let compact: String = s.chars().filter(|c| !c.is_whitespace()).collect();
         if ["版权所有", "版權所有", "版权归", "版權歸"]
             .iter()
@@ -1121,6 +1191,12 @@ fn is_photo_credit(s: &str) -> bool {
     if s.len() > 120 {
         return false;
     }
+    // Every prefix below starts with one of these letters: most blocks are settled by
+    // their first letter, before lower-casing them.
+    let first = s.trim_start_matches(['(', '[']).chars().next();
+    if !first.is_some_and(|c| first_lower_in(c, "pảicфf")) {
+        return false;
+    }
     let lower = crate::text::to_lower(s);
     let lower = lower.trim_start_matches(['(', '[']);
     [
@@ -1140,6 +1216,12 @@ fn is_photo_credit(s: &str) -> bool {
     .iter()
     .any(|p| lower.starts_with(p))
         && word_count(s) <= 8
+}
+
+/// The lower case of `c` starts with one of `letters`: a text whose first character
+/// fails this cannot start, lower-cased, with a word beginning with one of them.
+fn first_lower_in(c: char, letters: &str) -> bool {
+    c.to_lowercase().next().is_some_and(|l| letters.contains(l))
 }
 
 /// A caption that ends with its photo credit: `… in Hanoi (Photo: VNA)`, `… event. Photo: WVR`.
@@ -1169,6 +1251,14 @@ fn source_credit(s: &str) -> Option<String> {
         .trim_start_matches('(')
         .trim_end_matches(['.', ' '])
         .trim_end_matches(')');
+    // The prefixes below start with one of these letters.
+    if !inner
+        .chars()
+        .next()
+        .is_some_and(|c| first_lower_in(c, "astn"))
+    {
+        return None;
+    }
     let lower = crate::text::to_lower(inner);
     for prefix in [
         "according to ",
@@ -1192,7 +1282,10 @@ fn source_credit(s: &str) -> Option<String> {
 
 /// `… Lang Son.-VNA` → (`… Lang Son.`, `VNA`).
 fn split_trailing_credit(s: &str) -> Option<(String, String)> {
-    let idx = s.rfind(".-")?;
+    // The credit is at most 8 letters: only the last 10 bytes can hold its ".-" (both
+    // ASCII, so any index found is a character boundary of `s`).
+    let from = s.len().saturating_sub(10);
+    let idx = from + s.as_bytes()[from..].windows(2).rposition(|w| w == b".-")?;
     let who = &s[idx + 2..];
     let upper = who.chars().all(|c| c.is_ascii_uppercase()) && (2..=8).contains(&who.len());
     upper.then(|| (s[..=idx].to_string(), who.to_string()))
