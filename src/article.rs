@@ -309,10 +309,9 @@ fn find_crumb_separator(s: &str) -> Option<usize> {
     let mut from = 0;
     // The last byte of every separator, then the separator it ends (`»` and `›` end in
     // continuation bytes that other characters share).
-    while let Some(p) = b[from..]
-        .iter()
-        .position(|&x| matches!(x, b'/' | b'>' | b'|' | 0xBB | 0xBA))
-    {
+    while let Some(p) = crate::text::find_byte(&b[from..], |x| {
+        (x == b'/') | (x == b'>') | (x == b'|') | (x == 0xBB) | (x == 0xBA)
+    }) {
         let end = from + p + 1;
         for sep in ["/", ">", "|", "»", "›"] {
             if b[..end].ends_with(sep.as_bytes()) {
@@ -632,6 +631,29 @@ mod tests {
         let a = Article::parse(doc);
         assert_eq!(a.blocks[0].role, Some(HeadRole::Title));
         assert_eq!(a.published, Some(ms(2023, 10, 11, 0, 0)));
+    }
+
+    #[test]
+    fn crumb_separators_are_found_like_str_find() {
+        let long = format!("{}News › World » Asia", "a b c d ".repeat(9));
+        for s in [
+            "",
+            "Home / News",
+            "News » World",
+            "2020 › 05",
+            "a|b",
+            "ĐẠI » Hội",
+            "Ả›",
+            "Ồ Ằ Ỳ Ỻỻ",
+            "»",
+            long.as_str(),
+        ] {
+            assert_eq!(
+                find_crumb_separator(s),
+                s.find(['/', '>', '»', '›', '|']),
+                "{s:?}"
+            );
+        }
     }
 
     #[test]
