@@ -3,8 +3,8 @@
 //! `char::is_alphabetic` and `char::to_lowercase` search Unicode tables for every
 //! non-ASCII character; on Vietnamese, Greek or Cyrillic news that search dominated the
 //! clean, dedup and language profiles. Here they are answered from tables built once from
-//! the standard library itself (letters over the Basic Multilingual Plane, case and
-//! digits below U+2000), so the results are the same by construction.
+//! the standard library itself (letters and digits over the Basic Multilingual Plane,
+//! case below U+2000), so the results are the same by construction.
 
 use std::sync::OnceLock;
 use unicode_normalization::char::canonical_combining_class;
@@ -47,6 +47,8 @@ struct Tables {
     /// Letters over the whole Basic Multilingual Plane: kana, han and hangul are tested
     /// as often as Latin letters.
     alpha: CharSet,
+    /// Digits over the Basic Multilingual Plane too: corpus line keys test every CJK
+    /// character.
     numeric: CharSet,
     /// NFC on its own and never combining with a neighbour (quick check "yes",
     /// combining class 0), over the Basic Multilingual Plane.
@@ -71,7 +73,7 @@ fn tables() -> &'static Tables {
         Tables {
             lower,
             alpha: CharSet::new(0x10000, char::is_alphabetic),
-            numeric: CharSet::new(TABLE as u32, char::is_numeric),
+            numeric: CharSet::new(0x10000, char::is_numeric),
             stable: CharSet::new(0x10000, |c| {
                 starter(c) && is_nfc_quick(std::iter::once(c)) == IsNormalized::Yes
             }),

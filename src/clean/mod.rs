@@ -366,19 +366,29 @@ impl Cleaner {
             .collect();
 
         // Prompts, share links and headline repeats are short: longer blocks skip the
-        // lower-casing they would need. `keys[i]` is `normalise(texts[i])` for every
-        // text up to `key_limit` bytes long (the related-heading test reuses it).
+        // lower-casing they would need. `key_buf[keys[i]]` is `normalise(texts[i])` for
+        // every text up to `key_limit` bytes long (the related-heading test reuses it);
+        // one buffer holds them all, instead of an allocation per block.
         let key_limit = title_key.as_ref().map_or(0, String::len).max(120);
-        let short_key = |t: &str| {
+        let mut key_buf = String::with_capacity(
+            article
+                .blocks
+                .iter()
+                .map(|b| b.text.len())
+                .filter(|&l| l <= key_limit)
+                .sum(),
+        );
+        let push_key = |buf: &mut String, t: &str| {
+            let start = buf.len();
             if t.len() <= key_limit {
-                normalise(t)
-            } else {
-                String::new()
+                push_normalised(buf, t);
             }
+            start..buf.len()
         };
-        let mut keys: Vec<String> = Vec::with_capacity(n);
+        let mut keys: Vec<std::ops::Range<usize>> = Vec::with_capacity(n);
         for (i, block) in article.blocks.iter().enumerate() {
-            let key = short_key(&block.text);
+            let at = push_key(&mut key_buf, &block.text);
+            let key = &key_buf[at.clone()];
             let d = match block.role {
                 Some(HeadRole::Title) => Some(Decision::Drop(DropReason::Title)),
                 Some(HeadRole::Dateline) => Some(Decision::Drop(DropReason::Dateline)),
@@ -393,11 +403,9 @@ impl Cleaner {
                 {
                     Some(Decision::Drop(DropReason::CommentPrompt))
                 }
-                None if SHARE_LINES.contains(&key.as_str()) => {
-                    Some(Decision::Drop(DropReason::Share))
-                }
+                None if SHARE_LINES.contains(&key) => Some(Decision::Drop(DropReason::Share)),
                 // The page's own headline, or an image alt text repeating it.
-                None if title_key.as_deref() == Some(key.as_str())
+                None if title_key.as_deref() == Some(key)
                     || headline.as_ref().is_some_and(|h| h.echoed_by(&block.text)) =>
                 {
                     Some(Decision::Drop(DropReason::Title))
@@ -420,14 +428,14 @@ impl Cleaner {
                 },
             };
             decisions[i] = d;
-            keys.push(key);
+            keys.push(at);
         }
 
         // A wire credit glued to the end of the last paragraph: "… Lang Son.-VNA".
         for i in 0..n {
             if decisions[i].is_none() {
                 if let Some((body, who)) = split_trailing_credit(&texts[i]) {
-                    keys[i] = short_key(&body);
+                    keys[i] = push_key(&mut key_buf, &body);
                     texts[i] = Cow::Owned(body);
                     credit.get_or_insert(who.clone());
                     // The bare agency name often follows on its own line.
@@ -443,6 +451,7 @@ impl Cleaner {
         let views: Vec<&str> = texts.iter().map(|t| t.as_ref()).collect();
         mark_caption_pairs(&views, &mut decisions);
         self.mark_repeats(&views, &mut decisions);
+        let keys: Vec<&str> = keys.into_iter().map(|at| &key_buf[at]).collect();
         mark_related_lists(&views, &keys, &mut decisions);
         let shortened = texts
             .into_iter()
@@ -484,6 +493,16 @@ impl Cleaner {
         if decisions.len() != n {
             decisions = vec![None; n];
         }
+        // Lengths of the undecided blocks, up to LONG_WORDS: the tests below and the body
+        // scores compare them with thresholds up to that.
+        let sizes: Vec<f64> = texts
+            .iter()
+            .zip(&decisions)
+            .map(|(t, d)| match d {
+                None | Some(Decision::Body) => size_upto(t, LONG_WORDS),
+                _ => 0.0,
+            })
+            .collect();
         // A line other documents print too is site furniture. A long paragraph needs
         // more evidence: two different stories quoting one statement, or a syndicated
         // passage, is body; a disclaimer printed under every article is not.
@@ -494,7 +513,7 @@ impl Cleaner {
                     continue;
                 }
                 let others = lines.documents_with(t).saturating_sub(1);
-                let needed = if size_upto(t, LONG_WORDS) >= LONG_WORDS {
+                let needed = if sizes[i] >= LONG_WORDS {
                     self.cfg.long_line_repeats
                 } else {
                     1
@@ -511,7 +530,7 @@ impl Cleaner {
                     && article.blocks[i].role.is_none()
             })
             .collect();
-        mark_outside_body(&texts, &mut decisions, &echoes);
+        mark_outside_body(&texts, &sizes, &mut decisions, &echoes);
 
         // An end-of-article byline: the last undecided block, when it is a bare name.
         let mut byline = article.byline.clone();
@@ -600,7 +619,7 @@ impl Cleaner {
 /// own paragraphs is therefore dropped alone.
 ///
 /// `keys` holds `normalise` of every text of up to 48 bytes (at least).
-fn mark_related_lists(texts: &[&str], keys: &[String], decisions: &mut [Option<Decision>]) {
+fn mark_related_lists(texts: &[&str], keys: &[&str], decisions: &mut [Option<Decision>]) {
     let n = texts.len();
     // A list needs two paragraphs of prose before it: until then no marker is looked
     // for, and after that none is counted.
@@ -617,7 +636,7 @@ fn mark_related_lists(texts: &[&str], keys: &[String], decisions: &mut [Option<D
         let headline = decisions[i] == Some(Decision::Drop(DropReason::Related))
             || decisions[i].is_none() && is_doubled_line(texts[i]);
         // Headings are a few words: no need to look at longer blocks.
-        let heading = texts[i].len() <= 48 && is_related_heading(&keys[i]);
+        let heading = texts[i].len() <= 48 && is_related_heading(keys[i]);
         if heading || headline {
             decisions[i] = Some(Decision::Drop(DropReason::Related));
             // After a heading the next prose is the article's unless a headline comes first.
@@ -790,8 +809,9 @@ fn is_word_char(c: char) -> bool {
 }
 
 /// How much a block looks like article body: long runs of prose score high, short
-/// lines a little below zero, furniture clearly negative.
-fn block_score(text: &str, decision: Option<Decision>) -> f64 {
+/// lines a little below zero, furniture clearly negative. `size` is
+/// `size_upto(text, LONG_WORDS)`, needed for an undecided block only.
+fn block_score(text: &str, decision: Option<Decision>, size: f64) -> f64 {
     match decision {
         // An image (its caption, alt text repeating the headline, photo credit) sitting
         // between paragraphs does not interrupt the body.
@@ -801,8 +821,8 @@ fn block_score(text: &str, decision: Option<Decision>) -> f64 {
         Some(Decision::Drop(DropReason::Dateline | DropReason::Byline)) => -0.6,
         Some(Decision::Drop(_)) => -2.0,
         Some(Decision::Body) | None => {
-            // The thresholds below go up to 20 words.
-            let n = size_upto(text, 20.0);
+            // The thresholds below go up to 20 words (LONG_WORDS).
+            let n = size;
             // Items of a list the article itself prints ("- Best actor - …") are short
             // but belong to the body around them: neutral, so they do not split it. A
             // long one is prose (a quote opened by a dash, as Polish and Russian print).
@@ -827,11 +847,19 @@ fn block_score(text: &str, decision: Option<Decision>) -> f64 {
 /// A page that prints its headline again (`echoes`) starts the body within a few blocks
 /// after it; a denser run elsewhere (a comment policy, a list of teasers) loses to the
 /// run after the headline unless it is much denser.
-fn mark_outside_body(texts: &[String], decisions: &mut [Option<Decision>], echoes: &[usize]) {
+///
+/// `sizes` are the blocks' `size_upto(text, LONG_WORDS)` (any value for a decided one).
+fn mark_outside_body(
+    texts: &[String],
+    sizes: &[f64],
+    decisions: &mut [Option<Decision>],
+    echoes: &[usize],
+) {
     let scores: Vec<f64> = texts
         .iter()
+        .zip(sizes)
         .zip(decisions.iter())
-        .map(|(t, d)| block_score(t, *d))
+        .map(|((t, &size), d)| block_score(t, *d, size))
         .collect();
     let Some((mut lo, mut hi, best)) = densest_run(&scores) else {
         return;
@@ -1060,6 +1088,13 @@ fn headline_key(s: &str) -> String {
 
 /// Lower-case, whitespace collapsed: the key for comparing blocks.
 pub fn normalise(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    push_normalised(&mut out, s);
+    out
+}
+
+/// Append [`normalise`]`(s)` to `out`.
+fn push_normalised(out: &mut String, s: &str) {
     // Blocks come with their spaces already collapsed; only lower-case them. (One pass
     // over the bytes: no double space, tab, line feed or carriage return.)
     let mut prev = 0u8;
@@ -1069,13 +1104,20 @@ pub fn normalise(s: &str) -> String {
         !breaks
     }) && s.trim() == s;
     match (collapsed, s.is_ascii()) {
-        (true, true) => s.to_ascii_lowercase(),
-        (true, false) => crate::text::to_lower(s),
-        _ => s
-            .to_lowercase()
-            .split_whitespace()
-            .collect::<Vec<_>>()
-            .join(" "),
+        (true, true) => {
+            let start = out.len();
+            out.push_str(s);
+            out[start..].make_ascii_lowercase();
+        }
+        (true, false) => crate::text::push_lower(out, s),
+        _ => {
+            for (k, word) in s.to_lowercase().split_whitespace().enumerate() {
+                if k > 0 {
+                    out.push(' ');
+                }
+                out.push_str(word);
+            }
+        }
     }
 }
 
@@ -1161,7 +1203,8 @@ fn is_footer(s: &str) -> bool {
         return true;
     }
     // Chinese pages may print the notice one character at a time: "人 民 网 版 权 所 有".
-    if !s.is_ascii() && s.contains(['版', '權', '权']) {
+    // (Three substring searches run much faster than one search for any of three chars.)
+    if !s.is_ascii() && ["版", "權", "权"].iter().any(|c| s.contains(c)) {
         let compact: String = s.chars().filter(|c| !c.is_whitespace()).collect();
         if ["版权所有", "版權所有", "版权归", "版權歸"]
             .iter()
@@ -1171,28 +1214,35 @@ fn is_footer(s: &str) -> bool {
         }
     }
     // In a short block, or opening a long one: not a sentence that happens to quote it.
+    // Every phrase has a non-ASCII letter or a 'v' (see RIGHTS_RESERVED): a block with
+    // neither, most short lines of English pages, skips the search.
+    if crate::text::find_byte(s.as_bytes(), |x| ((x | 0x20) == b'v') | (x >= 0x80)).is_none() {
+        return false;
+    }
     RIGHTS_RESERVED
         .as_ref()
         .and_then(|ac| ac.find(s))
         .is_some_and(|m| m.start() < 100 || size_upto(s, 30.0) < 30.0)
 }
 
-/// "All rights reserved" in the languages of our corpora, in any ASCII case and in the
-/// usual cases of the others. (Building from these constants cannot fail; if it did, the
-/// test would only be skipped.)
+/// "All rights reserved" in the languages of our corpora.
+const RIGHTS_PHRASES: [&str; 7] = [
+    "all rights reserved",
+    "wszelkie prawa zastrzeżone",
+    "все права защищены",
+    "με την επιφύλαξη παντός δικαιώματος",
+    "tous droits réservés",
+    "todos los derechos reservados",
+    "alle rechte vorbehalten",
+];
+
+/// [`RIGHTS_PHRASES`] in any ASCII case and in the usual cases of the others. Each has a
+/// 'v' or a non-ASCII letter, which `is_footer` looks for first (a test keeps it so).
+/// (Building from these constants cannot fail; if it did, the test would only be skipped.)
 static RIGHTS_RESERVED: std::sync::LazyLock<Option<aho_corasick::AhoCorasick>> =
     std::sync::LazyLock::new(|| {
-        let phrases = [
-            "all rights reserved",
-            "wszelkie prawa zastrzeżone",
-            "все права защищены",
-            "με την επιφύλαξη παντός δικαιώματος",
-            "tous droits réservés",
-            "todos los derechos reservados",
-            "alle rechte vorbehalten",
-        ];
         let mut patterns = Vec::new();
-        for p in phrases {
+        for p in RIGHTS_PHRASES {
             let mut first = p.chars();
             let capital: String = first
                 .next()
@@ -1202,10 +1252,8 @@ static RIGHTS_RESERVED: std::sync::LazyLock<Option<aho_corasick::AhoCorasick>> =
                 .collect();
             patterns.extend([p.to_string(), capital, p.to_uppercase()]);
         }
-        // A DFA: the fastest search, and small for these few phrases.
         aho_corasick::AhoCorasick::builder()
             .ascii_case_insensitive(true)
-            .kind(Some(aho_corasick::AhoCorasickKind::DFA))
             .build(patterns)
             .ok()
     });
@@ -1567,8 +1615,9 @@ mod tests {
     #[test]
     fn long_dash_quote_is_prose_and_short_list_item_neutral() {
         let quote = "- To trywialny problem, zdarza się co roku. Wszystko jest w porządku, sprawy wróciły na swoje miejsce i nikt nie został aresztowany - powiedział rzecznik.";
-        assert_eq!(block_score(quote, None), 2.0);
-        assert_eq!(block_score("- Best actor: Jean Dujardin", None), 0.0);
+        assert_eq!(block_score(quote, None, size_upto(quote, LONG_WORDS)), 2.0);
+        let item = "- Best actor: Jean Dujardin";
+        assert_eq!(block_score(item, None, size_upto(item, LONG_WORDS)), 0.0);
         assert!(is_photo_credit(
             "(Image credit: Tyvak Nano-Satellite Systems, Inc.)"
         ));
@@ -1611,6 +1660,15 @@ mod tests {
         assert_eq!(d[4].1, "related");
         assert_eq!(d[5].1, "related");
         assert_eq!(d[6].1, "related");
+    }
+
+    #[test]
+    fn rights_phrases_have_the_letters_is_footer_looks_for_first() {
+        for p in RIGHTS_PHRASES {
+            for p in [p.to_string(), p.to_uppercase()] {
+                assert!(!p.is_ascii() || p.contains(['v', 'V']), "{p}");
+            }
+        }
     }
 
     #[test]
