@@ -164,7 +164,14 @@ pub fn find_byte(b: &[u8], hit: impl Fn(u8) -> bool) -> Option<usize> {
 /// words are exactly `s.split(' ')`.
 pub fn is_collapsed(s: &str) -> bool {
     let b = s.as_bytes();
-    if b.first() == Some(&b' ') || b.last() == Some(&b' ') || s.contains("  ") {
+    if b.first() == Some(&b' ') || b.last() == Some(&b' ') {
+        return false;
+    }
+    // A double space, over byte pairs without an early exit (many pairs a step).
+    if b.iter().zip(b.iter().skip(1)).fold(0u8, |any, (&x, &y)| {
+        any | u8::from((x == b' ') & (y == b' '))
+    }) != 0
+    {
         return false;
     }
     // Tab, line feed, vertical tab, form feed, carriage return; and the lead bytes of

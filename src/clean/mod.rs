@@ -747,13 +747,19 @@ const LONG_WORDS: f64 = 20.0;
 fn size_upto(s: &str, cap: f64) -> f64 {
     let mut words = 0usize;
     let mut cjk = 0usize;
+    // `cjk as f64 / 1.7`, worked out again only when `cjk` grows: a division at every
+    // word cost more than the rest of the loop.
+    let mut cjk_words = 0.0f64;
     let mut in_word = false;
-    let len = |words: usize, cjk: usize| words as f64 + cjk as f64 / 1.7;
-    for c in s.chars() {
+    let b = s.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
         // The length grows only where a word or a CJK character starts: only there is it
-        // compared with `cap`. ASCII, most of the text, is settled first.
-        if c.is_ascii() {
-            if !(c.is_ascii_alphanumeric() || c == '_') {
+        // compared with `cap`. ASCII, most of the text, is read without decoding.
+        let x = b[i];
+        if x < 0x80 {
+            i += 1;
+            if !(x.is_ascii_alphanumeric() || x == b'_') {
                 in_word = false;
                 continue;
             }
@@ -762,24 +768,32 @@ fn size_upto(s: &str, cap: f64) -> f64 {
             }
             in_word = true;
             words += 1;
-        } else if crate::article::is_cjk(c) {
-            cjk += 1;
-            in_word = false;
-        } else if is_word_char(c) {
-            if in_word {
+        } else {
+            // `i` is always at a character boundary.
+            let Some(c) = s[i..].chars().next() else {
+                break;
+            };
+            i += c.len_utf8();
+            if crate::article::is_cjk(c) {
+                cjk += 1;
+                cjk_words = cjk as f64 / 1.7;
+                in_word = false;
+            } else if is_word_char(c) {
+                if in_word {
+                    continue;
+                }
+                in_word = true;
+                words += 1;
+            } else {
+                in_word = false;
                 continue;
             }
-            in_word = true;
-            words += 1;
-        } else {
-            in_word = false;
-            continue;
         }
-        if len(words, cjk) >= cap {
+        if words as f64 + cjk_words >= cap {
             break;
         }
     }
-    len(words, cjk)
+    words as f64 + cjk_words
 }
 
 /// A line printed with a list marker: `- `, `• `, `* `, `1. `, `2) `.
@@ -1037,7 +1051,7 @@ impl Headline {
         // The first-word test below, before the whole block is lower-cased: a block
         // without CJK characters has none in its key either.
         if !text.chars().any(crate::article::is_cjk) {
-            let mut first = String::new();
+            let mut first = String::with_capacity(32);
             for c in text
                 .chars()
                 .skip_while(|&c| !crate::text::is_alphanumeric(c))
@@ -1095,14 +1109,16 @@ pub fn normalise(s: &str) -> String {
 
 /// Append [`normalise`]`(s)` to `out`.
 fn push_normalised(out: &mut String, s: &str) {
-    // Blocks come with their spaces already collapsed; only lower-case them. (One pass
-    // over the bytes: no double space, tab, line feed or carriage return.)
-    let mut prev = 0u8;
-    let collapsed = s.bytes().all(|x| {
-        let breaks = matches!(x, b'\t' | b'\n' | b'\r') || (x == b' ' && prev == b' ');
-        prev = x;
-        !breaks
-    }) && s.trim() == s;
+    // Blocks come with their spaces already collapsed; only lower-case them. (No double
+    // space, tab, line feed or carriage return: one pass over byte pairs, which the
+    // compiler runs many at a time.)
+    let b = s.as_bytes();
+    let breaks = b.iter().fold(0u8, |any, &x| {
+        any | u8::from((x == b'\t') | (x == b'\n') | (x == b'\r'))
+    }) | b.iter().zip(b.iter().skip(1)).fold(0u8, |any, (&x, &y)| {
+        any | u8::from((x == b' ') & (y == b' '))
+    });
+    let collapsed = breaks == 0 && s.trim() == s;
     match (collapsed, s.is_ascii()) {
         (true, true) => {
             let start = out.len();
@@ -1214,15 +1230,33 @@ fn is_footer(s: &str) -> bool {
         }
     }
     // In a short block, or opening a long one: not a sentence that happens to quote it.
-    // Every phrase has a non-ASCII letter or a 'v' (see RIGHTS_RESERVED): a block with
-    // neither, most short lines of English pages, skips the search.
-    if crate::text::find_byte(s.as_bytes(), |x| ((x | 0x20) == b'v') | (x >= 0x80)).is_none() {
+    if !may_hold_rights_phrase(s) {
         return false;
     }
     RIGHTS_RESERVED
         .as_ref()
         .and_then(|ac| ac.find(s))
         .is_some_and(|m| m.start() < 100 || size_upto(s, 30.0) < 30.0)
+}
+
+/// Whether `s` can hold one of [`RIGHTS_PHRASES`]: each has "rv" or "vo" in any ASCII
+/// case, or a letter whose UTF-8 form starts with C5 (ż), CE (Greek) or D0 (Cyrillic)
+/// (a test keeps it so). Most blocks have none of these, and skip the phrase search.
+fn may_hold_rights_phrase(s: &str) -> bool {
+    let b = s.as_bytes();
+    let mut from = 0;
+    while let Some(p) = crate::text::find_byte(&b[from..], |x| {
+        ((x | 0x20) == b'v') | (x == 0xC5) | (x == 0xCE) | (x == 0xD0)
+    }) {
+        let i = from + p;
+        let before = i.checked_sub(1).map(|j| b[j] | 0x20);
+        let after = b.get(i + 1).map(|x| x | 0x20);
+        if b[i] >= 0x80 || before == Some(b'r') || after == Some(b'o') {
+            return true;
+        }
+        from = i + 1;
+    }
+    false
 }
 
 /// "All rights reserved" in the languages of our corpora.
@@ -1236,9 +1270,8 @@ const RIGHTS_PHRASES: [&str; 7] = [
     "alle rechte vorbehalten",
 ];
 
-/// [`RIGHTS_PHRASES`] in any ASCII case and in the usual cases of the others. Each has a
-/// 'v' or a non-ASCII letter, which `is_footer` looks for first (a test keeps it so).
-/// (Building from these constants cannot fail; if it did, the test would only be skipped.)
+/// [`RIGHTS_PHRASES`] in any ASCII case and in the usual cases of the others. (Building
+/// from these constants cannot fail; if it did, the test would only be skipped.)
 static RIGHTS_RESERVED: std::sync::LazyLock<Option<aho_corasick::AhoCorasick>> =
     std::sync::LazyLock::new(|| {
         let mut patterns = Vec::new();
@@ -1665,10 +1698,22 @@ mod tests {
     #[test]
     fn rights_phrases_have_the_letters_is_footer_looks_for_first() {
         for p in RIGHTS_PHRASES {
-            for p in [p.to_string(), p.to_uppercase()] {
-                assert!(!p.is_ascii() || p.contains(['v', 'V']), "{p}");
+            let mut first = p.chars();
+            let capital: String = first
+                .next()
+                .into_iter()
+                .flat_map(char::to_uppercase)
+                .chain(first)
+                .collect();
+            for p in [p.to_string(), capital, p.to_uppercase()] {
+                assert!(may_hold_rights_phrase(&p), "{p}");
+                // Any ASCII case.
+                assert!(may_hold_rights_phrase(&p.to_ascii_lowercase()), "{p}");
+                assert!(may_hold_rights_phrase(&p.to_ascii_uppercase()), "{p}");
             }
         }
+        assert!(!may_hold_rights_phrase("Heavy snow, seven degrees"));
+        assert!(may_hold_rights_phrase("VORBEHALTEN"));
     }
 
     #[test]
