@@ -283,7 +283,7 @@ pub fn is_vietnamese_only(c: char) -> bool {
 pub fn is_crumb(s: &str) -> bool {
     // Every separator holds one of these characters, so the text before the first of
     // them starts every first part: more than three words there, and no part is short.
-    match s.find(['/', '>', '»', '›', '|']) {
+    match find_crumb_separator(s) {
         None => return false,
         Some(i) if words_exceed(&s[..i], 3) => return false,
         Some(_) => {}
@@ -300,6 +300,27 @@ pub fn is_crumb(s: &str) -> bool {
         }
         parts >= 2
     })
+}
+
+/// `s.find(['/', '>', '»', '›', '|'])`, as a byte scan: a block without a separator
+/// (most paragraphs) is read through, and the scan over `char`s cost several times more.
+fn find_crumb_separator(s: &str) -> Option<usize> {
+    let b = s.as_bytes();
+    let mut from = 0;
+    // The last byte of every separator, then the separator it ends (`»` and `›` end in
+    // continuation bytes that other characters share).
+    while let Some(p) = crate::text::find_byte(&b[from..], |x| {
+        (x == b'/') | (x == b'>') | (x == b'|') | (x == 0xBB) | (x == 0xBA)
+    }) {
+        let end = from + p + 1;
+        for sep in ["/", ">", "|", "»", "›"] {
+            if b[..end].ends_with(sep.as_bytes()) {
+                return Some(end - sep.len());
+            }
+        }
+        from = end;
+    }
+    None
 }
 
 /// `word_count(s) > n`, reading only as far as needed.
@@ -610,6 +631,29 @@ mod tests {
         let a = Article::parse(doc);
         assert_eq!(a.blocks[0].role, Some(HeadRole::Title));
         assert_eq!(a.published, Some(ms(2023, 10, 11, 0, 0)));
+    }
+
+    #[test]
+    fn crumb_separators_are_found_like_str_find() {
+        let long = format!("{}News › World » Asia", "a b c d ".repeat(9));
+        for s in [
+            "",
+            "Home / News",
+            "News » World",
+            "2020 › 05",
+            "a|b",
+            "ĐẠI » Hội",
+            "Ả›",
+            "Ồ Ằ Ỳ Ỻỻ",
+            "»",
+            long.as_str(),
+        ] {
+            assert_eq!(
+                find_crumb_separator(s),
+                s.find(['/', '>', '»', '›', '|']),
+                "{s:?}"
+            );
+        }
     }
 
     #[test]

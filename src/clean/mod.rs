@@ -6,6 +6,7 @@
 //! related-story lists at the end and an end-of-article byline.
 
 use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 use std::collections::HashSet;
 
 use crate::article::{ends_clause, is_crumb, word_count, Article, HeadRole};
@@ -357,17 +358,37 @@ impl Cleaner {
             .position(|b| b.role == Some(HeadRole::Title));
         let mut decisions: Vec<Option<Decision>> = vec![None; n];
         let mut credit = None;
-        let mut texts: Vec<String> = article.blocks.iter().map(|b| b.text.clone()).collect();
+        // Only a shortened block needs a copy of its text.
+        let mut texts: Vec<Cow<str>> = article
+            .blocks
+            .iter()
+            .map(|b| Cow::Borrowed(b.text.as_str()))
+            .collect();
 
         // Prompts, share links and headline repeats are short: longer blocks skip the
-        // lower-casing they would need.
+        // lower-casing they would need. `key_buf[keys[i]]` is `normalise(texts[i])` for
+        // every text up to `key_limit` bytes long (the related-heading test reuses it);
+        // one buffer holds them all, instead of an allocation per block.
         let key_limit = title_key.as_ref().map_or(0, String::len).max(120);
+        let mut key_buf = String::with_capacity(
+            article
+                .blocks
+                .iter()
+                .map(|b| b.text.len())
+                .filter(|&l| l <= key_limit)
+                .sum(),
+        );
+        let push_key = |buf: &mut String, t: &str| {
+            let start = buf.len();
+            if t.len() <= key_limit {
+                push_normalised(buf, t);
+            }
+            start..buf.len()
+        };
+        let mut keys: Vec<std::ops::Range<usize>> = Vec::with_capacity(n);
         for (i, block) in article.blocks.iter().enumerate() {
-            let key = if block.text.len() <= key_limit {
-                normalise(&block.text)
-            } else {
-                String::new()
-            };
+            let at = push_key(&mut key_buf, &block.text);
+            let key = &key_buf[at.clone()];
             let d = match block.role {
                 Some(HeadRole::Title) => Some(Decision::Drop(DropReason::Title)),
                 Some(HeadRole::Dateline) => Some(Decision::Drop(DropReason::Dateline)),
@@ -382,11 +403,9 @@ impl Cleaner {
                 {
                     Some(Decision::Drop(DropReason::CommentPrompt))
                 }
-                None if SHARE_LINES.contains(&key.as_str()) => {
-                    Some(Decision::Drop(DropReason::Share))
-                }
+                None if SHARE_LINES.contains(&key) => Some(Decision::Drop(DropReason::Share)),
                 // The page's own headline, or an image alt text repeating it.
-                None if title_key.as_deref() == Some(key.as_str())
+                None if title_key.as_deref() == Some(key)
                     || headline.as_ref().is_some_and(|h| h.echoed_by(&block.text)) =>
                 {
                     Some(Decision::Drop(DropReason::Title))
@@ -412,13 +431,15 @@ impl Cleaner {
                 },
             };
             decisions[i] = d;
+            keys.push(at);
         }
 
         // A wire credit glued to the end of the last paragraph: "… Lang Son.-VNA".
         for i in 0..n {
             if decisions[i].is_none() {
                 if let Some((body, who)) = split_trailing_credit(&texts[i]) {
-                    texts[i] = body;
+                    keys[i] = push_key(&mut key_buf, &body);
+                    texts[i] = Cow::Owned(body);
                     credit.get_or_insert(who.clone());
                     // The bare agency name often follows on its own line.
                     if let Some(j) = (i + 1..n).find(|&j| decisions[j].is_none()) {
@@ -430,15 +451,19 @@ impl Cleaner {
             }
         }
 
-        mark_caption_pairs(&texts, &mut decisions);
-        self.mark_repeats(&texts, &mut decisions);
-        mark_related_lists(&texts, &mut decisions);
+        let views: Vec<&str> = texts.iter().map(|t| t.as_ref()).collect();
+        mark_caption_pairs(&views, &mut decisions);
+        self.mark_repeats(&views, &mut decisions);
+        let keys: Vec<&str> = keys.into_iter().map(|at| &key_buf[at]).collect();
+        mark_related_lists(&views, &keys, &mut decisions);
         let shortened = texts
             .into_iter()
             .zip(&article.blocks)
             .enumerate()
-            .filter(|(_, (t, b))| *t != b.text)
-            .map(|(i, (t, _))| (i, t))
+            .filter_map(|(i, (t, b))| match t {
+                Cow::Owned(t) if t != b.text => Some((i, t)),
+                _ => None,
+            })
             .collect();
         Draft {
             decisions,
@@ -471,18 +496,32 @@ impl Cleaner {
         if decisions.len() != n {
             decisions = vec![None; n];
         }
+        // Lengths of the undecided blocks, up to LONG_WORDS: the tests below and the body
+        // scores compare them with thresholds up to that.
+        let sizes: Vec<f64> = texts
+            .iter()
+            .zip(&decisions)
+            .map(|(t, d)| match d {
+                None | Some(Decision::Body) => size_upto(t, LONG_WORDS),
+                _ => 0.0,
+            })
+            .collect();
         // A line other documents print too is site furniture. A long paragraph needs
         // more evidence: two different stories quoting one statement, or a syndicated
         // passage, is body; a disclaimer printed under every article is not.
         if let Some(lines) = lines {
             for (i, t) in texts.iter().enumerate() {
+                // A decided block keeps its decision: no need to look it up.
+                if decisions[i].is_some() {
+                    continue;
+                }
                 let others = lines.documents_with(t).saturating_sub(1);
-                let needed = if size_upto(t, LONG_WORDS) >= LONG_WORDS {
+                let needed = if sizes[i] >= LONG_WORDS {
                     self.cfg.long_line_repeats
                 } else {
                     1
                 };
-                if decisions[i].is_none() && others >= needed {
+                if others >= needed {
                     decisions[i] = Some(Decision::Drop(DropReason::Boilerplate));
                 }
             }
@@ -494,7 +533,7 @@ impl Cleaner {
                     && article.blocks[i].role.is_none()
             })
             .collect();
-        mark_outside_body(&texts, &mut decisions, &echoes);
+        mark_outside_body(&texts, &sizes, &mut decisions, &echoes);
 
         // An end-of-article byline: the last undecided block, when it is a bare name.
         let mut byline = article.byline.clone();
@@ -540,23 +579,25 @@ impl Cleaner {
     /// Blocks printed again. A short block printed twice in a row is an image's alt text
     /// plus its caption: the first copy becomes a caption. Title-case pairs are headlines of
     /// a related-story list. Anything else printed again loses its later copies.
-    fn mark_repeats(&self, texts: &[String], decisions: &mut [Option<Decision>]) {
-        let mut seen: HashSet<String> = HashSet::new();
-        let mut prev: Option<(usize, String)> = None;
+    fn mark_repeats(&self, texts: &[&str], decisions: &mut [Option<Decision>]) {
+        // Only membership is asked, so the fast fixed-seed hash changes no decision.
+        let mut seen: HashSet<&str, foldhash::fast::FixedState> =
+            HashSet::with_capacity_and_hasher(texts.len(), Default::default());
+        let mut prev: Option<usize> = None;
         for i in 0..texts.len() {
             if decisions[i].is_some() {
                 continue;
             }
             // Repeats are exact copies (spaces are already collapsed), so no lower-casing.
-            let key = texts[i].clone();
-            if let Some((p, pkey)) = &prev {
-                if near_same(pkey, &key) {
-                    if is_title_case(&texts[*p]) {
-                        decisions[*p] = Some(Decision::Drop(DropReason::Related));
+            let key = texts[i];
+            if let Some(p) = prev {
+                if near_same(texts[p], key) {
+                    if is_title_case(texts[p]) {
+                        decisions[p] = Some(Decision::Drop(DropReason::Related));
                         decisions[i] = Some(Decision::Drop(DropReason::Related));
                     } else {
-                        if word_count(&texts[*p]) <= self.cfg.caption_max_words {
-                            decisions[*p] = Some(Decision::Caption);
+                        if word_count(texts[p]) <= self.cfg.caption_max_words {
+                            decisions[p] = Some(Decision::Caption);
                         }
                         decisions[i] = Some(Decision::Drop(DropReason::Repeated));
                     }
@@ -565,11 +606,11 @@ impl Cleaner {
                     continue;
                 }
             }
-            if !seen.insert(key.clone()) {
+            if !seen.insert(key) {
                 decisions[i] = Some(Decision::Drop(DropReason::Repeated));
                 continue;
             }
-            prev = Some((i, key));
+            prev = Some(i);
         }
     }
 }
@@ -579,16 +620,27 @@ impl Cleaner {
 /// (short lines) and the teaser right after each headline, and ends at the first run of
 /// prose that no headline introduces. An inline "Read more" link followed by the article's
 /// own paragraphs is therefore dropped alone.
-fn mark_related_lists(texts: &[String], decisions: &mut [Option<Decision>]) {
+///
+/// `keys` holds `normalise` of every text of up to 48 bytes (at least).
+fn mark_related_lists(texts: &[&str], keys: &[&str], decisions: &mut [Option<Decision>]) {
     let n = texts.len();
+    // A list needs two paragraphs of prose before it: until then no marker is looked
+    // for, and after that none is counted.
     let mut prose_before = 0;
     let mut i = 0;
     while i < n {
+        if prose_before < 2 {
+            if decisions[i].is_none() && size_upto(texts[i], 20.0) >= 20.0 {
+                prose_before += 1;
+            }
+            i += 1;
+            continue;
+        }
+        let headline = decisions[i] == Some(Decision::Drop(DropReason::Related))
+            || decisions[i].is_none() && is_doubled_line(texts[i]);
         // Headings are a few words: no need to look at longer blocks.
-        let heading = texts[i].len() <= 48 && is_related_heading(&normalise(&texts[i]));
-        let headline = decisions[i].is_none() && is_doubled_line(&texts[i])
-            || decisions[i] == Some(Decision::Drop(DropReason::Related));
-        if (heading || headline) && prose_before >= 2 {
+        let heading = texts[i].len() <= 48 && is_related_heading(keys[i]);
+        if heading || headline {
             decisions[i] = Some(Decision::Drop(DropReason::Related));
             // After a heading the next prose is the article's unless a headline comes first.
             let mut after_headline = headline;
@@ -607,7 +659,7 @@ fn mark_related_lists(texts: &[String], decisions: &mut [Option<Decision>]) {
                     }
                     Some(_) => {}
                     None => {
-                        let t = &texts[j];
+                        let t = texts[j];
                         if size_upto(t, 12.0) < 12.0 || is_doubled_line(t) {
                             after_headline = true;
                         } else if after_headline || is_teaser(t) {
@@ -623,18 +675,27 @@ fn mark_related_lists(texts: &[String], decisions: &mut [Option<Decision>]) {
             i = j;
             continue;
         }
-        if decisions[i].is_none() && size_upto(&texts[i], 20.0) >= 20.0 {
-            prose_before += 1;
-        }
         i += 1;
     }
 }
 
-/// Letters that mark a line as written in another script than Latin-only English:
-/// Vietnamese-only letters, kana, han, hangul, Thai.
-fn marked_letters(s: &str) -> usize {
-    if s.is_ascii() {
-        return 0;
+/// At least `n` letters that mark a line as written in another script than Latin-only
+/// English: Vietnamese-only letters, kana, han, hangul, Thai. Reads only as far as needed.
+fn has_marked_letters(s: &str, n: usize) -> bool {
+    // The lead bytes of these letters in UTF-8 (C4 ă đ, C6 ơ ư, E0 Thai, E1 Vietnamese,
+    // E3–E9 kana and han, EA–ED hangul, EF compatibility han, F0 han extensions): a
+    // line without any (ASCII, Cyrillic, Greek, most Latin) has none.
+    if crate::text::find_byte(s.as_bytes(), |x| {
+        (x == 0xC4)
+            | (x == 0xC6)
+            | (x.wrapping_sub(0xE0) < 2)
+            | (x.wrapping_sub(0xE3) < 11)
+            | (x == 0xEF)
+            | (x == 0xF0)
+    })
+    .is_none()
+    {
+        return n == 0;
     }
     s.chars()
         .filter(|&c| {
@@ -642,33 +703,36 @@ fn marked_letters(s: &str) -> usize {
                 || matches!(c as u32, 0x0E00..=0x0E7F | 0xAC00..=0xD7AF)
                 || crate::article::is_cjk(c)
         })
+        .take(n)
         .count()
+        == n
 }
 
 /// A caption and its translation printed on two lines (`Chương trình …` / `Program …`):
 /// short, one line in a marked script, the other in plain Latin letters, of similar length.
 /// Marked early so the pair does not interrupt the body around it; the language stage
 /// pairs them up.
-fn mark_caption_pairs(texts: &[String], decisions: &mut [Option<Decision>]) {
+fn mark_caption_pairs(texts: &[&str], decisions: &mut [Option<Decision>]) {
     let short = |t: &str| (1.0..=40.0).contains(&size_upto(t, 41.0));
     let plain = |t: &str| {
-        marked_letters(t) == 0 && t.chars().filter(char::is_ascii_alphabetic).count() >= 3
+        !has_marked_letters(t, 1) && t.chars().filter(char::is_ascii_alphabetic).count() >= 3
     };
     let similar = |a: &str, b: &str| {
         let (la, lb) = (a.chars().count() as f64, b.chars().count() as f64);
         (0.33..=3.0).contains(&(lb / la))
     };
     for i in 0..texts.len() {
-        if decisions[i].is_some() || !short(&texts[i]) || marked_letters(&texts[i]) < 2 {
+        // The script test first: it settles an all-ASCII line without reading it.
+        if decisions[i].is_some() || !has_marked_letters(texts[i], 2) || !short(texts[i]) {
             continue;
         }
         // The translation usually follows its caption; otherwise it may precede it.
         let partner = [i + 1, i.wrapping_sub(1)].into_iter().find(|&j| {
             j < texts.len()
                 && decisions[j].is_none()
-                && short(&texts[j])
-                && plain(&texts[j])
-                && similar(&texts[i], &texts[j])
+                && short(texts[j])
+                && plain(texts[j])
+                && similar(texts[i], texts[j])
         });
         if let Some(j) = partner {
             decisions[i] = Some(Decision::Caption);
@@ -692,26 +756,53 @@ const LONG_WORDS: f64 = 20.0;
 fn size_upto(s: &str, cap: f64) -> f64 {
     let mut words = 0usize;
     let mut cjk = 0usize;
+    // `cjk as f64 / 1.7`, worked out again only when `cjk` grows: a division at every
+    // word cost more than the rest of the loop.
+    let mut cjk_words = 0.0f64;
     let mut in_word = false;
-    let len = |words: usize, cjk: usize| words as f64 + cjk as f64 / 1.7;
-    for c in s.chars() {
-        if crate::article::is_cjk(c) {
-            cjk += 1;
-            in_word = false;
-        } else if is_word_char(c) {
-            if !in_word {
-                words += 1;
+    let b = s.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        // The length grows only where a word or a CJK character starts: only there is it
+        // compared with `cap`. ASCII, most of the text, is read without decoding.
+        let x = b[i];
+        if x < 0x80 {
+            i += 1;
+            if !(x.is_ascii_alphanumeric() || x == b'_') {
+                in_word = false;
+                continue;
+            }
+            if in_word {
+                continue;
             }
             in_word = true;
+            words += 1;
         } else {
-            in_word = false;
-            continue;
+            // `i` is always at a character boundary.
+            let Some(c) = s[i..].chars().next() else {
+                break;
+            };
+            i += c.len_utf8();
+            if crate::article::is_cjk(c) {
+                cjk += 1;
+                cjk_words = cjk as f64 / 1.7;
+                in_word = false;
+            } else if is_word_char(c) {
+                if in_word {
+                    continue;
+                }
+                in_word = true;
+                words += 1;
+            } else {
+                in_word = false;
+                continue;
+            }
         }
-        if len(words, cjk) >= cap {
+        if words as f64 + cjk_words >= cap {
             break;
         }
     }
-    len(words, cjk)
+    words as f64 + cjk_words
 }
 
 /// A line printed with a list marker: `- `, `• `, `* `, `1. `, `2) `.
@@ -741,8 +832,9 @@ fn is_word_char(c: char) -> bool {
 }
 
 /// How much a block looks like article body: long runs of prose score high, short
-/// lines a little below zero, furniture clearly negative.
-fn block_score(text: &str, decision: Option<Decision>) -> f64 {
+/// lines a little below zero, furniture clearly negative. `size` is
+/// `size_upto(text, LONG_WORDS)`, needed for an undecided block only.
+fn block_score(text: &str, decision: Option<Decision>, size: f64) -> f64 {
     match decision {
         // An image (its caption, alt text repeating the headline, photo credit) sitting
         // between paragraphs does not interrupt the body.
@@ -752,8 +844,8 @@ fn block_score(text: &str, decision: Option<Decision>) -> f64 {
         Some(Decision::Drop(DropReason::Dateline | DropReason::Byline)) => -0.6,
         Some(Decision::Drop(_)) => -2.0,
         Some(Decision::Body) | None => {
-            // The thresholds below go up to 20 words.
-            let n = size_upto(text, 20.0);
+            // The thresholds below go up to 20 words (LONG_WORDS).
+            let n = size;
             // Items of a list the article itself prints ("- Best actor - …") are short
             // but belong to the body around them: neutral, so they do not split it. A
             // long one is prose (a quote opened by a dash, as Polish and Russian print).
@@ -778,11 +870,19 @@ fn block_score(text: &str, decision: Option<Decision>) -> f64 {
 /// A page that prints its headline again (`echoes`) starts the body within a few blocks
 /// after it; a denser run elsewhere (a comment policy, a list of teasers) loses to the
 /// run after the headline unless it is much denser.
-fn mark_outside_body(texts: &[String], decisions: &mut [Option<Decision>], echoes: &[usize]) {
+///
+/// `sizes` are the blocks' `size_upto(text, LONG_WORDS)` (any value for a decided one).
+fn mark_outside_body(
+    texts: &[String],
+    sizes: &[f64],
+    decisions: &mut [Option<Decision>],
+    echoes: &[usize],
+) {
     let scores: Vec<f64> = texts
         .iter()
+        .zip(sizes)
         .zip(decisions.iter())
-        .map(|(t, d)| block_score(t, *d))
+        .map(|((t, &size), d)| block_score(t, *d, size))
         .collect();
     let Some((mut lo, mut hi, best)) = densest_run(&scores) else {
         return;
@@ -1091,7 +1191,7 @@ struct Headline {
     key: String,
     chars: usize,
     /// The title's words: an echo starts with one (cheaper than searching the title).
-    words: HashSet<String>,
+    words: HashSet<String, foldhash::fast::FixedState>,
 }
 
 impl Headline {
@@ -1108,6 +1208,21 @@ impl Headline {
     fn echoed_by(&self, text: &str) -> bool {
         if self.key.is_empty() || text.len() > 2 * self.key.len() + 16 {
             return false;
+        }
+        // The first-word test below, before the whole block is lower-cased: a block
+        // without CJK characters has none in its key either.
+        if !text.chars().any(crate::article::is_cjk) {
+            let mut first = String::with_capacity(32);
+            for c in text
+                .chars()
+                .skip_while(|&c| !crate::text::is_alphanumeric(c))
+                .take_while(|&c| crate::text::is_alphanumeric(c))
+            {
+                crate::text::push_lower_char(&mut first, c);
+            }
+            if !self.words.contains(&first) {
+                return false;
+            }
         }
         let b = headline_key(text);
         let chars = b.chars().count();
@@ -1148,16 +1263,38 @@ fn headline_key(s: &str) -> String {
 
 /// Lower-case, whitespace collapsed: the key for comparing blocks.
 pub fn normalise(s: &str) -> String {
-    // Blocks come with their spaces already collapsed; only lower-case them.
-    let collapsed = !s.contains("  ") && !s.contains(['\t', '\n', '\r']) && s.trim() == s;
+    let mut out = String::with_capacity(s.len());
+    push_normalised(&mut out, s);
+    out
+}
+
+/// Append [`normalise`]`(s)` to `out`.
+fn push_normalised(out: &mut String, s: &str) {
+    // Blocks come with their spaces already collapsed; only lower-case them. (No double
+    // space, tab, line feed or carriage return: one pass over byte pairs, which the
+    // compiler runs many at a time.)
+    let b = s.as_bytes();
+    let breaks = b.iter().fold(0u8, |any, &x| {
+        any | u8::from((x == b'\t') | (x == b'\n') | (x == b'\r'))
+    }) | b.iter().zip(b.iter().skip(1)).fold(0u8, |any, (&x, &y)| {
+        any | u8::from((x == b' ') & (y == b' '))
+    });
+    let collapsed = breaks == 0 && s.trim() == s;
     match (collapsed, s.is_ascii()) {
-        (true, true) => s.to_ascii_lowercase(),
-        (true, false) => crate::text::to_lower(s),
-        _ => s
-            .to_lowercase()
-            .split_whitespace()
-            .collect::<Vec<_>>()
-            .join(" "),
+        (true, true) => {
+            let start = out.len();
+            out.push_str(s);
+            out[start..].make_ascii_lowercase();
+        }
+        (true, false) => crate::text::push_lower(out, s),
+        _ => {
+            for (k, word) in s.to_lowercase().split_whitespace().enumerate() {
+                if k > 0 {
+                    out.push(' ');
+                }
+                out.push_str(word);
+            }
+        }
     }
 }
 
@@ -1166,9 +1303,15 @@ fn near_same(a: &str, b: &str) -> bool {
     if a == b {
         return true;
     }
-    let wa: Vec<&str> = a.split(' ').collect();
-    let wb: Vec<&str> = b.split(' ').collect();
-    wa.len() == wb.len() && wa.len() >= 4 && wa.iter().zip(&wb).filter(|(x, y)| x != y).count() == 1
+    // As many words, at least four: counting the spaces settles most pairs without
+    // splitting them.
+    let spaces = |s: &str| s.bytes().filter(|&c| c == b' ').count();
+    let n = spaces(a);
+    if n < 3 || n != spaces(b) {
+        return false;
+    }
+    let mut differ = a.split(' ').zip(b.split(' ')).filter(|(x, y)| x != y);
+    differ.next().is_some() && differ.next().is_none()
 }
 
 /// Most words start with a capital letter: a headline rather than a sentence.
@@ -1214,23 +1357,31 @@ fn is_footer(s: &str) -> bool {
         return false;
     }
     let t = s.trim_start();
-    // "© 2019 …" is the site's notice; "© John Brecher" credits a photo.
-    let head: String = t.chars().take(12).collect();
-    let head = crate::text::to_lower(&head);
-    let notice = ["©", "(c) ", "copyright"]
-        .iter()
-        .find_map(|p| head.strip_prefix(p).and_then(|_| t.get(p.len()..)))
-        .is_some_and(|rest| {
-            let after: String = rest.chars().take(16).collect();
-            after
-                .split(|c: char| !c.is_ascii_digit())
-                .any(|d| d.len() == 4)
-        });
+    // "© 2019 …" is the site's notice; "© John Brecher" credits a photo. The first
+    // character settles most blocks before the lower-casing.
+    let notice = t
+        .chars()
+        .next()
+        .is_some_and(|c| first_lower_in(c, &['©', '(', 'c']))
+        && {
+            let head: String = t.chars().take(12).collect();
+            let head = crate::text::to_lower(&head);
+            ["©", "(c) ", "copyright"]
+                .iter()
+                .find_map(|p| head.strip_prefix(p).and_then(|_| t.get(p.len()..)))
+                .is_some_and(|rest| {
+                    let after: String = rest.chars().take(16).collect();
+                    after
+                        .split(|c: char| !c.is_ascii_digit())
+                        .any(|d| d.len() == 4)
+                })
+        };
     if notice {
         return true;
     }
     // Chinese pages may print the notice one character at a time: "人 民 网 版 权 所 有".
-    if s.contains(['版', '權', '权']) {
+    // (Three substring searches run much faster than one search for any of three chars.)
+    if !s.is_ascii() && ["版", "權", "权"].iter().any(|c| s.contains(c)) {
         let compact: String = s.chars().filter(|c| !c.is_whitespace()).collect();
         if [
             "版权所有",
@@ -1247,36 +1398,75 @@ fn is_footer(s: &str) -> bool {
         }
     }
     // In a short block, or opening a long one: not a sentence that happens to quote it.
+    if !may_hold_rights_phrase(s) {
+        return false;
+    }
     RIGHTS_RESERVED
         .as_ref()
         .and_then(|ac| ac.find(s))
         .is_some_and(|m| m.start() < 100 || size_upto(s, 30.0) < 30.0)
 }
 
-/// Site notices in the languages of our corpora, in any ASCII case and in the usual cases
-/// of the others: rights reserved, "credit us when you reuse this", comment moderation,
-/// newsletter sign-ups. (Building from
-/// these constants cannot fail; if it did, the test would only be skipped.)
+/// Whether `s` can hold one of [`RIGHTS_PHRASES`]: each has "rv", "vo", "mm", "ws" or
+/// "ox" in any ASCII case, or a letter whose UTF-8 form starts with C5 (ż), CE (Greek) or D0
+/// (Cyrillic) (a test keeps it so). Most blocks have none of these, and skip the phrase
+/// search.
+fn may_hold_rights_phrase(s: &str) -> bool {
+    let b = s.as_bytes();
+    let mut from = 0;
+    while let Some(p) = crate::text::find_byte(&b[from..], |x| {
+        let l = x | 0x20;
+        (l == b'v')
+            | (l == b'm')
+            | (l == b'w')
+            | (l == b'x')
+            | (x == 0xC5)
+            | (x == 0xCE)
+            | (x == 0xD0)
+    }) {
+        let i = from + p;
+        let before = i.checked_sub(1).map(|j| b[j] | 0x20);
+        let after = b.get(i + 1).map(|x| x | 0x20);
+        let hit = match b[i] | 0x20 {
+            _ if b[i] >= 0x80 => true,
+            b'v' => before == Some(b'r') || after == Some(b'o'),
+            b'm' => after == Some(b'm'),
+            b'x' => before == Some(b'o'),
+            _ => after == Some(b's'),
+        };
+        if hit {
+            return true;
+        }
+        from = i + 1;
+    }
+    false
+}
+
+/// Site notices in the languages of our corpora: rights reserved, "credit us when you
+/// reuse this", comment moderation, newsletter sign-ups.
+const RIGHTS_PHRASES: [&str; 14] = [
+    "all rights reserved",
+    "wszelkie prawa zastrzeżone",
+    "все права защищены",
+    "με την επιφύλαξη παντός δικαιώματος",
+    "tous droits réservés",
+    "todos los derechos reservados",
+    "alle rechte vorbehalten",
+    "при использовании материал",
+    "при цитировании материал",
+    "comments are subject to moderation",
+    "comments are moderated",
+    "sign up for our newsletter",
+    "subscribe to our newsletter",
+    "delivered to your inbox",
+];
+
+/// [`RIGHTS_PHRASES`] in any ASCII case and in the usual cases of the others. (Building
+/// from these constants cannot fail; if it did, the test would only be skipped.)
 static RIGHTS_RESERVED: std::sync::LazyLock<Option<aho_corasick::AhoCorasick>> =
     std::sync::LazyLock::new(|| {
-        let phrases = [
-            "all rights reserved",
-            "wszelkie prawa zastrzeżone",
-            "все права защищены",
-            "με την επιφύλαξη παντός δικαιώματος",
-            "tous droits réservés",
-            "todos los derechos reservados",
-            "alle rechte vorbehalten",
-            "при использовании материал",
-            "при цитировании материал",
-            "comments are subject to moderation",
-            "comments are moderated",
-            "sign up for our newsletter",
-            "subscribe to our newsletter",
-            "delivered to your inbox",
-        ];
         let mut patterns = Vec::new();
-        for p in phrases {
+        for p in RIGHTS_PHRASES {
             let mut first = p.chars();
             let capital: String = first
                 .next()
@@ -1295,6 +1485,12 @@ static RIGHTS_RESERVED: std::sync::LazyLock<Option<aho_corasick::AhoCorasick>> =
 /// `Photo: Le Hong Nhung`, `Photo by X`, `Ảnh: X`.
 fn is_photo_credit(s: &str) -> bool {
     if s.len() > 120 {
+        return false;
+    }
+    // Every prefix below starts with one of these letters: most blocks are settled by
+    // their first letter, before lower-casing them.
+    let first = s.trim_start_matches(['(', '[']).chars().next();
+    if !first.is_some_and(|c| first_lower_in(c, &['p', 'ả', 'i', 'c', 'ф', 'f'])) {
         return false;
     }
     let lower = crate::text::to_lower(s);
@@ -1318,10 +1514,20 @@ fn is_photo_credit(s: &str) -> bool {
         && word_count(s) <= 8
 }
 
+/// The lower case of `c` starts with one of `letters`: a text whose first character
+/// fails this cannot start, lower-cased, with a word beginning with one of them.
+fn first_lower_in(c: char, letters: &[char]) -> bool {
+    let l = crate::text::lower_char(c).or_else(|| c.to_lowercase().next());
+    l.is_some_and(|l| letters.contains(&l))
+}
+
 /// A caption that ends with its photo credit: `… in Hanoi (Photo: VNA)`, `… event. Photo: WVR`.
 fn is_credited_caption(s: &str) -> bool {
     let t = s.trim_end();
-    if !(t.contains("hoto:") || t.contains("HOTO:") || t.contains("nh:") || t.contains("NH:")) {
+    // One scan for the colon every marker ends in settles most blocks.
+    if !t.contains(':')
+        || !(t.contains("hoto:") || t.contains("HOTO:") || t.contains("nh:") || t.contains("NH:"))
+    {
         return false;
     }
     let lower = crate::text::to_lower(t);
@@ -1401,6 +1607,14 @@ fn source_credit(s: &str) -> Option<String> {
         .trim_start_matches('(')
         .trim_end_matches(['.', ' '])
         .trim_end_matches(')');
+    // The prefixes below start with one of these letters.
+    if !inner
+        .chars()
+        .next()
+        .is_some_and(|c| first_lower_in(c, &['a', 's', 't', 'n', '来', '文', '來']))
+    {
+        return None;
+    }
     let lower = crate::text::to_lower(inner);
     for prefix in [
         "according to ",
@@ -1439,7 +1653,10 @@ fn is_editor_line(s: &str) -> bool {
 
 /// `… Lang Son.-VNA` → (`… Lang Son.`, `VNA`).
 fn split_trailing_credit(s: &str) -> Option<(String, String)> {
-    let idx = s.rfind(".-")?;
+    // The credit is at most 8 letters: only the last 10 bytes can hold its ".-" (both
+    // ASCII, so any index found is a character boundary of `s`).
+    let from = s.len().saturating_sub(10);
+    let idx = from + s.as_bytes()[from..].windows(2).rposition(|w| w == b".-")?;
     let who = &s[idx + 2..];
     let upper = who.chars().all(|c| c.is_ascii_uppercase()) && (2..=8).contains(&who.len());
     upper.then(|| (s[..=idx].to_string(), who.to_string()))
@@ -1755,8 +1972,9 @@ mod tests {
     #[test]
     fn long_dash_quote_is_prose_and_short_list_item_neutral() {
         let quote = "- To trywialny problem, zdarza się co roku. Wszystko jest w porządku, sprawy wróciły na swoje miejsce i nikt nie został aresztowany - powiedział rzecznik.";
-        assert_eq!(block_score(quote, None), 2.0);
-        assert_eq!(block_score("- Best actor: Jean Dujardin", None), 0.0);
+        assert_eq!(block_score(quote, None, size_upto(quote, LONG_WORDS)), 2.0);
+        let item = "- Best actor: Jean Dujardin";
+        assert_eq!(block_score(item, None, size_upto(item, LONG_WORDS)), 0.0);
         assert!(is_photo_credit(
             "(Image credit: Tyvak Nano-Satellite Systems, Inc.)"
         ));
@@ -1900,6 +2118,64 @@ mod tests {
         assert_eq!(d[4].1, "related");
         assert_eq!(d[5].1, "related");
         assert_eq!(d[6].1, "related");
+    }
+
+    #[test]
+    fn rights_phrases_have_the_letters_is_footer_looks_for_first() {
+        for p in RIGHTS_PHRASES {
+            let mut first = p.chars();
+            let capital: String = first
+                .next()
+                .into_iter()
+                .flat_map(char::to_uppercase)
+                .chain(first)
+                .collect();
+            for p in [p.to_string(), capital, p.to_uppercase()] {
+                assert!(may_hold_rights_phrase(&p), "{p}");
+                // Any ASCII case.
+                assert!(may_hold_rights_phrase(&p.to_ascii_lowercase()), "{p}");
+                assert!(may_hold_rights_phrase(&p.to_ascii_uppercase()), "{p}");
+            }
+        }
+        assert!(!may_hold_rights_phrase("Heavy snow, seven degrees"));
+        assert!(may_hold_rights_phrase("VORBEHALTEN"));
+    }
+
+    #[test]
+    fn shortcuts_answer_like_the_full_tests() {
+        // near_same: as many words (at least four), one of them different.
+        assert!(near_same(
+            "Delegates pose for photos",
+            "Delegates posed for photos"
+        ));
+        assert!(!near_same(
+            "Delegates pose for photos",
+            "Delegates posed for photo"
+        ));
+        assert!(!near_same("one two three", "one two four"));
+        assert!(!near_same("a b c d", "a b c d e"));
+        // The credit's ".-" within the last ten bytes, and only the last one counts.
+        assert_eq!(
+            split_trailing_credit("It ends in Lang Son.-VNA"),
+            Some(("It ends in Lang Son.".into(), "VNA".into()))
+        );
+        assert_eq!(
+            split_trailing_credit("x.-ABCDEFGH").map(|p| p.1),
+            Some("ABCDEFGH".into())
+        );
+        assert_eq!(split_trailing_credit("x.-ABCDEFGHI"), None);
+        assert_eq!(split_trailing_credit("a.-VNA b.-vna"), None);
+        // Marked letters, counted up to what is asked.
+        assert!(!has_marked_letters("Москва, Αθήνα, café", 1));
+        assert!(has_marked_letters("Đà Nẵng", 2));
+        assert!(!has_marked_letters("Đa Nang", 2));
+        assert!(has_marked_letters("東京", 2) && has_marked_letters("", 0));
+        for (c, letters) in [('P', "p"), ('Ả', "ả"), ('Ф', "ф"), ('İ', "i"), ('©', "©")] {
+            assert!(
+                first_lower_in(c, &letters.chars().collect::<Vec<_>>()),
+                "{c}"
+            );
+        }
     }
 
     #[test]
