@@ -894,17 +894,6 @@ fn mark_outside_body(
         }
     }
     lo = start_at_headline(decisions, &scores, echoes, lo, hi);
-    if std::env::var("QD").is_ok() {
-        let sum: f64 = scores[lo..=hi].iter().sum();
-        eprintln!(
-            "RUN {} {} {} {:.1} echoes={:?}",
-            lo,
-            hi,
-            texts.len(),
-            sum,
-            echoes
-        );
-    }
     hi = bridge_interstitials(texts, decisions, &scores, hi);
     lo = bridge_box_before(decisions, &scores, lo);
     hi = list_after_colon(texts, decisions, &scores, hi);
