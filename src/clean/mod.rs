@@ -456,6 +456,7 @@ impl Cleaner {
         self.mark_repeats(&views, &mut decisions);
         let keys: Vec<&str> = keys.into_iter().map(|at| &key_buf[at]).collect();
         mark_related_lists(&views, &keys, &mut decisions);
+        mark_dated_headlines(&views, &mut decisions);
         let shortened = texts
             .into_iter()
             .zip(&article.blocks)
@@ -677,6 +678,42 @@ fn mark_related_lists(texts: &[&str], keys: &[&str], decisions: &mut [Option<Dec
         }
         i += 1;
     }
+}
+
+/// Other stories listed with their dates: three or more short lines in a row, each
+/// ending in a date (`Σάρα Μοντιέλ, το λαϊκό ίνδαλμα της Ισπανίας (09/04/2013)`).
+fn mark_dated_headlines(texts: &[&str], decisions: &mut [Option<Decision>]) {
+    let dated: Vec<bool> = (0..texts.len())
+        .map(|i| {
+            decisions[i].is_none() && size_upto(texts[i], 25.0) < 25.0 && ends_with_date(texts[i])
+        })
+        .collect();
+    let mut i = 0;
+    while i < texts.len() {
+        let start = i;
+        while i < texts.len() && dated[i] {
+            i += 1;
+        }
+        if i - start >= MIN_DATED_LIST {
+            for d in &mut decisions[start..i] {
+                *d = Some(Decision::Drop(DropReason::Related));
+            }
+        }
+        i = i.max(start + 1);
+    }
+}
+
+/// Dated lines in a row that make a list of other stories.
+const MIN_DATED_LIST: usize = 3;
+
+/// The line ends in a date, bare or in brackets.
+fn ends_with_date(s: &str) -> bool {
+    let t = s.trim_end().trim_end_matches([')', ']']);
+    if !t.ends_with(|c: char| c.is_ascii_digit()) {
+        return false;
+    }
+    let from = t.char_indices().rev().nth(20).map_or(0, |(i, _)| i);
+    crate::article::parse_date(&t[from..]).is_some()
 }
 
 /// At least `n` letters that mark a line as written in another script than Latin-only
@@ -2087,6 +2124,39 @@ mod tests {
         page.extend(["Soda tax could prevent deaths", "Flu season starts early"].map(String::from));
         let c = clean(&page.join("\n\n"));
         assert!(c.body().map(|b| b.text.as_str()).eq(intro));
+    }
+
+    #[test]
+    fn dated_headlines_in_a_row_are_other_stories() {
+        let body = [
+            "The council voted on Tuesday to build the new bridge over the river, after a debate that lasted most of the winter.",
+            "Supporters said the crossing would cut the drive to the hospital by twenty minutes for people living on the east bank.",
+        ];
+        let list = [
+            "Concert for the flood victims on Sunday (09/04/2013)",
+            "New exhibition opens at the city museum (09/04/2013)",
+            "Theatre season ends with a comedy, 8 April 2013",
+        ];
+        let mut page = vec![
+            "Council approves the new river bridge".to_string(),
+            "12 March 2013".into(),
+        ];
+        page.extend(body.map(String::from));
+        page.extend(list.map(String::from));
+        let c = clean(&page.join("\n\n"));
+        assert!(c.body().map(|b| b.text.as_str()).eq(body));
+        assert!(decisions(&c)[4..].iter().all(|&(_, d)| d == "related"));
+        assert!(ends_with_date(list[0]) && ends_with_date(list[2]));
+        // Two dated lines are not yet a list, and a year alone is no date.
+        assert!(!ends_with_date("The company was founded in 1998"));
+        let mut decisions = vec![None; 2];
+        mark_dated_headlines(&list[..2], &mut decisions);
+        assert!(decisions.iter().all(Option::is_none));
+        let mut decisions = vec![None; 3];
+        mark_dated_headlines(&list, &mut decisions);
+        assert!(decisions
+            .iter()
+            .all(|d| *d == Some(Decision::Drop(DropReason::Related))));
     }
 
     #[test]
