@@ -1026,17 +1026,7 @@ fn bridge_interstitials(
             RESUMED_BODY
         };
         // The densest run starting right after the break.
-        let (mut cur, mut best) = (0.0f64, None);
-        for (t, &s) in scores.iter().enumerate().skip(j) {
-            cur += s;
-            if cur <= 0.0 {
-                break;
-            }
-            if best.is_none_or(|(_, b)| cur > b) {
-                best = Some((t, cur));
-            }
-        }
-        match best {
+        match best_run_from(scores, j..scores.len()) {
             Some((t, sum)) if sum >= needed => hi = t,
             _ => return hi,
         }
@@ -1057,17 +1047,7 @@ fn bridge_box_before(decisions: &[Option<Decision>], scores: &[f64], mut lo: usi
         if boxed == 0 || boxed > MAX_BOX || j < 2 || !(scores[j - 1] > 0.0 && scores[j - 2] > 0.0) {
             return lo;
         }
-        let (mut cur, mut best) = (0.0f64, None);
-        for t in (0..j).rev() {
-            cur += scores[t];
-            if cur <= 0.0 {
-                break;
-            }
-            if best.is_none_or(|(_, b)| cur > b) {
-                best = Some((t, cur));
-            }
-        }
-        match best {
+        match best_run_from(scores, (0..j).rev()) {
             Some((t, sum)) if sum >= 2.0 * RESUMED_BODY => lo = t,
             _ => return lo,
         }
@@ -1133,17 +1113,7 @@ fn list_after_colon(
         return hi;
     }
     // The paragraphs after the list.
-    let (mut cur, mut best) = (0.0f64, None);
-    for (t, &s) in scores.iter().enumerate().skip(j) {
-        cur += s;
-        if cur <= 0.0 {
-            break;
-        }
-        if best.is_none_or(|(_, b)| cur > b) {
-            best = Some((t, cur));
-        }
-    }
-    match best {
+    match best_run_from(scores, j..scores.len()) {
         Some((t, sum)) if sum >= RESUMED_BODY => t,
         _ => last,
     }
@@ -1151,6 +1121,22 @@ fn list_after_colon(
 
 /// Items a list promised by a colon may have.
 const MAX_LIST: usize = 60;
+
+/// The best run of `scores` that starts at the first block of `order` and goes on in its
+/// direction while the total stays positive: `(its far end, its total)`.
+fn best_run_from(scores: &[f64], order: impl Iterator<Item = usize>) -> Option<(usize, f64)> {
+    let (mut cur, mut best) = (0.0f64, None);
+    for t in order {
+        cur += scores[t];
+        if cur <= 0.0 {
+            break;
+        }
+        if best.is_none_or(|(_, b)| cur > b) {
+            best = Some((t, cur));
+        }
+    }
+    best
+}
 
 /// Short furniture lines an advert break may have.
 const MAX_INTERSTITIAL: usize = 3;
