@@ -525,18 +525,30 @@ fn build_with(
                 }))
             },
             |counted| {
-                clocks.time(Stage::Stats, || {
-                    for c in counted {
-                        let c = c?;
-                        if let (Some(lines), Some(keys)) = (&mut lines, &c.line_keys) {
-                            lines.add_keys(keys);
+                let counted = counted.into_iter().collect::<Result<Vec<Counted>>>()?;
+                // The two tables are independent: fill them side by side, each in input
+                // order. Each half is timed on the thread that runs it.
+                rayon::join(
+                    || {
+                        if let Some(lines) = &mut lines {
+                            clocks.time(Stage::Stats, || {
+                                for keys in counted.iter().filter_map(|c| c.line_keys.as_ref()) {
+                                    lines.add_keys(keys);
+                                }
+                            })
                         }
-                        if let (Some(words), Some(ev)) = (&mut words, &c.words) {
-                            words.add_events(ev);
+                    },
+                    || {
+                        if let Some(words) = &mut words {
+                            clocks.time(Stage::Stats, || {
+                                for ev in counted.iter().filter_map(|c| c.words.as_ref()) {
+                                    words.add_events(ev);
+                                }
+                            })
                         }
-                    }
-                    Ok(())
-                })
+                    },
+                );
+                Ok(())
             },
         )?;
     }

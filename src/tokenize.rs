@@ -71,7 +71,7 @@ impl Tokenizer {
     pub fn embedded() -> Result<Self> {
         static EMBEDDED: OnceLock<std::result::Result<Tokenizer, String>> = OnceLock::new();
         let loaded = EMBEDDED.get_or_init(|| {
-            Tokenizer::from_bytes(Cow::Borrowed(EMBEDDED_JSON), EMBEDDED_NAME.to_string())
+            Tokenizer::from_embedded_bytes()
                 .map_err(|reason| format!("embedded {EMBEDDED_NAME}: {reason}"))
         });
         match loaded {
@@ -105,7 +105,37 @@ impl Tokenizer {
         // rc.3's reader only accepts the canonical spelling; older files (every file on the
         // Hub today) need this upgrade pass first.
         tokenizers::canonicalize_value(&mut value).map_err(|e| e.to_string())?;
-        let pipeline = tokenizers::from_json(&value.to_string()).map_err(|e| e.to_string())?;
+        let canonical = value.to_string();
+        drop(value);
+        Tokenizer::assemble(json, name, known_ids, &canonical)
+    }
+
+    /// The embedded tokenizer without the generic upgrade pass: parsing its 5 MB into a
+    /// `serde_json::Value`, re-serialising and dropping it costs ~0.5 CPU-s, a large part
+    /// of a small build. [`embedded_canonical`] spells the file canonically by three small
+    /// edits instead, and the id layout is read by a typed pass; the tests prove both give
+    /// what [`Tokenizer::from_bytes`] computes. Should the file ever differ, that path is
+    /// taken instead.
+    fn from_embedded_bytes() -> std::result::Result<Self, String> {
+        let name = EMBEDDED_NAME.to_string();
+        let json = Cow::Borrowed(EMBEDDED_JSON);
+        let fast = std::str::from_utf8(EMBEDDED_JSON)
+            .ok()
+            .and_then(|text| Some((embedded_canonical(text)?, Some(known_ids_typed(text)?))));
+        match fast {
+            Some((canonical, known_ids)) => Tokenizer::assemble(json, name, known_ids, &canonical),
+            None => Tokenizer::from_bytes(json, name),
+        }
+    }
+
+    /// A tokenizer from its original bytes, its id layout and its canonical spelling.
+    fn assemble(
+        json: Cow<'static, [u8]>,
+        name: String,
+        known_ids: Option<Vec<u64>>,
+        canonical: &str,
+    ) -> std::result::Result<Self, String> {
+        let pipeline = tokenizers::from_json(canonical).map_err(|e| e.to_string())?;
         let sha256 = hex::encode(Sha256::digest(&json));
         let options = EncodeOptions {
             add_special_tokens: false,
@@ -236,6 +266,86 @@ fn known_ids(value: &serde_json::Value) -> std::result::Result<Option<Vec<u64>>,
             }
         }
     }
+    id_bits(ids).map(Some)
+}
+
+/// The embedded file in the canonical spelling that `canonicalize_value` gives it: version
+/// 2.0, the byte-level step moved from the pre-tokenizer into the model. `None` when a
+/// piece to edit is not found exactly once.
+fn embedded_canonical(text: &str) -> Option<String> {
+    const EDITS: [(&str, &str); 3] = [
+        (r#"{"version":"1.0","#, r#"{"version":"2.0","#),
+        (
+            r#",{"type":"ByteLevel","add_prefix_space":false,"trim_offsets":false,"use_regex":false}]}"#,
+            "]}",
+        ),
+        (
+            r#""model":{"type":"BPE","#,
+            r#""model":{"type":"BPE","byte_level":true,"#,
+        ),
+    ];
+    let mut out = text.to_string();
+    for (from, to) in EDITS {
+        let mut at = out.match_indices(from).map(|(i, _)| i);
+        let (Some(i), None) = (at.next(), at.next()) else {
+            return None;
+        };
+        out.replace_range(i..i + from.len(), to);
+    }
+    Some(out)
+}
+
+/// The bitset of [`known_ids`] by a typed pass that keeps only the ids, for files of the
+/// usual shape (`None` otherwise, or when the ids are too large).
+fn known_ids_typed(text: &str) -> Option<Vec<u64>> {
+    #[derive(serde::Deserialize)]
+    struct Layout {
+        model: ModelIds,
+        added_tokens: Vec<AddedId>,
+    }
+    #[derive(serde::Deserialize)]
+    struct ModelIds {
+        vocab: VocabIds,
+    }
+    #[derive(serde::Deserialize)]
+    struct AddedId {
+        id: u64,
+    }
+    let layout: Layout = serde_json::from_str(text).ok()?;
+    let mut ids = layout.model.vocab.0;
+    ids.extend(layout.added_tokens.iter().map(|a| a.id));
+    id_bits(ids).ok()
+}
+
+/// The ids of a `{"piece": id, ...}` vocabulary (an error for a value that is not a `u64`).
+struct VocabIds(Vec<u64>);
+
+impl<'de> serde::Deserialize<'de> for VocabIds {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        use serde::de::{IgnoredAny, MapAccess, Visitor};
+        struct Ids;
+        impl<'de> Visitor<'de> for Ids {
+            type Value = VocabIds;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a vocabulary object")
+            }
+            fn visit_map<A: MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> std::result::Result<VocabIds, A::Error> {
+                let mut ids = Vec::new();
+                while map.next_key::<IgnoredAny>()?.is_some() {
+                    ids.push(map.next_value::<u64>()?);
+                }
+                Ok(VocabIds(ids))
+            }
+        }
+        d.deserialize_map(Ids)
+    }
+}
+
+/// `ids` as a bitset, after checking they fit the release's `list<int32>` column.
+fn id_bits(ids: Vec<u64>) -> std::result::Result<Vec<u64>, String> {
     let max = ids.iter().copied().max().unwrap_or(0);
     if max > i32::MAX as u64 {
         return Err(format!(
@@ -246,7 +356,7 @@ fn known_ids(value: &serde_json::Value) -> std::result::Result<Option<Vec<u64>>,
     for id in ids {
         bits[(id / 64) as usize] |= 1 << (id % 64);
     }
-    Ok(Some(bits))
+    Ok(bits)
 }
 
 fn bit_is_set(bits: &[u64], id: u32) -> bool {
@@ -535,6 +645,29 @@ mod tests {
         let mut ids = enc(t, &text[lo..i], 0);
         ids.extend(enc(t, &text[i..hi], 0));
         ids == enc(t, &text[lo..hi], 0)
+    }
+
+    /// The fast path of [`Tokenizer::from_embedded_bytes`] hands the reader the same JSON
+    /// document and finds the same ids as the generic path.
+    #[test]
+    fn embedded_fast_path_matches_the_upgrade_pass() {
+        let text = std::str::from_utf8(EMBEDDED_JSON).unwrap();
+        let fast = embedded_canonical(text).expect("the embedded file has the expected spelling");
+        let mut value: serde_json::Value = serde_json::from_str(text).unwrap();
+        let ids = known_ids(&value).unwrap();
+        assert!(ids.is_some());
+        assert_eq!(known_ids_typed(text), ids);
+        tokenizers::canonicalize_value(&mut value).unwrap();
+        let fast_value: serde_json::Value = serde_json::from_str(&fast).unwrap();
+        assert_eq!(fast_value, value);
+        // And the two readings behave the same.
+        let generic = Tokenizer::from_bytes(Cow::Borrowed(EMBEDDED_JSON), "g".into()).unwrap();
+        let text = sample();
+        let ids = enc(&generic, &text, 0);
+        assert_eq!(enc(&tok(), &text, 0), ids);
+        assert_eq!(tok().decode(&ids).ok(), generic.decode(&ids).ok());
+        // A file without the pieces is not edited.
+        assert_eq!(embedded_canonical(r#"{"version":"2.0"}"#), None);
     }
 
     #[test]

@@ -18,10 +18,27 @@ type HashSet<K> = std::collections::HashSet<K, foldhash::fast::FixedState>;
 /// (they are the long tail of names and typos, and a word seen once is not evidence).
 #[derive(Debug, Clone)]
 pub struct WordStats {
-    counts: HashMap<Box<str>, u32>,
+    /// Words of up to 15 bytes (nearly all), packed by [`short_key`]: no allocation per
+    /// word and no pointer to follow on a lookup.
+    short: HashMap<u128, u32>,
+    /// Longer words. With `short`, at most `cap` words in all.
+    long: HashMap<Box<str>, u32>,
     /// Adjacent word pairs, by hash: how often `left right` is printed apart.
     pairs: HashMap<u64, u32>,
     cap: usize,
+}
+
+/// A word of at most 15 bytes as one number: its bytes, then zeros, its length in the
+/// last byte (so distinct words get distinct keys); `None` for longer words.
+fn short_key(word: &str) -> Option<u128> {
+    let b = word.as_bytes();
+    if b.len() > 15 {
+        return None;
+    }
+    let mut buf = [0u8; 16];
+    buf[..b.len()].copy_from_slice(b);
+    buf[15] = b.len() as u8;
+    Some(u128::from_le_bytes(buf))
 }
 
 /// Letters, digits and the apostrophe inside a word.
@@ -35,11 +52,14 @@ fn pair_key(left: &str, right: &str) -> u64 {
 
 /// [`pair_key`] of two words already in lower case.
 fn pair_key_lower(left: &str, right: &str) -> u64 {
-    use std::hash::{Hash, Hasher};
-    let mut h = std::hash::DefaultHasher::new();
-    left.hash(&mut h);
-    right.hash(&mut h);
-    h.finish()
+    pair_key_ids(word_id(left), word_id(right))
+}
+
+/// [`pair_key`] of two words by their [`word_id`]. A fixed seed, so the same key on every
+/// run; the quality variant, as the table keeps only this hash of each pair.
+fn pair_key_ids(left: u128, right: u128) -> u64 {
+    use std::hash::BuildHasher;
+    foldhash::quality::FixedState::default().hash_one((left, right))
 }
 
 /// Add one to `key`, forgetting the entries seen once when the table is full.
@@ -58,22 +78,45 @@ fn bump<K: std::hash::Hash + Eq>(map: &mut HashMap<K, u32>, key: K, cap: usize) 
     map.insert(key, 1);
 }
 
-/// [`bump`] for a word, allocating its key only when the word is new.
-fn bump_word(map: &mut HashMap<Box<str>, u32>, word: &str, cap: usize) {
-    match map.get_mut(word) {
-        Some(c) => *c = c.saturating_add(1),
-        None => bump(map, word.into(), cap),
-    }
-}
-
 /// What one text adds to [`WordStats`]: computed apart from the tables, so threads can
 /// split and lower-case texts in parallel while one thread counts them in input order.
 #[derive(Debug, Default, Clone)]
 pub struct WordEvents {
-    /// Lower-cased words, each followed by one space.
-    words: String,
+    /// The counted words, lower-cased, in text order: a [`short_key`], or for a longer
+    /// word its place in `long` (see [`long_ref`]). Keys made here spare the counting
+    /// thread splitting and packing the words.
+    words: Vec<u128>,
+    /// The longer words, back to back.
+    long: String,
     /// Keys of adjacent word pairs, in text order.
     pairs: Vec<u64>,
+    /// Where each word is lower-cased.
+    buf: String,
+}
+
+/// Last byte of a [`long_ref`]; a [`short_key`] has the word's length, 1 to 15, there.
+const LONG_REF: u128 = 0xFF << 120;
+/// Last byte of a [`word_id`] of a longer word.
+const LONG_ID: u128 = 0xFE << 120;
+
+/// The `len` bytes at `start` of [`WordEvents::long`], as an entry of its `words`.
+fn long_ref(start: usize, len: usize) -> u128 {
+    start as u128 | (len as u128) << 64 | LONG_REF
+}
+
+/// A word as the pair table sees it: its [`short_key`], else a hash (only pairs are kept
+/// by hash, and a hash collision is as unlikely as one of the pair hash).
+fn word_id(word: &str) -> u128 {
+    use std::hash::BuildHasher;
+    short_key(word).unwrap_or_else(|| {
+        u128::from(foldhash::quality::FixedState::default().hash_one(word)) | LONG_ID
+    })
+}
+
+/// A word of [`WordEvents`], for counting.
+enum Word<'a> {
+    Short(u128),
+    Long(&'a str),
 }
 
 impl WordEvents {
@@ -86,52 +129,166 @@ impl WordEvents {
 
     /// Add the words and pairs of one more text (pairs do not cross texts).
     pub fn push_text(&mut self, text: &str) {
-        let mut prev: Option<std::ops::Range<usize>> = None;
+        // The previous word's id, while it can be the left half of a pair.
+        let mut prev: Option<u128> = None;
         for token in text.split_whitespace() {
             // A token with punctuation inside ("Economic,trade") is not counted as a pair.
             let core = token.trim_matches(|c: char| !word_char(c));
-            let n = core.chars().count();
-            if n == 0
-                || n > 40
-                || !core.chars().all(word_char)
-                || !core.chars().any(crate::text::is_alphabetic)
-            {
+            self.buf.clear();
+            if !push_plain_word(&mut self.buf, core) {
                 prev = None;
                 for w in token.split(|c: char| !word_char(c)) {
                     if !w.is_empty()
                         && w.chars().count() <= 40
                         && w.chars().any(crate::text::is_alphabetic)
                     {
-                        crate::text::push_lower(&mut self.words, w);
-                        self.words.push(' ');
+                        self.buf.clear();
+                        crate::text::push_lower(&mut self.buf, w);
+                        self.push_word();
                     }
                 }
                 continue;
             }
-            let start = self.words.len();
-            crate::text::push_lower(&mut self.words, core);
-            let end = self.words.len();
+            let key = self.push_word();
+            let id = if key & LONG_REF == LONG_REF {
+                word_id(&self.buf)
+            } else {
+                key
+            };
             if let Some(p) = prev {
-                self.pairs
-                    .push(pair_key_lower(&self.words[p], &self.words[start..end]));
+                self.pairs.push(pair_key_ids(p, id));
             }
-            self.words.push(' ');
             // A sentence or clause boundary ends the pair chain.
-            prev = token
-                .ends_with(crate::text::is_alphanumeric)
-                .then_some(start..end);
+            prev = token.ends_with(crate::text::is_alphanumeric).then_some(id);
         }
     }
+
+    /// Count the word in `buf`; the entry made in `words`.
+    fn push_word(&mut self) -> u128 {
+        let key = short_key(&self.buf).unwrap_or_else(|| {
+            let start = self.long.len();
+            self.long.push_str(&self.buf);
+            long_ref(start, self.buf.len())
+        });
+        self.words.push(key);
+        key
+    }
+
+    /// The counted words, in text order.
+    fn words(&self) -> impl Iterator<Item = Word<'_>> {
+        self.words.iter().map(|&k| {
+            if k & LONG_REF == LONG_REF {
+                let start = k as u64 as usize;
+                let len = (k >> 64) as u32 as usize;
+                Word::Long(self.long.get(start..start + len).unwrap_or_default())
+            } else {
+                Word::Short(k)
+            }
+        })
+    }
+}
+
+/// Append `core` in lower case, as [`crate::text::push_lower`] does, if it is a word
+/// counted whole that can be half of a pair: one to 40 characters, all [`word_char`], at
+/// least one a letter. Otherwise `false`, having appended part of it. One pass over the
+/// characters for the checks and the lower-casing, where separate ones cost four.
+fn push_plain_word(out: &mut String, core: &str) -> bool {
+    let start = out.len();
+    if core.is_ascii() {
+        let b = core.as_bytes();
+        if b.is_empty()
+            || b.len() > 40
+            || !b.iter().all(|&x| x.is_ascii_alphanumeric() || x == b'\'')
+            || !b.iter().any(u8::is_ascii_alphabetic)
+        {
+            return false;
+        }
+        out.push_str(core);
+        out[start..].make_ascii_lowercase();
+        return true;
+    }
+    let mut n = 0;
+    let mut letter = false;
+    let mut sigma = false;
+    for c in core.chars() {
+        n += 1;
+        if n > 40 {
+            return false;
+        }
+        if c.is_ascii() {
+            if c.is_ascii_alphabetic() {
+                letter = true;
+            } else if !(c.is_ascii_digit() || c == '\'') {
+                return false;
+            }
+            out.push(c.to_ascii_lowercase());
+        } else {
+            if crate::text::is_alphabetic(c) {
+                letter = true;
+            } else if !(crate::text::is_numeric(c) || c == '’') {
+                return false;
+            }
+            sigma |= c == 'Σ';
+            crate::text::push_lower_char(out, c);
+        }
+    }
+    // A final sigma depends on its neighbours: `push_lower` leaves such words to the
+    // standard library.
+    if sigma {
+        out.truncate(start);
+        out.push_str(&core.to_lowercase());
+    }
+    letter
 }
 
 impl WordStats {
     /// Tables of at most `cap` distinct words and `cap` distinct word pairs.
     pub fn new(cap: usize) -> Self {
         WordStats {
-            counts: HashMap::default(),
+            short: HashMap::default(),
+            long: HashMap::default(),
             pairs: HashMap::default(),
             cap: cap.max(1024),
         }
+    }
+
+    /// Distinct words counted.
+    fn words_len(&self) -> usize {
+        self.short.len() + self.long.len()
+    }
+
+    /// [`bump`] for a word (lower case) across both word tables, allocating only for a
+    /// new long word.
+    fn bump_word(&mut self, word: Word) {
+        let hit = match word {
+            Word::Short(k) => self.short.get_mut(&k),
+            Word::Long(w) => self.long.get_mut(w),
+        };
+        if let Some(c) = hit {
+            *c = c.saturating_add(1);
+            return;
+        }
+        if self.words_len() >= self.cap {
+            self.short.retain(|_, c| *c > 1);
+            self.long.retain(|_, c| *c > 1);
+            if self.words_len() >= self.cap {
+                return;
+            }
+        }
+        match word {
+            Word::Short(k) => self.short.insert(k, 1),
+            Word::Long(w) => self.long.insert(w.into(), 1),
+        };
+    }
+
+    /// Occurrences of `word`, already in lower case.
+    fn get(&self, word: &str) -> u32 {
+        match short_key(word) {
+            Some(k) => self.short.get(&k),
+            None => self.long.get(word),
+        }
+        .copied()
+        .unwrap_or(0)
     }
 
     /// Count the words and adjacent word pairs of one text.
@@ -144,20 +301,17 @@ impl WordStats {
         for &k in &ev.pairs {
             bump(&mut self.pairs, k, self.cap);
         }
-        for w in ev.words.split_terminator(' ') {
-            bump_word(&mut self.counts, w, self.cap);
+        for w in ev.words() {
+            self.bump_word(w);
         }
     }
 
     /// Occurrences of `word` (case-insensitive).
     pub fn count(&self, word: &str) -> u32 {
         if word.chars().all(|c| !c.is_uppercase()) {
-            return self.counts.get(word).copied().unwrap_or(0);
+            return self.get(word);
         }
-        self.counts
-            .get(crate::text::to_lower(word).as_str())
-            .copied()
-            .unwrap_or(0)
+        self.get(&crate::text::to_lower(word))
     }
 
     /// Occurrences of `left right` printed as two words.
@@ -1318,13 +1472,114 @@ mod tests {
         assert!(Lexicon::from_tokenizer_json(b"not json").is_empty());
     }
 
+    /// The words and pairs of a text as first defined: lower-cased with
+    /// `text::to_lower`, checked character by character.
+    fn reference_events(text: &str) -> (Vec<String>, Vec<(String, String)>) {
+        let (mut words, mut pairs) = (Vec::new(), Vec::new());
+        let mut prev: Option<String> = None;
+        let lower = crate::text::to_lower;
+        for token in text.split_whitespace() {
+            let core = token.trim_matches(|c: char| !word_char(c));
+            let n = core.chars().count();
+            if n == 0
+                || n > 40
+                || !core.chars().all(word_char)
+                || !core.chars().any(crate::text::is_alphabetic)
+            {
+                prev = None;
+                for w in token.split(|c: char| !word_char(c)) {
+                    if !w.is_empty()
+                        && w.chars().count() <= 40
+                        && w.chars().any(crate::text::is_alphabetic)
+                    {
+                        words.push(lower(w));
+                    }
+                }
+                continue;
+            }
+            let w = lower(core);
+            if let Some(p) = prev {
+                pairs.push((p, w.clone()));
+            }
+            words.push(w.clone());
+            prev = token.ends_with(crate::text::is_alphanumeric).then_some(w);
+        }
+        (words, pairs)
+    }
+
+    #[test]
+    fn events_match_the_reference() {
+        let long = "abcdefghijklmnopqrstuvwxyzabcdefghijklmn"; // 40 letters
+        let texts = [
+            "At a reception in HANOI on November 16, Dung said: the VIETNAMESE side",
+            "ΟΔΟΣ ΣΟΦΟΣ Σ ΣΆΣ. İstanbul'da KİTAP ǅemal it's Don’t 3rd 10 2024 x2",
+            "Thủ tướng Phạm Minh Chính tiếp Đại sứ, NGƯỜI Việt; nhiệt-độ (cao) “ông”",
+            "日本とベトナムの外交関係 東京都 Ｔｏｋｙｏ 中国国家统计局公布的数据显示",
+            "fifteen_bytes abcdefghijklmno abcdefghijklmnop ệệệệệ ệệệệệa ÀÁÂÃÄÅÆÇ",
+            "ab'cd ''' ’’ x’y 'quoted' -dash- a-b-c e.g. U.S. 1,000 a\u{301}b",
+        ];
+        let mut all = texts.map(str::to_string).to_vec();
+        all.push(format!("{long} {long}a A{long} {long}é é{long}x {long}Σ"));
+        for text in &all {
+            let ev = WordEvents::of(text);
+            let (words, pairs) = reference_events(text);
+            let got: Vec<String> = ev
+                .words()
+                .map(|w| match w {
+                    Word::Short(k) => {
+                        let b = k.to_le_bytes();
+                        String::from_utf8_lossy(&b[..usize::from(b[15])]).into_owned()
+                    }
+                    Word::Long(w) => w.to_string(),
+                })
+                .collect();
+            assert_eq!(got, words, "{text:?}");
+            let want: Vec<u64> = pairs.iter().map(|(l, r)| pair_key_lower(l, r)).collect();
+            assert_eq!(ev.pairs, want, "{text:?}");
+            // Counted: every word and pair is found again by its text.
+            let mut stats = WordStats::new(1024);
+            stats.add_events(&ev);
+            for w in &words {
+                let n = words.iter().filter(|x| *x == w).count();
+                assert_eq!(stats.count(w) as usize, n, "{w:?}");
+            }
+            for (l, r) in &pairs {
+                assert!(stats.pair(l, r) >= 1, "{l:?} {r:?}");
+                assert!(stats.pair(&l.to_uppercase(), r) >= 1, "{l:?} {r:?}");
+            }
+        }
+    }
+
+    /// Short and long words share one cap and are forgotten together, as in one table.
+    #[test]
+    fn full_tables_forget_as_one_table() {
+        let mut stats = WordStats::new(1024);
+        let mut reference: HashMap<String, u32> = HashMap::default();
+        for i in 0..6000u32 {
+            // Short words, long words, and some of each repeating.
+            let w = match i % 4 {
+                0 => format!("w{}", i % 700),
+                1 => format!("longerthanfifteen{i}"),
+                2 => format!("k{i}"),
+                _ => format!("longerthanfifteen{}", i % 300),
+            };
+            stats.add_text(&w);
+            bump(&mut reference, w, 1024);
+        }
+        assert_eq!(stats.words_len(), reference.len());
+        assert!(stats.long.len() > 100 && stats.short.len() > 100);
+        for (w, &n) in &reference {
+            assert_eq!(stats.count(w), n, "{w}");
+        }
+    }
+
     #[test]
     fn word_table_is_bounded() {
         let mut w = WordStats::new(1024);
         for i in 0..5000 {
             w.add_text(&format!("word{i}x common"));
         }
-        assert!(w.counts.len() <= 1024);
+        assert!(w.words_len() <= 1024);
         assert!(w.count("common") >= 1);
     }
 }
