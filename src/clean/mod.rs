@@ -1738,6 +1738,12 @@ mod tests {
             "A public meeting on the route of the approach roads will be held at the town hall on the first Monday of next month.",
     ];
 
+    /// The story's headline, `before`, the blocks of `inside`, then `after`, cleaned.
+    fn clean_around(before: &[&str], inside: &[&str], after: &[&str]) -> CleanArticle {
+        let head = ["Council approves the new river bridge"];
+        clean(&[&head[..], before, inside, after].concat().join("\n\n"))
+    }
+
     fn decisions(c: &CleanArticle) -> Vec<(&str, &str)> {
         c.blocks
             .iter()
@@ -1913,20 +1919,17 @@ mod tests {
     #[test]
     fn body_before_a_related_box_stays() {
         let (before, after) = STORY.split_at(2);
-        let mut page = vec!["Council approves the new river bridge".to_string()];
-        page.extend(before.iter().map(|p| p.to_string()));
-        page.extend(
-            [
+        let c = clean_around(
+            before,
+            &[
                 "Related Articles",
                 "Ferry fares to rise in May",
                 "12 Jan 2012",
                 "Bridge plan goes to public vote",
                 "02 Dec 2011",
-            ]
-            .map(String::from),
+            ],
+            after,
         );
-        page.extend(after.iter().map(|p| p.to_string()));
-        let c = clean(&page.join("\n\n"));
         let body: Vec<&str> = c.body().map(|b| b.text.as_str()).collect();
         assert_eq!(body[..2], *before);
         assert!(after[1..].iter().all(|p| body.contains(p)));
@@ -2042,21 +2045,18 @@ mod tests {
     #[test]
     fn article_photo_after_a_related_box_does_not_swallow_the_next_paragraph() {
         let (before, after) = STORY[..4].split_at(2);
-        let mut page = vec!["Council approves the new river bridge".to_string()];
-        page.extend(before.iter().map(|p| p.to_string()));
-        page.extend(
-            [
+        let c = clean_around(
+            before,
+            &[
                 "Most Popular",
                 "Ten tools every home needs",
                 "Jane Roe",
                 "Why the ferry still matters",
                 "John Doe",
                 "The river at dawn, seen from the east bank, on March 2, 2012.Photograph: Ann Lee/Getty Images",
-            ]
-            .map(String::from),
+            ],
+            after,
         );
-        page.extend(after.iter().map(|p| p.to_string()));
-        let c = clean(&page.join("\n\n"));
         let body: Vec<&str> = c.body().map(|b| b.text.as_str()).collect();
         assert_eq!(body, [before, after].concat());
     }
