@@ -1473,21 +1473,23 @@ const RIGHTS_PHRASES: [&str; 14] = [
     "delivered to your inbox",
 ];
 
+/// A phrase as printed in lower case, capitalised and in capitals.
+fn case_forms(p: &str) -> [String; 3] {
+    let mut first = p.chars();
+    let capital: String = first
+        .next()
+        .into_iter()
+        .flat_map(char::to_uppercase)
+        .chain(first)
+        .collect();
+    [p.to_string(), capital, p.to_uppercase()]
+}
+
 /// [`RIGHTS_PHRASES`] in any ASCII case and in the usual cases of the others. (Building
 /// from these constants cannot fail; if it did, the test would only be skipped.)
 static RIGHTS_RESERVED: std::sync::LazyLock<Option<aho_corasick::AhoCorasick>> =
     std::sync::LazyLock::new(|| {
-        let mut patterns = Vec::new();
-        for p in RIGHTS_PHRASES {
-            let mut first = p.chars();
-            let capital: String = first
-                .next()
-                .into_iter()
-                .flat_map(char::to_uppercase)
-                .chain(first)
-                .collect();
-            patterns.extend([p.to_string(), capital, p.to_uppercase()]);
-        }
+        let patterns: Vec<String> = RIGHTS_PHRASES.iter().flat_map(|p| case_forms(p)).collect();
         aho_corasick::AhoCorasick::builder()
             .ascii_case_insensitive(true)
             .build(patterns)
@@ -2150,14 +2152,7 @@ mod tests {
     #[test]
     fn rights_phrases_have_the_letters_is_footer_looks_for_first() {
         for p in RIGHTS_PHRASES {
-            let mut first = p.chars();
-            let capital: String = first
-                .next()
-                .into_iter()
-                .flat_map(char::to_uppercase)
-                .chain(first)
-                .collect();
-            for p in [p.to_string(), capital, p.to_uppercase()] {
+            for p in case_forms(p) {
                 assert!(may_hold_rights_phrase(&p), "{p}");
                 // Any ASCII case.
                 assert!(may_hold_rights_phrase(&p.to_ascii_lowercase()), "{p}");
