@@ -34,6 +34,8 @@ pub enum DropReason {
     Related,
     /// Printed by other documents of the corpus too.
     Boilerplate,
+    /// The story's topic tags: a "Tags" heading and the links under it.
+    Tags,
 }
 
 impl DropReason {
@@ -49,6 +51,7 @@ impl DropReason {
             DropReason::Share => "share",
             DropReason::Related => "related",
             DropReason::Boilerplate => "boilerplate",
+            DropReason::Tags => "tags",
         }
     }
 }
@@ -123,7 +126,7 @@ impl Draft {
 }
 
 /// Every drop reason, in the order of their spill codes.
-const DROP_REASONS: [DropReason; 10] = [
+const DROP_REASONS: [DropReason; 11] = [
     DropReason::Title,
     DropReason::Dateline,
     DropReason::Byline,
@@ -134,6 +137,7 @@ const DROP_REASONS: [DropReason; 10] = [
     DropReason::Share,
     DropReason::Related,
     DropReason::Boilerplate,
+    DropReason::Tags,
 ];
 
 /// One byte per draft decision: 0 undecided, 1 body, 2 caption, 3 + index of a drop reason.
@@ -321,6 +325,115 @@ fn is_comments_heading(text: &str) -> bool {
             .all(|w| COMMENT_NOUNS.contains(w) || COMMENT_HEADING_WORDS.contains(w))
 }
 
+/// Headings of a story's topic tags.
+const TAG_HEADINGS: &[&str] = &[
+    "tags",
+    "tag",
+    "tagged",
+    "tagi",
+    "tematy",
+    "słowa kluczowe",
+    "теги",
+    "тэги",
+    "метки",
+    "ετικέτες",
+    "标签",
+    "標籤",
+    "关键词",
+    "關鍵詞",
+    "タグ",
+    "keywords",
+    "schlagwörter",
+    "schlagworte",
+    "etiquetas",
+    "mots-clés",
+    "mots clés",
+    "thẻ",
+    "từ khóa",
+];
+
+/// Blocks of tags taken after their heading, at most.
+const MAX_TAG_LINES: usize = 16;
+
+/// The story's topic tags: a heading ("Tags", "Tagi:", "Теги") and the short lines after
+/// it, or one line "TAGI: kangur, atak, dziewczynka". Pages print them under the article
+/// and some in the middle of it; marking them lets the body run go on past them.
+///
+/// `keys` holds `normalise` of every text of up to 48 bytes (at least).
+fn mark_tags(texts: &[&str], keys: &[&str], decisions: &mut [Option<Decision>]) {
+    let open = |d: Option<Decision>| matches!(d, None | Some(Decision::Drop(DropReason::Repeated)));
+    let n = texts.len();
+    let mut i = 0;
+    while i < n {
+        if !open(decisions[i]) || texts[i].len() > 400 {
+            i += 1;
+            continue;
+        }
+        let key = if keys[i].is_empty() {
+            normalise(texts[i])
+        } else {
+            keys[i].to_string()
+        };
+        let Some(rest) = tag_heading_rest(&key) else {
+            i += 1;
+            continue;
+        };
+        if !rest.is_empty() {
+            // "Tags: a, b, c" on one line.
+            if is_tag_line(rest) {
+                decisions[i] = Some(Decision::Drop(DropReason::Tags));
+            }
+            i += 1;
+            continue;
+        }
+        decisions[i] = Some(Decision::Drop(DropReason::Tags));
+        let mut j = i + 1;
+        while j < n && j <= i + MAX_TAG_LINES && open(decisions[j]) && is_tag_line(texts[j]) {
+            decisions[j] = Some(Decision::Drop(DropReason::Tags));
+            j += 1;
+        }
+        i = j;
+    }
+}
+
+/// For a tags heading, what follows it on its line (empty when nothing does).
+fn tag_heading_rest(key: &str) -> Option<&str> {
+    let bare = key.trim_end_matches([':', '：', ' ']);
+    if TAG_HEADINGS.contains(&bare) {
+        return Some("");
+    }
+    let (head, rest) = key.split_once([':', '：'])?;
+    TAG_HEADINGS
+        .contains(&head.trim_end())
+        .then(|| rest.trim())
+        .filter(|r| !r.is_empty())
+}
+
+/// A line of tags: no sentence, only short items (`egzotyczne choroby łódź,`,
+/// `Entertainment Latest News`, `kangur, atak, dziewczynka`), or a run of lower-case
+/// words with no punctuation at all, as tag clouds print them.
+fn is_tag_line(t: &str) -> bool {
+    let t = t.trim();
+    if t.is_empty()
+        || t.len() > 1000
+        || t.ends_with(['.', '!', '?', '…', '。', '！', '？', '"', '”'])
+    {
+        return false;
+    }
+    let items: Vec<&str> = t
+        .split([',', ';', '|', '·', '、', '，'])
+        .map(str::trim)
+        .filter(|x| !x.is_empty())
+        .collect();
+    if !items.is_empty() && items.iter().all(|x| word_count(x) <= 4) {
+        return true;
+    }
+    let punctuated = t
+        .chars()
+        .any(|c| !(c.is_alphanumeric() || c == ' ' || c == '-' || c == '\'' || c == '’'));
+    !punctuated && !t.chars().any(char::is_uppercase)
+}
+
 /// A related-story heading: one of the list, or "More from <site>".
 fn is_related_heading(key: &str) -> bool {
     let key = key.trim_end_matches([':', '.', ' ']);
@@ -455,6 +568,7 @@ impl Cleaner {
         mark_caption_pairs(&views, &mut decisions);
         self.mark_repeats(&views, &mut decisions);
         let keys: Vec<&str> = keys.into_iter().map(|at| &key_buf[at]).collect();
+        mark_tags(&views, &keys, &mut decisions);
         mark_related_lists(&views, &keys, &mut decisions);
         mark_dated_headlines(&views, &mut decisions);
         let shortened = texts
@@ -875,7 +989,11 @@ fn block_score(text: &str, decision: Option<Decision>, size: f64) -> f64 {
     match decision {
         // An image (its caption, alt text repeating the headline, photo credit) sitting
         // between paragraphs does not interrupt the body.
-        Some(Decision::Caption | Decision::Drop(DropReason::Title | DropReason::Credit)) => 0.0,
+        // So do the story's tags.
+        Some(
+            Decision::Caption
+            | Decision::Drop(DropReason::Title | DropReason::Credit | DropReason::Tags),
+        ) => 0.0,
         Some(Decision::Drop(DropReason::Repeated)) => -1.0,
         Some(Decision::Drop(DropReason::Boilerplate)) => -3.0,
         Some(Decision::Drop(DropReason::Dateline | DropReason::Byline)) => -0.6,
@@ -932,7 +1050,7 @@ fn mark_outside_body(
     }
     lo = start_at_headline(decisions, &scores, echoes, lo, hi);
     hi = bridge_interstitials(texts, decisions, &scores, hi);
-    lo = bridge_box_before(decisions, &scores, lo);
+    lo = bridge_box_before(texts, decisions, &scores, lo);
     hi = list_after_colon(texts, decisions, &scores, hi);
     // Readers' comments are prose too; the article ends at their heading once it has
     // had two paragraphs.
@@ -996,10 +1114,7 @@ fn bridge_interstitials(
     mut hi: usize,
 ) -> usize {
     let n = texts.len();
-    let furniture = |i: usize| {
-        decisions[i] == Some(Decision::Drop(DropReason::Boilerplate))
-            && size_upto(&texts[i], 5.0) < 5.0
-    };
+    let furniture = |i: usize| is_furniture(&texts[i], decisions[i]);
     let related = |i: usize| decisions[i] == Some(Decision::Drop(DropReason::Related));
     loop {
         let mut j = hi + 1;
@@ -1033,25 +1148,59 @@ fn bridge_interstitials(
     }
 }
 
-/// The article may start before a related-story box that `mark_related_lists` closed
-/// inside it: the run before the box must have two paragraphs in a row next to the box
-/// and score what the run after a box must. Returns the new first block.
-fn bridge_box_before(decisions: &[Option<Decision>], scores: &[f64], mut lo: usize) -> usize {
+/// The article may start before a break: a related-story box that `mark_related_lists`
+/// closed inside it, or an image and share buttons after a lead paragraph (a caption,
+/// a photo credit, tags and a few short lines other pages print too). Before a box, the
+/// run must have two paragraphs in a row next to it and score what the run after a box
+/// must; before a short break, one long paragraph is enough. Returns the new first block.
+fn bridge_box_before(
+    texts: &[String],
+    decisions: &[Option<Decision>],
+    scores: &[f64],
+    mut lo: usize,
+) -> usize {
     let related = |i: usize| decisions[i] == Some(Decision::Drop(DropReason::Related));
+    let furniture = |i: usize| is_furniture(&texts[i], decisions[i]);
+    // Not the headline: the article starts after its echo.
+    let image = |i: usize| {
+        matches!(
+            decisions[i],
+            Some(Decision::Caption | Decision::Drop(DropReason::Credit | DropReason::Tags))
+        )
+    };
     loop {
         let mut j = lo;
-        while j > 0 && related(j - 1) {
+        let (mut breaks, mut boxed) = (0, 0);
+        while j > 0 && (related(j - 1) || furniture(j - 1) || image(j - 1)) {
+            if related(j - 1) {
+                boxed += 1;
+            } else if furniture(j - 1) {
+                breaks += 1;
+            }
             j -= 1;
         }
-        let boxed = lo - j;
-        if boxed == 0 || boxed > MAX_BOX || j < 2 || !(scores[j - 1] > 0.0 && scores[j - 2] > 0.0) {
+        if j == lo || boxed > MAX_BOX || breaks > MAX_INTERSTITIAL || j == 0 {
             return lo;
         }
+        let needed = if boxed > 0 {
+            if j < 2 || !(scores[j - 1] > 0.0 && scores[j - 2] > 0.0) {
+                return lo;
+            }
+            2.0 * RESUMED_BODY
+        } else {
+            RESUMED_BODY
+        };
         match best_run_from(scores, (0..j).rev()) {
-            Some((t, sum)) if sum >= 2.0 * RESUMED_BODY => lo = t,
+            Some((t, sum)) if sum >= needed => lo = t,
             _ => return lo,
         }
     }
+}
+
+/// A short line other pages print too ("Advertisement", "Share: More"): an advert or
+/// share-button break inside the article.
+fn is_furniture(text: &str, decision: Option<Decision>) -> bool {
+    decision == Some(Decision::Drop(DropReason::Boilerplate)) && size_upto(text, 5.0) < 5.0
 }
 
 /// A paragraph ending in a colon promises a list: its items (short lines, some of which
@@ -1575,13 +1724,13 @@ fn ends_with_photo_credit(s: &str) -> bool {
         return false;
     };
     let tail = &t[at..];
-    if !(1..=8).contains(&word_count(tail)) || size_upto(t, 61.0) > 60.0 {
+    if !(1..=8).contains(&word_count(tail)) || size_upto(t, 81.0) > 80.0 {
         return false;
     }
     let key = headline_key(tail);
     let has = |w: &str| key.split(' ').any(|k| k == w);
     let photo = [
-        "photo", "photos", "image", "images", "picture", "foto", "фото",
+        "photo", "photos", "image", "images", "picture", "foto", "fot", "фото",
     ]
     .iter()
     .any(|w| has(w));
@@ -1916,6 +2065,78 @@ mod tests {
         // Alone, the page gives no sign that the two lines are an advert.
         let c = Cleaner::new(&CleanConfig::default()).clean(&article, None);
         assert!(c.body().count() >= 3);
+    }
+
+    #[test]
+    fn lead_paragraph_before_a_photo_and_share_buttons_stays() {
+        let page = [
+            &["Council approves the new river bridge", STORY[0]][..],
+            &[
+                "The old ferry at the landing (Photo: Jan Kowalski/AP)",
+                "Share: More",
+                "Advertisement",
+            ],
+            &STORY[1..],
+        ]
+        .concat()
+        .join("\n\n");
+        let article = Article::parse(RawDoc {
+            source: "t.txt".into(),
+            text: page,
+            format: Some(Format::Text),
+            ..Default::default()
+        });
+        let mut lines = LineStats::new(1);
+        lines.add_document(article.blocks.iter().map(|b| b.text.as_str()));
+        lines.add_document(["Share: More", "Advertisement"]);
+        let c = Cleaner::new(&CleanConfig::default()).clean(&article, Some(&lines));
+        assert!(
+            c.body().map(|b| b.text.as_str()).eq(STORY),
+            "{:?}",
+            decisions(&c)
+        );
+        assert_eq!(decisions(&c)[2].1, "caption");
+    }
+
+    #[test]
+    fn tags_leave_without_cutting_the_body() {
+        let (before, after) = STORY.split_at(1);
+        let c = clean_around(before, &["Tagi", "Polityka, Świat"], after);
+        assert!(c.body().map(|b| b.text.as_str()).eq(STORY));
+        assert_eq!(
+            decisions(&c)[2..4],
+            [("Tagi", "tags"), ("Polityka, Świat", "tags")]
+        );
+        // One line of tags; a sentence after a heading is no tag.
+        let c = clean_around(
+            &STORY,
+            &["TAGI: kangur, atak, dziewczynka", "Tags:"],
+            &["Comments are welcome, but please keep to the subject of the story."],
+        );
+        let d = decisions(&c);
+        assert_eq!(d[7], ("TAGI: kangur, atak, dziewczynka", "tags"));
+        assert_eq!(d[8].1, "tags");
+        assert_ne!(d[9].1, "tags");
+    }
+
+    #[test]
+    fn tag_lines() {
+        for t in [
+            "Polityka, Świat",
+            "egzotyczne choroby łódź,",
+            "Entertainment Latest News",
+            "aktor antoni macierewicz donald tusk dziecko franciszek janusz palikot",
+            "Reuters, Канада, аналогичный возраст, бассейн",
+        ] {
+            assert!(is_tag_line(t), "{t}");
+        }
+        for t in [
+            "Przepraszamy, w tej chwili nie ma tagów.",
+            "The council voted on Tuesday to build the new bridge over the river",
+            "Work starts in spring, the mayor says, and the first cars will cross next year",
+        ] {
+            assert!(!is_tag_line(t), "{t}");
+        }
     }
 
     #[test]
