@@ -1689,20 +1689,36 @@ fn is_credited_caption(s: &str) -> bool {
     let t = s.trim_end();
     // One scan for the colon every marker ends in settles most blocks.
     if !t.contains(':')
-        || !(t.contains("hoto:") || t.contains("HOTO:") || t.contains("nh:") || t.contains("NH:"))
+        || !(t.contains("hoto:")
+            || t.contains("HOTO:")
+            || t.contains("nh:")
+            || t.contains("NH:")
+            || t.contains("redit:")
+            || t.contains("REDIT:"))
     {
         return false;
     }
     let lower = crate::text::to_lower(t);
-    let tail = lower
-        .rfind("photo:")
-        .or_else(|| lower.rfind("ảnh:"))
-        .map(|i| &lower[i..]);
-    let Some(tail) = tail else { return false };
-    // The credit is the last thing on the line and short.
+    let (at, credit) = match lower.rfind("photo:").or_else(|| lower.rfind("ảnh:")) {
+        Some(i) => (i, false),
+        None => match lower.rfind("credit:") {
+            Some(i) => (i, true),
+            None => return false,
+        },
+    };
+    let tail = &lower[at..];
+    // The credit is the last thing on the line and short. "Credit:" closes a sentence
+    // or two of caption ("… equivalent. Credit: ESA"); after a few words it is a label
+    // ("Tax credit: $500").
     let credit_words = tail.split_whitespace().count();
-    word_count(t) <= 60 && credit_words <= 5 && (tail.ends_with(')') || !tail.contains('.'))
+    size_upto(t, MAX_CAPTION_WORDS + 1.0) <= MAX_CAPTION_WORDS
+        && credit_words <= 5
+        && (tail.ends_with(')') || !tail.contains('.'))
+        && (!credit || word_count(&lower[..at]) >= 6)
 }
+
+/// Words a caption with its credit may have.
+const MAX_CAPTION_WORDS: f64 = 100.0;
 
 /// A caption closed by its agency credit: `… in Hialeah, Fla. (AP Photo/Alan Diaz, File)`,
 /// `… 2019. © Reuters / David Mercado`, `… normally. THE CANADIAN PRESS/HO`, `… (Image
@@ -1724,7 +1740,9 @@ fn ends_with_photo_credit(s: &str) -> bool {
         return false;
     };
     let tail = &t[at..];
-    if !(1..=8).contains(&word_count(tail)) || size_upto(t, 81.0) > 80.0 {
+    if !(1..=8).contains(&word_count(tail))
+        || size_upto(t, MAX_CAPTION_WORDS + 1.0) > MAX_CAPTION_WORDS
+    {
         return false;
     }
     let key = headline_key(tail);
@@ -2262,6 +2280,27 @@ mod tests {
             "Readers can send their own photos (see the form below).",
         ] {
             assert!(!ends_with_photo_credit(prose), "{prose}");
+        }
+    }
+
+    #[test]
+    fn captions_closed_by_credit_or_photo_labels() {
+        for caption in [
+            "A reference habitation module for a crewed Mars mission compared to its hibernation-based equivalent. Credit: ESA",
+            "Health officials in Inner Mongolia are attempting to control the spread of the plagueCredit: The Siberian Times",
+            "Sklep Apple na Piątej Alei w Nowym Jorku, otwarty całą dobę (Fot. Apple)",
+            "Lãnh đạo hai nước tại lễ đón chính thức ở Hà Nội. Ảnh: TTXVN",
+        ] {
+            assert!(
+                is_credited_caption(caption) || ends_with_photo_credit(caption),
+                "{caption}"
+            );
+        }
+        for label in [
+            "Child tax credit: $2,000",
+            "The council will raise the tax credit: families with two children get more.",
+        ] {
+            assert!(!is_credited_caption(label), "{label}");
         }
     }
 
