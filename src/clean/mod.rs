@@ -531,7 +531,10 @@ impl Cleaner {
                 } else {
                     Decision::Caption
                 }),
-                None if is_credited_caption(&block.text) || ends_with_photo_credit(&block.text) => {
+                None if is_credited_caption(&block.text)
+                    || ends_with_photo_credit(&block.text)
+                    || is_labelled_caption(&block.text) =>
+                {
                     Some(Decision::Caption)
                 }
                 None if is_editor_line(&block.text) => Some(Decision::Drop(DropReason::Byline)),
@@ -545,6 +548,19 @@ impl Cleaner {
             };
             decisions[i] = d;
             keys.push(at);
+        }
+
+        // BBC pages print "Image copyright NAME" right before a labelled caption, in the
+        // page's language ("ဓာတ်ပုံ မူပိုင် …"): a short line there is the photo's credit.
+        for i in 1..n {
+            if decisions[i] == Some(Decision::Caption)
+                && decisions[i - 1].is_none()
+                && texts[i - 1].len() <= 100
+                && texts[i - 1].split_whitespace().count() <= 8
+                && is_labelled_caption(&texts[i])
+            {
+                decisions[i - 1] = Some(Decision::Drop(DropReason::Credit));
+            }
         }
 
         // A wire credit glued to the end of the last paragraph: "… Lang Son.-VNA".
@@ -1720,6 +1736,15 @@ fn is_credited_caption(s: &str) -> bool {
 /// Words a caption with its credit may have.
 const MAX_CAPTION_WORDS: f64 = 100.0;
 
+/// A caption the page labels so: `Image caption Assange gestures…`, `Media captionWho is
+/// Julian Assange?` (BBC pages print the label before every caption).
+fn is_labelled_caption(s: &str) -> bool {
+    let b = s.as_bytes();
+    ["image caption", "media caption", "photo caption"]
+        .iter()
+        .any(|l| b.len() > l.len() && b[..l.len()].eq_ignore_ascii_case(l.as_bytes()))
+}
+
 /// A caption closed by its agency credit: `… in Hialeah, Fla. (AP Photo/Alan Diaz, File)`,
 /// `… 2019. © Reuters / David Mercado`, `… normally. THE CANADIAN PRESS/HO`, `… (Image
 /// credit: NASA)`. The credit is the final parenthesis or what follows the last full stop:
@@ -2296,6 +2321,27 @@ mod tests {
                 "{caption}"
             );
         }
+        for caption in [
+            "Image caption Assange gestures with a thumbs up after he was arrested",
+            "Media captionWho is Julian Assange?",
+        ] {
+            assert!(is_labelled_caption(caption), "{caption}");
+        }
+        // The short line before a labelled caption is its photo's credit.
+        let (before, after) = STORY.split_at(2);
+        let c = clean_around(
+            before,
+            &[
+                "ဓာတ်ပုံ မူပိုင် Khin Mg Win",
+                "Image caption A reporter outside the court",
+            ],
+            after,
+        );
+        assert_eq!(decisions(&c)[3].1, "credit");
+        assert_eq!(decisions(&c)[4].1, "caption");
+        // No panic on a multi-byte letter where the label would end.
+        assert!(!is_labelled_caption("Image captioń"));
+        assert!(!is_labelled_caption("Imagé caption of the day"));
         for label in [
             "Child tax credit: $2,000",
             "The council will raise the tax credit: families with two children get more.",
