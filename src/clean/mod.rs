@@ -439,6 +439,12 @@ fn is_related_heading(key: &str) -> bool {
     let key = key.trim_end_matches([':', '.', ' ']);
     RELATED_HEADINGS.contains(&key)
         || (key.starts_with("more from ") && key.split(' ').count() <= 6)
+        // "Most read in world news", "Latest news from Wales".
+        || [" in ", " from ", " on "].iter().any(|sep| {
+            key.split_once(sep).is_some_and(|(head, rest)| {
+                RELATED_HEADINGS.contains(&head) && rest.split(' ').count() <= 3
+            })
+        })
 }
 
 /// The clean stage.
@@ -2213,6 +2219,26 @@ mod tests {
         assert!(decisions(&c)
             .iter()
             .any(|&(t, d)| t == "City budget under pressure" && d == "related"));
+    }
+
+    #[test]
+    fn related_headings_name_a_section() {
+        for h in [
+            "Related articles",
+            "Most read in world news",
+            "Trending in Entertainment",
+            "More News from Sci-Tech",
+            "More from The Sun",
+        ] {
+            assert!(is_related_heading(&normalise(h)), "{h}");
+        }
+        for t in [
+            "Most read in the town were the notices about the new bridge",
+            "Trending in a bad direction for the mayor",
+            "Related to the council",
+        ] {
+            assert!(!is_related_heading(&normalise(t)), "{t}");
+        }
     }
 
     #[test]
