@@ -755,8 +755,8 @@ impl Cleaner {
 /// Related-story lists. A marker (a "See more"/"Related" heading, a headline printed twice,
 /// a headline pair) that follows some body text opens a list; the list runs over headlines
 /// (short lines) and the teaser right after each headline, and ends at the first run of
-/// prose that no headline introduces. An inline "Read more" link followed by the article's
-/// own paragraphs is therefore dropped alone.
+/// prose that no headline introduces, or at the page's own headline. An inline "Read more"
+/// link followed by the article's own paragraphs is therefore dropped alone.
 ///
 /// `keys` holds `normalise` of every text of up to 48 bytes (at least).
 fn mark_related_lists(texts: &[&str], keys: &[&str], decisions: &mut [Option<Decision>]) {
@@ -785,6 +785,9 @@ fn mark_related_lists(texts: &[&str], keys: &[&str], decisions: &mut [Option<Dec
             while j < n {
                 match decisions[j] {
                     Some(Decision::Drop(DropReason::Related)) => after_headline = true,
+                    // The page's own headline starts its article: a list in the
+                    // navigation above it ends there.
+                    Some(Decision::Drop(DropReason::Title)) => break,
                     // A list item's picture comes before its headline, so what follows
                     // a picture is no headline's teaser.
                     Some(Decision::Caption) => {
@@ -2219,6 +2222,21 @@ mod tests {
         assert!(decisions(&c)
             .iter()
             .any(|&(t, d)| t == "City budget under pressure" && d == "related"));
+    }
+
+    #[test]
+    fn a_related_list_in_the_navigation_ends_at_the_headline() {
+        // A list in the navigation above the article ends at the page's headline.
+        let nav = [
+            "Our newsroom covers the city council, the courts, the schools and the businesses of the river valley, with reporters in every town along the water.",
+            "Sign up to get the morning briefing with the stories that matter to the valley delivered before breakfast every weekday of the year.",
+            "Related",
+            "Ferry fares to rise in May",
+            "Council approves the new river bridge",
+        ];
+        let c = clean_around(&nav, &STORY, &[]);
+        let body: Vec<&str> = c.body().map(|b| b.text.as_str()).collect();
+        assert_eq!(body, STORY, "{:?}", decisions(&c));
     }
 
     #[test]
