@@ -369,10 +369,14 @@ fn mark_tags(texts: &[&str], keys: &[&str], decisions: &mut [Option<Decision>]) 
             i += 1;
             continue;
         }
-        let key = if keys[i].is_empty() {
-            normalise(texts[i])
+        // Longer lines have no key; only a "Tags:" line among them needs one.
+        let key: Cow<str> = if !keys[i].is_empty() {
+            Cow::Borrowed(keys[i])
+        } else if texts[i].bytes().take(32).any(|b| b == b':' || b == 0xEF) {
+            Cow::Owned(normalise(texts[i]))
         } else {
-            keys[i].to_string()
+            i += 1;
+            continue;
         };
         let Some(rest) = tag_heading_rest(&key) else {
             i += 1;
