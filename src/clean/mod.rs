@@ -342,13 +342,19 @@ impl Cleaner {
     /// Decide every block of one article. `lines` tells how many documents of the corpus
     /// print each line; without it only evidence inside the article counts.
     pub fn clean(&self, article: &Article, lines: Option<&LineStats>) -> CleanArticle {
-        self.finish(article, self.draft(article), lines)
+        let (draft, sizes) = self.draft_sized(article);
+        self.finish_sized(article, draft, Some(sizes), lines)
     }
 
     /// The decisions the article's own evidence settles (rules, captions, repeats,
     /// related-story lists). A build drafts each article once, in its first pass, and
     /// finishes it twice: alone, then with the corpus statistics.
     pub fn draft(&self, article: &Article) -> Draft {
+        self.draft_sized(article).0
+    }
+
+    /// [`Cleaner::draft`], with the sizes `finish` needs (see [`Cleaner::finish_sized`]).
+    fn draft_sized(&self, article: &Article) -> (Draft, Vec<f64>) {
         let n = article.blocks.len();
         let title_key = article.title.as_deref().map(normalise);
         let headline = article.title.as_deref().map(Headline::new);
@@ -452,10 +458,21 @@ impl Cleaner {
         }
 
         let views: Vec<&str> = texts.iter().map(|t| t.as_ref()).collect();
-        mark_caption_pairs(&views, &mut decisions);
+        // Each undecided block's length, read once up to LONG_WORDS: the rules below only
+        // look at blocks undecided so far, and `finish` at blocks still undecided after
+        // them (the `sizes` of `finish`, exactly).
+        let sizes: Vec<f64> = views
+            .iter()
+            .zip(&decisions)
+            .map(|(t, d)| match d {
+                None => size_upto(t, LONG_WORDS),
+                Some(_) => 0.0,
+            })
+            .collect();
+        mark_caption_pairs(&views, &sizes, &mut decisions);
         self.mark_repeats(&views, &mut decisions);
         let keys: Vec<&str> = keys.into_iter().map(|at| &key_buf[at]).collect();
-        mark_related_lists(&views, &keys, &mut decisions);
+        mark_related_lists(&views, &keys, &sizes, &mut decisions);
         mark_dated_headlines(&views, &mut decisions);
         let shortened = texts
             .into_iter()
@@ -466,11 +483,12 @@ impl Cleaner {
                 _ => None,
             })
             .collect();
-        Draft {
+        let draft = Draft {
             decisions,
             shortened,
             credit,
-        }
+        };
+        (draft, sizes)
     }
 
     /// Add the corpus evidence (`lines`) to a draft of `article`, then place the body
@@ -479,6 +497,18 @@ impl Cleaner {
         &self,
         article: &Article,
         draft: Draft,
+        lines: Option<&LineStats>,
+    ) -> CleanArticle {
+        self.finish_sized(article, draft, None, lines)
+    }
+
+    /// [`Cleaner::finish`], given the `sizes` that [`Cleaner::draft_sized`] returned with
+    /// this draft of this article, or `None` to work them out here.
+    fn finish_sized(
+        &self,
+        article: &Article,
+        draft: Draft,
+        drafted: Option<Vec<f64>>,
         lines: Option<&LineStats>,
     ) -> CleanArticle {
         let n = article.blocks.len();
@@ -494,16 +524,20 @@ impl Cleaner {
             }
         }
         // A draft of another article would not fit: decide from scratch instead.
+        let drafted = drafted.filter(|s| s.len() == n && decisions.len() == n);
         if decisions.len() != n {
             decisions = vec![None; n];
         }
         // Lengths of the undecided blocks, up to LONG_WORDS: the tests below and the body
-        // scores compare them with thresholds up to that.
+        // scores compare them with thresholds up to that. The draft read every block it
+        // left undecided already.
         let sizes: Vec<f64> = texts
             .iter()
             .zip(&decisions)
-            .map(|(t, d)| match d {
-                None | Some(Decision::Body) => size_upto(t, LONG_WORDS),
+            .enumerate()
+            .map(|(i, (t, d))| match (d, &drafted) {
+                (None | Some(Decision::Body), Some(s)) => s[i],
+                (None | Some(Decision::Body), None) => size_upto(t, LONG_WORDS),
                 _ => 0.0,
             })
             .collect();
@@ -622,8 +656,14 @@ impl Cleaner {
 /// prose that no headline introduces. An inline "Read more" link followed by the article's
 /// own paragraphs is therefore dropped alone.
 ///
-/// `keys` holds `normalise` of every text of up to 48 bytes (at least).
-fn mark_related_lists(texts: &[&str], keys: &[&str], decisions: &mut [Option<Decision>]) {
+/// `keys` holds `normalise` of every text of up to 48 bytes (at least); `sizes` the
+/// `size_upto(text, LONG_WORDS)` of every undecided block.
+fn mark_related_lists(
+    texts: &[&str],
+    keys: &[&str],
+    sizes: &[f64],
+    decisions: &mut [Option<Decision>],
+) {
     let n = texts.len();
     // A list needs two paragraphs of prose before it: until then no marker is looked
     // for, and after that none is counted.
@@ -631,7 +671,7 @@ fn mark_related_lists(texts: &[&str], keys: &[&str], decisions: &mut [Option<Dec
     let mut i = 0;
     while i < n {
         if prose_before < 2 {
-            if decisions[i].is_none() && size_upto(texts[i], 20.0) >= 20.0 {
+            if decisions[i].is_none() && sizes[i] >= 20.0 {
                 prose_before += 1;
             }
             i += 1;
@@ -661,7 +701,8 @@ fn mark_related_lists(texts: &[&str], keys: &[&str], decisions: &mut [Option<Dec
                     Some(_) => {}
                     None => {
                         let t = texts[j];
-                        if size_upto(t, 12.0) < 12.0 || is_doubled_line(t) {
+                        // `sizes` stop at 20 words, past 12.
+                        if sizes[j] < 12.0 || is_doubled_line(t) {
                             after_headline = true;
                         } else if after_headline || is_teaser(t) {
                             after_headline = false;
@@ -685,7 +726,13 @@ fn mark_related_lists(texts: &[&str], keys: &[&str], decisions: &mut [Option<Dec
 fn mark_dated_headlines(texts: &[&str], decisions: &mut [Option<Decision>]) {
     let dated: Vec<bool> = (0..texts.len())
         .map(|i| {
-            decisions[i].is_none() && size_upto(texts[i], 25.0) < 25.0 && ends_with_date(texts[i])
+            // A paragraph seldom ends in a digit: that test first.
+            let t = texts[i];
+            decisions[i].is_none()
+                && t.trim_end()
+                    .ends_with(|c: char| c.is_ascii_digit() || c == ')' || c == ']')
+                && size_upto(t, 25.0) < 25.0
+                && ends_with_date(t)
         })
         .collect();
     let mut i = 0;
@@ -749,8 +796,18 @@ fn has_marked_letters(s: &str, n: usize) -> bool {
 /// short, one line in a marked script, the other in plain Latin letters, of similar length.
 /// Marked early so the pair does not interrupt the body around it; the language stage
 /// pairs them up.
-fn mark_caption_pairs(texts: &[&str], decisions: &mut [Option<Decision>]) {
-    let short = |t: &str| (1.0..=40.0).contains(&size_upto(t, 41.0));
+///
+/// `sizes` are the `size_upto(text, LONG_WORDS)` of the undecided blocks.
+fn mark_caption_pairs(texts: &[&str], sizes: &[f64], decisions: &mut [Option<Decision>]) {
+    // A size below the cap is the whole length, which any higher cap gives too.
+    let short = |i: usize| {
+        let size = if sizes[i] < LONG_WORDS {
+            sizes[i]
+        } else {
+            size_upto(texts[i], 41.0)
+        };
+        (1.0..=40.0).contains(&size)
+    };
     let plain = |t: &str| {
         !has_marked_letters(t, 1) && t.chars().filter(char::is_ascii_alphabetic).count() >= 3
     };
@@ -760,14 +817,14 @@ fn mark_caption_pairs(texts: &[&str], decisions: &mut [Option<Decision>]) {
     };
     for i in 0..texts.len() {
         // The script test first: it settles an all-ASCII line without reading it.
-        if decisions[i].is_some() || !has_marked_letters(texts[i], 2) || !short(texts[i]) {
+        if decisions[i].is_some() || !has_marked_letters(texts[i], 2) || !short(i) {
             continue;
         }
         // The translation usually follows its caption; otherwise it may precede it.
         let partner = [i + 1, i.wrapping_sub(1)].into_iter().find(|&j| {
             j < texts.len()
                 && decisions[j].is_none()
-                && short(texts[j])
+                && short(j)
                 && plain(texts[j])
                 && similar(texts[i], texts[j])
         });
@@ -1223,7 +1280,7 @@ impl Headline {
         }
         // The first-word test below, before the whole block is lower-cased: a block
         // without CJK characters has none in its key either.
-        if !text.chars().any(crate::article::is_cjk) {
+        if !crate::article::has_cjk(text) {
             let mut first = String::with_capacity(32);
             for c in text
                 .chars()
@@ -1314,6 +1371,11 @@ fn push_normalised(out: &mut String, s: &str) {
 fn near_same(a: &str, b: &str) -> bool {
     if a == b {
         return true;
+    }
+    // With one word different and at least four, the first or the last word is the
+    // same: comparing them settles most pairs without reading them through.
+    if a.split(' ').next() != b.split(' ').next() && a.rsplit(' ').next() != b.rsplit(' ').next() {
+        return false;
     }
     // As many words, at least four: counting the spaces settles most pairs without
     // splitting them.
@@ -1562,7 +1624,7 @@ fn is_credited_caption(s: &str) -> bool {
 fn ends_with_photo_credit(s: &str) -> bool {
     let t = s.trim_end();
     // Credits are short and captions a sentence or two; the cheap tests come first.
-    if t.len() > 800 || !t.contains(['/', '©', '(']) {
+    if t.len() > 800 || !has_credit_mark(t) {
         return false;
     }
     let at = if t.ends_with(')') {
@@ -1609,6 +1671,23 @@ fn ends_with_photo_credit(s: &str) -> bool {
     tail.contains('©')
         || (photo && (tail.contains(['/', ':']) || t.ends_with(')')))
         || (agency && tail.contains('/'))
+}
+
+/// `s.contains(['/', '©', '('])`, as a byte scan (`©` is C2 A9; C2 is always a lead
+/// byte): decoding every character of every block cost more.
+fn has_credit_mark(s: &str) -> bool {
+    let b = s.as_bytes();
+    let mut from = 0;
+    while let Some(p) =
+        crate::text::find_byte(&b[from..], |x| (x == b'/') | (x == b'(') | (x == 0xC2))
+    {
+        let i = from + p;
+        if b[i] != 0xC2 || b.get(i + 1) == Some(&0xA9) {
+            return true;
+        }
+        from = i + 1;
+    }
+    false
 }
 
 /// `(According to VNEconomy)`, `(Source: Reuters)`, `Theo VnExpress` as a whole block.
