@@ -856,6 +856,30 @@ fn size_upto(s: &str, cap: f64) -> f64 {
     let mut in_word = false;
     let b = s.as_bytes();
     let mut i = 0;
+    // ASCII text 32 bytes a step: the word starts of a block are counted at once while
+    // the count stays below `cap` (no comparison in between can reach it then); the
+    // block that would reach it, and everything from the first non-ASCII block on, is
+    // left to the loop below.
+    while let Some(block) = b.get(i..i + 32).and_then(|w| <&[u8; 32]>::try_from(w).ok()) {
+        let high = block.iter().fold(0u8, |any, &x| any | (x & 0x80));
+        if high != 0 {
+            break;
+        }
+        let word = (0..32).fold(0u32, |m, k| {
+            let x = block[k];
+            let w =
+                ((x | 0x20).wrapping_sub(b'a') < 26) | (x.wrapping_sub(b'0') < 10) | (x == b'_');
+            m | (u32::from(w) << k)
+        });
+        let starts = word & !((word << 1) | u32::from(in_word));
+        let n = starts.count_ones() as usize;
+        if (words + n) as f64 >= cap {
+            break;
+        }
+        words += n;
+        in_word = word >> 31 != 0;
+        i += 32;
+    }
     while i < b.len() {
         // The length grows only where a word or a CJK character starts: only there is it
         // compared with `cap`. ASCII, most of the text, is read without decoding.
@@ -1374,7 +1398,8 @@ fn near_same(a: &str, b: &str) -> bool {
     }
     // With one word different and at least four, the first or the last word is the
     // same: comparing them settles most pairs without reading them through.
-    if a.split(' ').next() != b.split(' ').next() && a.rsplit(' ').next() != b.rsplit(' ').next() {
+    let (x, y) = (a.as_bytes(), b.as_bytes());
+    if !same_edge_word(x.iter(), y.iter()) && !same_edge_word(x.iter().rev(), y.iter().rev()) {
         return false;
     }
     // As many words, at least four: counting the spaces settles most pairs without
@@ -1386,6 +1411,21 @@ fn near_same(a: &str, b: &str) -> bool {
     }
     let mut differ = a.split(' ').zip(b.split(' ')).filter(|(x, y)| x != y);
     differ.next().is_some() && differ.next().is_none()
+}
+
+/// The first words of two byte sequences (up to a space or the end) are equal: for
+/// `split(' ').next()`, or, over reversed bytes, `rsplit(' ').next()`.
+fn same_edge_word<'a>(
+    mut a: impl Iterator<Item = &'a u8>,
+    mut b: impl Iterator<Item = &'a u8>,
+) -> bool {
+    loop {
+        match (a.next(), b.next()) {
+            (None | Some(b' '), None | Some(b' ')) => return true,
+            (Some(x), Some(y)) if x == y => {}
+            _ => return false,
+        }
+    }
 }
 
 /// Most words start with a capital letter: a headline rather than a sentence.
@@ -1455,7 +1495,10 @@ fn is_footer(s: &str) -> bool {
     }
     // Chinese pages may print the notice one character at a time: "人 民 网 版 权 所 有".
     // (Three substring searches run much faster than one search for any of three chars.)
-    if !s.is_ascii() && ["版", "權", "权"].iter().any(|c| s.contains(c)) {
+    // (Each starts with E6 or E7: a byte scan rules out most non-ASCII blocks first.)
+    if crate::text::find_byte(s.as_bytes(), |x| x.wrapping_sub(0xE6) < 2).is_some()
+        && ["版", "權", "权"].iter().any(|c| s.contains(c))
+    {
         let compact: String = s.chars().filter(|c| !c.is_whitespace()).collect();
         if [
             "版权所有",
@@ -1486,34 +1529,19 @@ fn is_footer(s: &str) -> bool {
 /// (Cyrillic) (a test keeps it so). Most blocks have none of these, and skip the phrase
 /// search.
 fn may_hold_rights_phrase(s: &str) -> bool {
-    let b = s.as_bytes();
-    let mut from = 0;
-    while let Some(p) = crate::text::find_byte(&b[from..], |x| {
-        let l = x | 0x20;
-        (l == b'v')
-            | (l == b'm')
-            | (l == b'w')
-            | (l == b'x')
-            | (x == 0xC5)
+    // Over byte pairs, without stopping at every v, m or w of English text.
+    crate::text::find_pair(s.as_bytes(), |x, y| {
+        let (l, m) = (x | 0x20, y | 0x20);
+        (x == 0xC5)
             | (x == 0xCE)
             | (x == 0xD0)
-    }) {
-        let i = from + p;
-        let before = i.checked_sub(1).map(|j| b[j] | 0x20);
-        let after = b.get(i + 1).map(|x| x | 0x20);
-        let hit = match b[i] | 0x20 {
-            _ if b[i] >= 0x80 => true,
-            b'v' => before == Some(b'r') || after == Some(b'o'),
-            b'm' => after == Some(b'm'),
-            b'x' => before == Some(b'o'),
-            _ => after == Some(b's'),
-        };
-        if hit {
-            return true;
-        }
-        from = i + 1;
-    }
-    false
+            | ((l == b'r') & (m == b'v'))
+            | ((l == b'v') & (m == b'o'))
+            | ((l == b'm') & (m == b'm'))
+            | ((l == b'w') & (m == b's'))
+            | ((l == b'o') & (m == b'x'))
+    })
+    .is_some()
 }
 
 /// Site notices in the languages of our corpora: rights reserved, "credit us when you
@@ -2294,5 +2322,90 @@ mod tests {
         assert_eq!(d[2].1, "title");
         assert_eq!(d[3].1, "credit");
         assert_eq!(d[4].1, "body");
+    }
+
+    #[test]
+    fn near_same_agrees_with_its_definition() {
+        let plain = |a: &str, b: &str| {
+            let (x, y): (Vec<&str>, Vec<&str>) = (a.split(' ').collect(), b.split(' ').collect());
+            a == b
+                || (x.len() >= 4
+                    && x.len() == y.len()
+                    && x.iter().zip(&y).filter(|(p, q)| p != q).count() == 1)
+        };
+        let words = ["a", "ab", "b", "", "Đà", "x y"];
+        let mut r: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut next = || {
+            r ^= r << 13;
+            r ^= r >> 7;
+            r ^= r << 17;
+            r
+        };
+        for _ in 0..20_000 {
+            let n = (next() % 7) as usize;
+            let a: Vec<&str> = (0..n)
+                .map(|_| words[next() as usize % words.len()])
+                .collect();
+            let mut b = a.clone();
+            for _ in 0..next() % 3 {
+                if !b.is_empty() {
+                    let k = next() as usize % b.len();
+                    b[k] = words[next() as usize % words.len()];
+                }
+            }
+            if next() % 4 == 0 {
+                b.push("ab");
+            }
+            let (a, b) = (a.join(" "), b.join(" "));
+            assert_eq!(near_same(&a, &b), plain(&a, &b), "{a:?} {b:?}");
+        }
+    }
+
+    #[test]
+    fn size_upto_agrees_with_a_plain_count() {
+        // One character at a time, comparing with the cap at every word start.
+        let plain = |s: &str, cap: f64| {
+            let (mut words, mut cjk, mut in_word) = (0usize, 0usize, false);
+            for c in s.chars() {
+                if crate::article::is_cjk(c) {
+                    cjk += 1;
+                    in_word = false;
+                } else if is_word_char(c) {
+                    if in_word {
+                        continue;
+                    }
+                    in_word = true;
+                    words += 1;
+                } else {
+                    in_word = false;
+                    continue;
+                }
+                if words as f64 + cjk as f64 / 1.7 >= cap {
+                    break;
+                }
+            }
+            words as f64 + cjk as f64 / 1.7
+        };
+        let parts = [
+            "word", " ", "  ", "a_b", "9", ",", "Đà", "東", "ab12", "-", "\n",
+        ];
+        let mut r: u64 = 0x9E37_79B9_7F4A_7C15;
+        for n in 0..3000 {
+            let s: String = (0..n % 200)
+                .map(|_| {
+                    r ^= r << 13;
+                    r ^= r >> 7;
+                    r ^= r << 17;
+                    parts[(r % parts.len() as u64) as usize]
+                })
+                .collect();
+            // Mostly ASCII, as most text is, and all ASCII.
+            let ascii = s.replace(|c: char| !c.is_ascii(), "x");
+            for s in [&s, &ascii] {
+                for cap in [1.0, 4.0, 12.0, 20.0, 41.0, 61.0, 1e9] {
+                    assert_eq!(size_upto(s, cap), plain(s, cap), "{s:?} {cap}");
+                }
+            }
+        }
     }
 }
