@@ -856,71 +856,102 @@ fn size_upto(s: &str, cap: f64) -> f64 {
     let mut in_word = false;
     let b = s.as_bytes();
     let mut i = 0;
-    // ASCII text 32 bytes a step: the word starts of a block are counted at once while
-    // the count stays below `cap` (no comparison in between can reach it then); the
-    // block that would reach it, and everything from the first non-ASCII block on, is
-    // left to the loop below.
-    while let Some(block) = b.get(i..i + 32).and_then(|w| <&[u8; 32]>::try_from(w).ok()) {
-        let high = block.iter().fold(0u8, |any, &x| any | (x & 0x80));
-        if high != 0 {
-            break;
-        }
-        let word = (0..32).fold(0u32, |m, k| {
-            let x = block[k];
-            let w =
-                ((x | 0x20).wrapping_sub(b'a') < 26) | (x.wrapping_sub(b'0') < 10) | (x == b'_');
-            m | (u32::from(w) << k)
-        });
-        let starts = word & !((word << 1) | u32::from(in_word));
-        let n = starts.count_ones() as usize;
-        if (words + n) as f64 >= cap {
-            break;
-        }
-        words += n;
-        in_word = word >> 31 != 0;
-        i += 32;
-    }
     while i < b.len() {
-        // The length grows only where a word or a CJK character starts: only there is it
-        // compared with `cap`. ASCII, most of the text, is read without decoding.
-        let x = b[i];
-        if x < 0x80 {
-            i += 1;
-            if !(x.is_ascii_alphanumeric() || x == b'_') {
-                in_word = false;
-                continue;
+        // Eight ASCII bytes at a time (the last ones padded with zeros, which are no
+        // word): their word starts counted at once, and compared with `cap` one by one
+        // only when they reach it.
+        let mut eight = [0u8; 8];
+        let n = (b.len() - i).min(8);
+        eight[..n].copy_from_slice(&b[i..i + n]);
+        let v = u64::from_le_bytes(eight);
+        if v & HIGH_BITS == 0 {
+            let word = ascii_word_bits(v);
+            let starts = word & !((word << 8) | u64::from(in_word) << 7);
+            let mut more = starts.count_ones();
+            if (words + more as usize) as f64 + cjk_words >= cap {
+                while more > 0 {
+                    words += 1;
+                    more -= 1;
+                    if words as f64 + cjk_words >= cap {
+                        break;
+                    }
+                }
+                return words as f64 + cjk_words;
             }
-            if in_word {
-                continue;
-            }
-            in_word = true;
-            words += 1;
-        } else {
-            // `i` is always at a character boundary.
-            let Some(c) = s[i..].chars().next() else {
-                break;
-            };
-            i += c.len_utf8();
-            if crate::article::is_cjk(c) {
-                cjk += 1;
-                cjk_words = cjk as f64 / 1.7;
-                in_word = false;
-            } else if is_word_char(c) {
+            words += more as usize;
+            in_word = word >> 63 != 0;
+            i += n;
+            continue;
+        }
+        // A character at a time until past these eight bytes.
+        let end = i + n;
+        while i < end {
+            // The length grows only where a word or a CJK character starts: only there is
+            // it compared with `cap`.
+            let x = b[i];
+            if x < 0x80 {
+                i += 1;
+                if !(x.is_ascii_alphanumeric() || x == b'_') {
+                    in_word = false;
+                    continue;
+                }
+                if in_word {
+                    continue;
+                }
+                in_word = true;
+                words += 1;
+            } else if (0xC4..0xE0).contains(&x) {
+                // U+0100–U+07FF (Latin Extended, Greek, Cyrillic …): all word characters
+                // (no punctuation, symbol or space block starts there) and none CJK.
+                i += 2;
                 if in_word {
                     continue;
                 }
                 in_word = true;
                 words += 1;
             } else {
-                in_word = false;
-                continue;
+                // `i` is always at a character boundary.
+                let Some(c) = s[i..].chars().next() else {
+                    return words as f64 + cjk_words;
+                };
+                i += c.len_utf8();
+                if crate::article::is_cjk(c) {
+                    cjk += 1;
+                    cjk_words = cjk as f64 / 1.7;
+                    in_word = false;
+                } else if is_word_char(c) {
+                    if in_word {
+                        continue;
+                    }
+                    in_word = true;
+                    words += 1;
+                } else {
+                    in_word = false;
+                    continue;
+                }
             }
-        }
-        if words as f64 + cjk_words >= cap {
-            break;
+            if words as f64 + cjk_words >= cap {
+                return words as f64 + cjk_words;
+            }
         }
     }
     words as f64 + cjk_words
+}
+
+/// The top bit of every byte.
+const HIGH_BITS: u64 = 0x8080_8080_8080_8080;
+
+/// For eight ASCII bytes: the top bit of each byte set where it is a letter, digit or
+/// `_` (byte sums below never carry into the next byte, as every byte is below 0x80).
+fn ascii_word_bits(v: u64) -> u64 {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    // The top bit of each byte set where that byte is within `lo..=hi`.
+    let within = |v: u64, lo: u8, hi: u8| {
+        let at_least = v + ONES * u64::from(0x80 - lo);
+        let above = v + ONES * u64::from(0x7F - hi);
+        at_least & !above & HIGH_BITS
+    };
+    within(v, b'0', b'9') | within(v | (ONES * 0x20), b'a', b'z') | within(v, b'_', b'_')
 }
 
 /// A line printed with a list marker: `- `, `• `, `* `, `1. `, `2) `.
@@ -2387,7 +2418,24 @@ mod tests {
             words as f64 + cjk as f64 / 1.7
         };
         let parts = [
-            "word", " ", "  ", "a_b", "9", ",", "Đà", "東", "ab12", "-", "\n",
+            "word",
+            " ",
+            "  ",
+            "a_b",
+            "9",
+            ",",
+            "Đà",
+            "東",
+            "ab12",
+            "-",
+            "\n",
+            "Москва",
+            "Αθήνα",
+            "·",
+            "\u{a0}",
+            "ż",
+            "—",
+            "ف",
         ];
         let mut r: u64 = 0x9E37_79B9_7F4A_7C15;
         for n in 0..3000 {
