@@ -272,6 +272,13 @@ pub fn is_cjk(c: char) -> bool {
         0x3040..=0x30FF | 0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xF900..=0xFAFF | 0xAC00..=0xD7AF | 0x20000..=0x2FFFF)
 }
 
+/// `s.chars().any(is_cjk)`. Every CJK character starts with a byte from E3 up, which
+/// no other character of most text has: a byte scan finds where to start decoding.
+pub fn has_cjk(s: &str) -> bool {
+    // A byte from E3 up is always a character's first byte.
+    crate::text::find_byte(s.as_bytes(), |x| x >= 0xE3).is_some_and(|i| s[i..].chars().any(is_cjk))
+}
+
 /// Letters no other language we handle writes: ơ ư ă đ and the tone-marked vowels of the
 /// Latin Extended Additional block (ạ ả ấ … ỹ). Shared by cleaning and language id.
 pub fn is_vietnamese_only(c: char) -> bool {
@@ -307,18 +314,19 @@ pub fn is_crumb(s: &str) -> bool {
 fn find_crumb_separator(s: &str) -> Option<usize> {
     let b = s.as_bytes();
     let mut from = 0;
-    // The last byte of every separator, then the separator it ends (`»` and `›` end in
-    // continuation bytes that other characters share).
+    // The first byte of every separator (`»` is C2 BB, `›` E2 80 BA), then the separator
+    // it starts. Lead bytes: the last bytes, BA and BB, are in every other Vietnamese
+    // letter (E1 BA xx, E1 BB xx).
     while let Some(p) = crate::text::find_byte(&b[from..], |x| {
-        (x == b'/') | (x == b'>') | (x == b'|') | (x == 0xBB) | (x == 0xBA)
+        (x == b'/') | (x == b'>') | (x == b'|') | (x == 0xC2) | (x == 0xE2)
     }) {
-        let end = from + p + 1;
-        for sep in ["/", ">", "|", "»", "›"] {
-            if b[..end].ends_with(sep.as_bytes()) {
-                return Some(end - sep.len());
-            }
+        let i = from + p;
+        let rest = &b[i..];
+        if rest[0] < 0x80 || rest.starts_with("»".as_bytes()) || rest.starts_with("›".as_bytes())
+        {
+            return Some(i);
         }
-        from = end;
+        from = i + 1;
     }
     None
 }

@@ -80,10 +80,11 @@ impl LineStats {
         if let Some(&c) = self.counts.get(&key) {
             return c;
         }
-        let seen = self
-            .probes(key)
-            .iter()
-            .all(|&b| self.bloom[(b / 64) as usize] & (1 << (b % 64)) != 0);
+        // All three bits read without stopping at a clear one: the loads (mostly cache
+        // misses in a filter of megabytes) then overlap.
+        let seen = self.probes(key).iter().fold(true, |all, &b| {
+            all & (self.bloom[(b / 64) as usize] & (1 << (b % 64)) != 0)
+        });
         u32::from(seen)
     }
 
@@ -98,53 +99,62 @@ impl LineStats {
 fn line_key(line: &str) -> u64 {
     // FNV-1a over the lower-cased characters, digits as '0', one space after each word.
     const PRIME: u64 = 0x0000_0100_0000_01b3;
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    let mut byte = |b: u8| {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(PRIME);
-    };
-    let feed = |c: char, byte: &mut dyn FnMut(u8)| {
+    let byte = |h: u64, b: u8| (h ^ u64::from(b)).wrapping_mul(PRIME);
+    let feed = |h: u64, c: char| {
         let mut buf = [0u8; 4];
-        c.encode_utf8(&mut buf).bytes().for_each(byte);
+        c.encode_utf8(&mut buf).bytes().fold(h, byte)
     };
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     let mut in_word = false;
-    for c in line.chars() {
-        if c.is_ascii() {
-            let b = c as u8;
+    // ASCII bytes are read as bytes; only other characters are decoded.
+    let bytes = line.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if b < 0x80 {
+            i += 1;
             if b.is_ascii_whitespace() || b == 0x0B {
                 if in_word {
-                    byte(b' ');
+                    h = byte(h, b' ');
                 }
                 in_word = false;
                 continue;
             }
             in_word = true;
-            byte(if b.is_ascii_digit() {
-                b'0'
-            } else {
-                b.to_ascii_lowercase()
-            });
+            h = byte(
+                h,
+                if b.is_ascii_digit() {
+                    b'0'
+                } else {
+                    b.to_ascii_lowercase()
+                },
+            );
             continue;
         }
+        // `i` is at a character boundary: only whole characters are stepped over.
+        let Some(c) = line[i..].chars().next() else {
+            break;
+        };
+        i += c.len_utf8();
         if c.is_whitespace() {
             if in_word {
-                byte(b' ');
+                h = byte(h, b' ');
             }
             in_word = false;
             continue;
         }
         in_word = true;
         if crate::text::is_numeric(c) {
-            byte(b'0');
+            h = byte(h, b'0');
         } else {
-            match crate::text::lower_char(c) {
-                Some(l) => feed(l, &mut byte),
-                None => c.to_lowercase().for_each(|l| feed(l, &mut byte)),
-            }
+            h = match crate::text::lower_char(c) {
+                Some(l) => feed(h, l),
+                None => c.to_lowercase().fold(h, feed),
+            };
         }
     }
     if in_word {
-        byte(b' ');
+        h = byte(h, b' ');
     }
     h
 }

@@ -465,13 +465,19 @@ impl Cleaner {
     /// Decide every block of one article. `lines` tells how many documents of the corpus
     /// print each line; without it only evidence inside the article counts.
     pub fn clean(&self, article: &Article, lines: Option<&LineStats>) -> CleanArticle {
-        self.finish(article, self.draft(article), lines)
+        let (draft, sizes) = self.draft_sized(article);
+        self.finish_sized(article, draft, Some(sizes), lines)
     }
 
     /// The decisions the article's own evidence settles (rules, captions, repeats,
     /// related-story lists). A build drafts each article once, in its first pass, and
     /// finishes it twice: alone, then with the corpus statistics.
     pub fn draft(&self, article: &Article) -> Draft {
+        self.draft_sized(article).0
+    }
+
+    /// [`Cleaner::draft`], with the sizes `finish` needs (see [`Cleaner::finish_sized`]).
+    fn draft_sized(&self, article: &Article) -> (Draft, Vec<f64>) {
         let n = article.blocks.len();
         let title_key = article.title.as_deref().map(normalise);
         let headline = article.title.as_deref().map(Headline::new);
@@ -591,11 +597,22 @@ impl Cleaner {
         }
 
         let views: Vec<&str> = texts.iter().map(|t| t.as_ref()).collect();
-        mark_caption_pairs(&views, &mut decisions);
+        // Each undecided block's length, read once up to LONG_WORDS: the rules below only
+        // look at blocks undecided so far, and `finish` at blocks still undecided after
+        // them (the `sizes` of `finish`, exactly).
+        let sizes: Vec<f64> = views
+            .iter()
+            .zip(&decisions)
+            .map(|(t, d)| match d {
+                None => size_upto(t, LONG_WORDS),
+                Some(_) => 0.0,
+            })
+            .collect();
+        mark_caption_pairs(&views, &sizes, &mut decisions);
         self.mark_repeats(&views, &mut decisions);
         let keys: Vec<&str> = keys.into_iter().map(|at| &key_buf[at]).collect();
         mark_tags(&views, &keys, &mut decisions);
-        mark_related_lists(&views, &keys, &mut decisions);
+        mark_related_lists(&views, &keys, &sizes, &mut decisions);
         mark_dated_headlines(&views, &mut decisions);
         let shortened = texts
             .into_iter()
@@ -606,11 +623,12 @@ impl Cleaner {
                 _ => None,
             })
             .collect();
-        Draft {
+        let draft = Draft {
             decisions,
             shortened,
             credit,
-        }
+        };
+        (draft, sizes)
     }
 
     /// Add the corpus evidence (`lines`) to a draft of `article`, then place the body
@@ -619,6 +637,18 @@ impl Cleaner {
         &self,
         article: &Article,
         draft: Draft,
+        lines: Option<&LineStats>,
+    ) -> CleanArticle {
+        self.finish_sized(article, draft, None, lines)
+    }
+
+    /// [`Cleaner::finish`], given the `sizes` that [`Cleaner::draft_sized`] returned with
+    /// this draft of this article, or `None` to work them out here.
+    fn finish_sized(
+        &self,
+        article: &Article,
+        draft: Draft,
+        drafted: Option<Vec<f64>>,
         lines: Option<&LineStats>,
     ) -> CleanArticle {
         let n = article.blocks.len();
@@ -634,16 +664,20 @@ impl Cleaner {
             }
         }
         // A draft of another article would not fit: decide from scratch instead.
+        let drafted = drafted.filter(|s| s.len() == n && decisions.len() == n);
         if decisions.len() != n {
             decisions = vec![None; n];
         }
         // Lengths of the undecided blocks, up to LONG_WORDS: the tests below and the body
-        // scores compare them with thresholds up to that.
+        // scores compare them with thresholds up to that. The draft read every block it
+        // left undecided already.
         let sizes: Vec<f64> = texts
             .iter()
             .zip(&decisions)
-            .map(|(t, d)| match d {
-                None | Some(Decision::Body) => size_upto(t, LONG_WORDS),
+            .enumerate()
+            .map(|(i, (t, d))| match (d, &drafted) {
+                (None | Some(Decision::Body), Some(s)) => s[i],
+                (None | Some(Decision::Body), None) => size_upto(t, LONG_WORDS),
                 _ => 0.0,
             })
             .collect();
@@ -762,8 +796,14 @@ impl Cleaner {
 /// prose that no headline introduces, or at the page's own headline. An inline "Read more"
 /// link followed by the article's own paragraphs is therefore dropped alone.
 ///
-/// `keys` holds `normalise` of every text of up to 48 bytes (at least).
-fn mark_related_lists(texts: &[&str], keys: &[&str], decisions: &mut [Option<Decision>]) {
+/// `keys` holds `normalise` of every text of up to 48 bytes (at least); `sizes` the
+/// `size_upto(text, LONG_WORDS)` of every undecided block.
+fn mark_related_lists(
+    texts: &[&str],
+    keys: &[&str],
+    sizes: &[f64],
+    decisions: &mut [Option<Decision>],
+) {
     let n = texts.len();
     // A list needs two paragraphs of prose before it: until then no marker is looked
     // for, and after that none is counted.
@@ -771,7 +811,7 @@ fn mark_related_lists(texts: &[&str], keys: &[&str], decisions: &mut [Option<Dec
     let mut i = 0;
     while i < n {
         if prose_before < 2 {
-            if decisions[i].is_none() && size_upto(texts[i], 20.0) >= 20.0 {
+            if decisions[i].is_none() && sizes[i] >= 20.0 {
                 prose_before += 1;
             }
             i += 1;
@@ -804,7 +844,8 @@ fn mark_related_lists(texts: &[&str], keys: &[&str], decisions: &mut [Option<Dec
                     Some(_) => {}
                     None => {
                         let t = texts[j];
-                        if size_upto(t, 12.0) < 12.0 || is_doubled_line(t) {
+                        // `sizes` stop at 20 words, past 12.
+                        if sizes[j] < 12.0 || is_doubled_line(t) {
                             after_headline = true;
                         } else if after_headline || is_teaser(t) {
                             after_headline = false;
@@ -828,7 +869,13 @@ fn mark_related_lists(texts: &[&str], keys: &[&str], decisions: &mut [Option<Dec
 fn mark_dated_headlines(texts: &[&str], decisions: &mut [Option<Decision>]) {
     let dated: Vec<bool> = (0..texts.len())
         .map(|i| {
-            decisions[i].is_none() && size_upto(texts[i], 25.0) < 25.0 && ends_with_date(texts[i])
+            // A paragraph seldom ends in a digit: that test first.
+            let t = texts[i];
+            decisions[i].is_none()
+                && t.trim_end()
+                    .ends_with(|c: char| c.is_ascii_digit() || c == ')' || c == ']')
+                && size_upto(t, 25.0) < 25.0
+                && ends_with_date(t)
         })
         .collect();
     let mut i = 0;
@@ -892,8 +939,18 @@ fn has_marked_letters(s: &str, n: usize) -> bool {
 /// short, one line in a marked script, the other in plain Latin letters, of similar length.
 /// Marked early so the pair does not interrupt the body around it; the language stage
 /// pairs them up.
-fn mark_caption_pairs(texts: &[&str], decisions: &mut [Option<Decision>]) {
-    let short = |t: &str| (1.0..=40.0).contains(&size_upto(t, 41.0));
+///
+/// `sizes` are the `size_upto(text, LONG_WORDS)` of the undecided blocks.
+fn mark_caption_pairs(texts: &[&str], sizes: &[f64], decisions: &mut [Option<Decision>]) {
+    // A size below the cap is the whole length, which any higher cap gives too.
+    let short = |i: usize| {
+        let size = if sizes[i] < LONG_WORDS {
+            sizes[i]
+        } else {
+            size_upto(texts[i], 41.0)
+        };
+        (1.0..=40.0).contains(&size)
+    };
     let plain = |t: &str| {
         !has_marked_letters(t, 1) && t.chars().filter(char::is_ascii_alphabetic).count() >= 3
     };
@@ -903,14 +960,14 @@ fn mark_caption_pairs(texts: &[&str], decisions: &mut [Option<Decision>]) {
     };
     for i in 0..texts.len() {
         // The script test first: it settles an all-ASCII line without reading it.
-        if decisions[i].is_some() || !has_marked_letters(texts[i], 2) || !short(texts[i]) {
+        if decisions[i].is_some() || !has_marked_letters(texts[i], 2) || !short(i) {
             continue;
         }
         // The translation usually follows its caption; otherwise it may precede it.
         let partner = [i + 1, i.wrapping_sub(1)].into_iter().find(|&j| {
             j < texts.len()
                 && decisions[j].is_none()
-                && short(texts[j])
+                && short(j)
                 && plain(texts[j])
                 && similar(texts[i], texts[j])
         });
@@ -943,46 +1000,101 @@ fn size_upto(s: &str, cap: f64) -> f64 {
     let b = s.as_bytes();
     let mut i = 0;
     while i < b.len() {
-        // The length grows only where a word or a CJK character starts: only there is it
-        // compared with `cap`. ASCII, most of the text, is read without decoding.
-        let x = b[i];
-        if x < 0x80 {
-            i += 1;
-            if !(x.is_ascii_alphanumeric() || x == b'_') {
-                in_word = false;
-                continue;
+        // Eight ASCII bytes at a time (the last ones padded with zeros, which are no
+        // word): their word starts counted at once, and compared with `cap` one by one
+        // only when they reach it.
+        let mut eight = [0u8; 8];
+        let n = (b.len() - i).min(8);
+        eight[..n].copy_from_slice(&b[i..i + n]);
+        let v = u64::from_le_bytes(eight);
+        if v & HIGH_BITS == 0 {
+            let word = ascii_word_bits(v);
+            let starts = word & !((word << 8) | u64::from(in_word) << 7);
+            let mut more = starts.count_ones();
+            if (words + more as usize) as f64 + cjk_words >= cap {
+                while more > 0 {
+                    words += 1;
+                    more -= 1;
+                    if words as f64 + cjk_words >= cap {
+                        break;
+                    }
+                }
+                return words as f64 + cjk_words;
             }
-            if in_word {
-                continue;
-            }
-            in_word = true;
-            words += 1;
-        } else {
-            // `i` is always at a character boundary.
-            let Some(c) = s[i..].chars().next() else {
-                break;
-            };
-            i += c.len_utf8();
-            if crate::article::is_cjk(c) {
-                cjk += 1;
-                cjk_words = cjk as f64 / 1.7;
-                in_word = false;
-            } else if is_word_char(c) {
+            words += more as usize;
+            in_word = word >> 63 != 0;
+            i += n;
+            continue;
+        }
+        // A character at a time until past these eight bytes.
+        let end = i + n;
+        while i < end {
+            // The length grows only where a word or a CJK character starts: only there is
+            // it compared with `cap`.
+            let x = b[i];
+            if x < 0x80 {
+                i += 1;
+                if !(x.is_ascii_alphanumeric() || x == b'_') {
+                    in_word = false;
+                    continue;
+                }
+                if in_word {
+                    continue;
+                }
+                in_word = true;
+                words += 1;
+            } else if (0xC4..0xE0).contains(&x) {
+                // U+0100–U+07FF (Latin Extended, Greek, Cyrillic …): all word characters
+                // (no punctuation, symbol or space block starts there) and none CJK.
+                i += 2;
                 if in_word {
                     continue;
                 }
                 in_word = true;
                 words += 1;
             } else {
-                in_word = false;
-                continue;
+                // `i` is always at a character boundary.
+                let Some(c) = s[i..].chars().next() else {
+                    return words as f64 + cjk_words;
+                };
+                i += c.len_utf8();
+                if crate::article::is_cjk(c) {
+                    cjk += 1;
+                    cjk_words = cjk as f64 / 1.7;
+                    in_word = false;
+                } else if is_word_char(c) {
+                    if in_word {
+                        continue;
+                    }
+                    in_word = true;
+                    words += 1;
+                } else {
+                    in_word = false;
+                    continue;
+                }
             }
-        }
-        if words as f64 + cjk_words >= cap {
-            break;
+            if words as f64 + cjk_words >= cap {
+                return words as f64 + cjk_words;
+            }
         }
     }
     words as f64 + cjk_words
+}
+
+/// The top bit of every byte.
+const HIGH_BITS: u64 = 0x8080_8080_8080_8080;
+
+/// For eight ASCII bytes: the top bit of each byte set where it is a letter, digit or
+/// `_` (byte sums below never carry into the next byte, as every byte is below 0x80).
+fn ascii_word_bits(v: u64) -> u64 {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    // The top bit of each byte set where that byte is within `lo..=hi`.
+    let within = |v: u64, lo: u8, hi: u8| {
+        let at_least = v + ONES * u64::from(0x80 - lo);
+        let above = v + ONES * u64::from(0x7F - hi);
+        at_least & !above & HIGH_BITS
+    };
+    within(v, b'0', b'9') | within(v | (ONES * 0x20), b'a', b'z') | within(v, b'_', b'_')
 }
 
 /// A line printed with a list marker: `- `, `• `, `* `, `1. `, `2) `.
@@ -1401,7 +1513,7 @@ impl Headline {
         }
         // The first-word test below, before the whole block is lower-cased: a block
         // without CJK characters has none in its key either.
-        if !text.chars().any(crate::article::is_cjk) {
+        if !crate::article::has_cjk(text) {
             let mut first = String::with_capacity(32);
             for c in text
                 .chars()
@@ -1493,6 +1605,12 @@ fn near_same(a: &str, b: &str) -> bool {
     if a == b {
         return true;
     }
+    // With one word different and at least four, the first or the last word is the
+    // same: comparing them settles most pairs without reading them through.
+    let (x, y) = (a.as_bytes(), b.as_bytes());
+    if !same_edge_word(x.iter(), y.iter()) && !same_edge_word(x.iter().rev(), y.iter().rev()) {
+        return false;
+    }
     // As many words, at least four: counting the spaces settles most pairs without
     // splitting them.
     let spaces = |s: &str| s.bytes().filter(|&c| c == b' ').count();
@@ -1502,6 +1620,21 @@ fn near_same(a: &str, b: &str) -> bool {
     }
     let mut differ = a.split(' ').zip(b.split(' ')).filter(|(x, y)| x != y);
     differ.next().is_some() && differ.next().is_none()
+}
+
+/// The first words of two byte sequences (up to a space or the end) are equal: for
+/// `split(' ').next()`, or, over reversed bytes, `rsplit(' ').next()`.
+fn same_edge_word<'a>(
+    mut a: impl Iterator<Item = &'a u8>,
+    mut b: impl Iterator<Item = &'a u8>,
+) -> bool {
+    loop {
+        match (a.next(), b.next()) {
+            (None | Some(b' '), None | Some(b' ')) => return true,
+            (Some(x), Some(y)) if x == y => {}
+            _ => return false,
+        }
+    }
 }
 
 /// Most words start with a capital letter: a headline rather than a sentence.
@@ -1571,7 +1704,10 @@ fn is_footer(s: &str) -> bool {
     }
     // Chinese pages may print the notice one character at a time: "人 民 网 版 权 所 有".
     // (Three substring searches run much faster than one search for any of three chars.)
-    if !s.is_ascii() && ["版", "權", "权"].iter().any(|c| s.contains(c)) {
+    // (Each starts with E6 or E7: a byte scan rules out most non-ASCII blocks first.)
+    if crate::text::find_byte(s.as_bytes(), |x| x.wrapping_sub(0xE6) < 2).is_some()
+        && ["版", "權", "权"].iter().any(|c| s.contains(c))
+    {
         let compact: String = s.chars().filter(|c| !c.is_whitespace()).collect();
         if [
             "版权所有",
@@ -1602,34 +1738,19 @@ fn is_footer(s: &str) -> bool {
 /// (Cyrillic) (a test keeps it so). Most blocks have none of these, and skip the phrase
 /// search.
 fn may_hold_rights_phrase(s: &str) -> bool {
-    let b = s.as_bytes();
-    let mut from = 0;
-    while let Some(p) = crate::text::find_byte(&b[from..], |x| {
-        let l = x | 0x20;
-        (l == b'v')
-            | (l == b'm')
-            | (l == b'w')
-            | (l == b'x')
-            | (x == 0xC5)
+    // Over byte pairs, without stopping at every v, m or w of English text.
+    crate::text::find_pair(s.as_bytes(), |x, y| {
+        let (l, m) = (x | 0x20, y | 0x20);
+        (x == 0xC5)
             | (x == 0xCE)
             | (x == 0xD0)
-    }) {
-        let i = from + p;
-        let before = i.checked_sub(1).map(|j| b[j] | 0x20);
-        let after = b.get(i + 1).map(|x| x | 0x20);
-        let hit = match b[i] | 0x20 {
-            _ if b[i] >= 0x80 => true,
-            b'v' => before == Some(b'r') || after == Some(b'o'),
-            b'm' => after == Some(b'm'),
-            b'x' => before == Some(b'o'),
-            _ => after == Some(b's'),
-        };
-        if hit {
-            return true;
-        }
-        from = i + 1;
-    }
-    false
+            | ((l == b'r') & (m == b'v'))
+            | ((l == b'v') & (m == b'o'))
+            | ((l == b'm') & (m == b'm'))
+            | ((l == b'w') & (m == b's'))
+            | ((l == b'o') & (m == b'x'))
+    })
+    .is_some()
 }
 
 /// Site notices in the languages of our corpora: rights reserved, "credit us when you
@@ -1765,7 +1886,7 @@ fn is_labelled_caption(s: &str) -> bool {
 fn ends_with_photo_credit(s: &str) -> bool {
     let t = s.trim_end();
     // Credits are short and captions a sentence or two; the cheap tests come first.
-    if t.len() > 800 || !t.contains(['/', '©', '(']) {
+    if t.len() > 800 || !has_credit_mark(t) {
         return false;
     }
     let at = if t.ends_with(')') {
@@ -1814,6 +1935,23 @@ fn ends_with_photo_credit(s: &str) -> bool {
     tail.contains('©')
         || (photo && (tail.contains(['/', ':']) || t.ends_with(')')))
         || (agency && tail.contains('/'))
+}
+
+/// `s.contains(['/', '©', '('])`, as a byte scan (`©` is C2 A9; C2 is always a lead
+/// byte): decoding every character of every block cost more.
+fn has_credit_mark(s: &str) -> bool {
+    let b = s.as_bytes();
+    let mut from = 0;
+    while let Some(p) =
+        crate::text::find_byte(&b[from..], |x| (x == b'/') | (x == b'(') | (x == 0xC2))
+    {
+        let i = from + p;
+        if b[i] != 0xC2 || b.get(i + 1) == Some(&0xA9) {
+            return true;
+        }
+        from = i + 1;
+    }
+    false
 }
 
 /// `(According to VNEconomy)`, `(Source: Reuters)`, `Theo VnExpress` as a whole block.
@@ -2569,5 +2707,107 @@ mod tests {
         assert_eq!(d[2].1, "title");
         assert_eq!(d[3].1, "credit");
         assert_eq!(d[4].1, "body");
+    }
+
+    #[test]
+    fn near_same_agrees_with_its_definition() {
+        let plain = |a: &str, b: &str| {
+            let (x, y): (Vec<&str>, Vec<&str>) = (a.split(' ').collect(), b.split(' ').collect());
+            a == b
+                || (x.len() >= 4
+                    && x.len() == y.len()
+                    && x.iter().zip(&y).filter(|(p, q)| p != q).count() == 1)
+        };
+        let words = ["a", "ab", "b", "", "Đà", "x y"];
+        let mut r: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut next = || {
+            r ^= r << 13;
+            r ^= r >> 7;
+            r ^= r << 17;
+            r
+        };
+        for _ in 0..20_000 {
+            let n = (next() % 7) as usize;
+            let a: Vec<&str> = (0..n)
+                .map(|_| words[next() as usize % words.len()])
+                .collect();
+            let mut b = a.clone();
+            for _ in 0..next() % 3 {
+                if !b.is_empty() {
+                    let k = next() as usize % b.len();
+                    b[k] = words[next() as usize % words.len()];
+                }
+            }
+            if next() % 4 == 0 {
+                b.push("ab");
+            }
+            let (a, b) = (a.join(" "), b.join(" "));
+            assert_eq!(near_same(&a, &b), plain(&a, &b), "{a:?} {b:?}");
+        }
+    }
+
+    #[test]
+    fn size_upto_agrees_with_a_plain_count() {
+        // One character at a time, comparing with the cap at every word start.
+        let plain = |s: &str, cap: f64| {
+            let (mut words, mut cjk, mut in_word) = (0usize, 0usize, false);
+            for c in s.chars() {
+                if crate::article::is_cjk(c) {
+                    cjk += 1;
+                    in_word = false;
+                } else if is_word_char(c) {
+                    if in_word {
+                        continue;
+                    }
+                    in_word = true;
+                    words += 1;
+                } else {
+                    in_word = false;
+                    continue;
+                }
+                if words as f64 + cjk as f64 / 1.7 >= cap {
+                    break;
+                }
+            }
+            words as f64 + cjk as f64 / 1.7
+        };
+        let parts = [
+            "word",
+            " ",
+            "  ",
+            "a_b",
+            "9",
+            ",",
+            "Đà",
+            "東",
+            "ab12",
+            "-",
+            "\n",
+            "Москва",
+            "Αθήνα",
+            "·",
+            "\u{a0}",
+            "ż",
+            "—",
+            "ف",
+        ];
+        let mut r: u64 = 0x9E37_79B9_7F4A_7C15;
+        for n in 0..3000 {
+            let s: String = (0..n % 200)
+                .map(|_| {
+                    r ^= r << 13;
+                    r ^= r >> 7;
+                    r ^= r << 17;
+                    parts[(r % parts.len() as u64) as usize]
+                })
+                .collect();
+            // Mostly ASCII, as most text is, and all ASCII.
+            let ascii = s.replace(|c: char| !c.is_ascii(), "x");
+            for s in [&s, &ascii] {
+                for cap in [1.0, 4.0, 12.0, 20.0, 41.0, 61.0, 1e9] {
+                    assert_eq!(size_upto(s, cap), plain(s, cap), "{s:?} {cap}");
+                }
+            }
+        }
     }
 }
