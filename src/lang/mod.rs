@@ -167,6 +167,22 @@ mod tests {
     }
 
     #[test]
+    fn default_detects_scripts_of_one_language() {
+        let l = LangId::new(&LangConfig::default());
+        for (t, lang) in [
+            (
+                "Η συνεργασία των δύο χωρών είναι στο καλύτερο σημείο της ιστορίας της.",
+                "el",
+            ),
+            ("שיתוף הפעולה בין שתי המדינות נמצא בשיאו.", "he"),
+            ("التعاون بين البلدين في أفضل مراحله على الإطلاق.", "ar"),
+            ("दोनों देशों के बीच सहयोग अपने सबसे अच्छे दौर में है।", "hi"),
+        ] {
+            assert_eq!(l.detect(t).lang, lang, "{t}");
+        }
+    }
+
+    #[test]
     fn allowlist_narrows_detection() {
         let only = |codes: &[&str]| {
             LangId::new(&LangConfig {
