@@ -114,7 +114,7 @@ impl Default for LangConfig {
         LangConfig {
             allowlist: [
                 "en", "vi", "ja", "zh", "ko", "th", "id", "ms", "tl", "fr", "de", "es", "pt", "ru",
-                "el", "he", "ar", "hi",
+                "el",
             ]
             .iter()
             .map(|s| s.to_string())

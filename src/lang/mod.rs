@@ -167,19 +167,17 @@ mod tests {
     }
 
     #[test]
-    fn default_detects_scripts_of_one_language() {
+    fn default_detects_greek_but_leaves_arabic_quotes_alone() {
         let l = LangId::new(&LangConfig::default());
-        for (t, lang) in [
-            (
-                "Η συνεργασία των δύο χωρών είναι στο καλύτερο σημείο της ιστορίας της.",
-                "el",
-            ),
-            ("שיתוף הפעולה בין שתי המדינות נמצא בשיאו.", "he"),
-            ("التعاون بين البلدين في أفضل مراحله على الإطلاق.", "ar"),
-            ("दोनों देशों के बीच सहयोग अपने सबसे अच्छे दौर में है।", "hi"),
-        ] {
-            assert_eq!(l.detect(t).lang, lang, "{t}");
-        }
+        let greek = "Η συνεργασία των δύο χωρών είναι στο καλύτερο σημείο της ιστορίας της.";
+        assert_eq!(l.detect(greek).lang, "el");
+        // Not in the default list: a verse quoted in Arabic script inside a Malay or
+        // Indonesian article would otherwise leave the body as a foreign caption.
+        assert_eq!(
+            l.detect("التعاون بين البلدين في أفضل مراحله على الإطلاق.")
+                .lang,
+            UND
+        );
     }
 
     #[test]
