@@ -108,10 +108,14 @@ fn line_key(line: &str) -> u64 {
         c.encode_utf8(&mut buf).bytes().for_each(byte);
     };
     let mut in_word = false;
-    for c in line.chars() {
-        if c.is_ascii() {
-            let b = c as u8;
-            if b.is_ascii_whitespace() || b == 0x0B {
+    let b = line.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        // ASCII, most of any line, is taken a byte at a time without decoding.
+        let x = b[i];
+        if x.is_ascii() {
+            i += 1;
+            if x.is_ascii_whitespace() || x == 0x0B {
                 if in_word {
                     byte(b' ');
                 }
@@ -119,13 +123,17 @@ fn line_key(line: &str) -> u64 {
                 continue;
             }
             in_word = true;
-            byte(if b.is_ascii_digit() {
+            byte(if x.is_ascii_digit() {
                 b'0'
             } else {
-                b.to_ascii_lowercase()
+                x.to_ascii_lowercase()
             });
             continue;
         }
+        let Some(c) = line[i..].chars().next() else {
+            break;
+        };
+        i += c.len_utf8();
         if c.is_whitespace() {
             if in_word {
                 byte(b' ');
@@ -184,6 +192,7 @@ mod tests {
             "İstanbul\u{3000}x\x0by\u{85}z",
             "",
             " ",
+            "Thủ tướng\tPHẠM ４２ Σ ΟΔΟΣ \x1c\x1f\u{2028}end",
         ] {
             assert_eq!(line_key(l), line_key_by_words(l), "{l:?}");
         }
