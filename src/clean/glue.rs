@@ -1081,48 +1081,56 @@ impl<'a> Iterator for Words<'a> {
 
     fn next(&mut self) -> Option<&'a str> {
         let text = self.0;
-        let b = text.as_bytes();
-        // Length of the whitespace character at `i` (0: none). Only the byte pairs that
-        // start a Unicode space are decoded (U+0085 and U+00A0: C2 85/A0; U+1680: E1 9A;
-        // U+2000–U+205F: E2 80/81; U+3000: E3 80), so Vietnamese letters (E1 BA, E1 BB)
-        // are not. Continuation bytes never match a lead byte here.
-        let space = |i: usize| {
-            let second = || b.get(i + 1).copied().unwrap_or(0);
-            let maybe = match b[i] {
-                b'\t'..=b'\r' | b' ' => return 1,
-                0xC2 => matches!(second(), 0x85 | 0xA0),
-                0xE1 => second() == 0x9A,
-                0xE2 => matches!(second(), 0x80 | 0x81),
-                0xE3 => second() == 0x80,
-                _ => false,
-            };
-            if !maybe {
-                return 0;
-            }
-            text[i..]
-                .chars()
-                .next()
-                .filter(|c| c.is_whitespace())
-                .map_or(0, char::len_utf8)
-        };
+        let n = text.len();
         let mut i = 0;
-        while i < b.len() {
-            match space(i) {
+        while i < n {
+            match space_len(text, i) {
                 0 => break,
-                n => i += n,
+                w => i += w,
             }
         }
-        if i == b.len() {
+        if i == n {
             self.0 = "";
             return None;
         }
         let start = i;
-        while i < b.len() && space(i) == 0 {
+        while i < n && space_len(text, i) == 0 {
             i += 1;
         }
         self.0 = &text[i..];
         Some(&text[start..i])
     }
+}
+
+/// Length of the whitespace character starting at byte `i` of `text` (0: none, or not
+/// the start of a character). Printable ASCII and continuation bytes are answered from
+/// the byte; only the byte pairs that start a Unicode space are decoded (U+0085 and
+/// U+00A0: C2 85/A0; U+1680: E1 9A; U+2000–U+205F: E2 80/81; U+3000: E3 80), so
+/// Vietnamese letters (E1 BA, E1 BB) and kana (E3 81–83) are not.
+#[inline(always)]
+fn space_len(text: &str, i: usize) -> usize {
+    let b = text.as_bytes();
+    let x = b[i];
+    if x > b' ' && x < 0xC2 {
+        return 0;
+    }
+    let second = || b.get(i + 1).copied().unwrap_or(0);
+    let maybe = match x {
+        b'\t'..=b'\r' | b' ' => return 1,
+        0xC2 => matches!(second(), 0x85 | 0xA0),
+        0xE1 => second() == 0x9A,
+        0xE2 => matches!(second(), 0x80 | 0x81),
+        0xE3 => second() == 0x80,
+        _ => false,
+    };
+    if !maybe {
+        return 0;
+    }
+    text[i..]
+        .chars()
+        .next()
+        .filter(|c| c.is_whitespace())
+        .map_or(0, char::len_utf8)
 }
 
 /// Whether `token`, without the non-alphanumeric characters around it, is one of the
