@@ -131,7 +131,29 @@ impl WordEvents {
     pub fn push_text(&mut self, text: &str) {
         // The previous word's id, while it can be the left half of a pair.
         let mut prev: Option<u128> = None;
-        for token in text.split_whitespace() {
+        for token in Words(text) {
+            // Most tokens are short ASCII words (letters, digits, apostrophes, a letter
+            // among them): nothing to trim, and the key is made from the bytes directly.
+            let b = token.as_bytes();
+            if b.len() <= 15
+                && b.iter().all(|&x| x.is_ascii_alphanumeric() || x == b'\'')
+                && b.iter().any(u8::is_ascii_alphabetic)
+            {
+                let mut k = [0u8; 16];
+                k[..b.len()].copy_from_slice(b);
+                k.make_ascii_lowercase();
+                k[15] = b.len() as u8;
+                let key = u128::from_le_bytes(k);
+                self.words.push(key);
+                if let Some(p) = prev {
+                    self.pairs.push(pair_key_ids(p, key));
+                }
+                prev = b
+                    .last()
+                    .is_some_and(u8::is_ascii_alphanumeric)
+                    .then_some(key);
+                continue;
+            }
             // A token with punctuation inside ("Economic,trade") is not counted as a pair.
             let core = token.trim_matches(|c: char| !word_char(c));
             self.buf.clear();
@@ -466,8 +488,39 @@ pub struct Unglue<'a> {
     english: bool,
 }
 
-/// Chunk → its repair (`None`: left as it is).
-type Memo = HashMap<Box<str>, Option<Box<str>>>;
+/// Chunk → its repair (`None`: left as it is). Chunks of up to 15 bytes, nearly all,
+/// are keyed by [`short_key`]: a lookup then hashes one number and compares it in the
+/// table, with no string behind a pointer to read and compare.
+#[derive(Default)]
+struct Memo {
+    short: HashMap<u128, Option<Box<str>>>,
+    long: HashMap<Box<str>, Option<Box<str>>>,
+}
+
+impl Memo {
+    fn get(&self, chunk: &str) -> Option<&Option<Box<str>>> {
+        match short_key(chunk) {
+            Some(k) => self.short.get(&k),
+            None => self.long.get(chunk),
+        }
+    }
+
+    /// Remember an answer, starting over when [`MEMO_CAP`] chunks are remembered.
+    fn insert(&mut self, chunk: &str, answer: Option<Box<str>>) {
+        if self.short.len() + self.long.len() >= MEMO_CAP {
+            self.clear();
+        }
+        match short_key(chunk) {
+            Some(k) => self.short.insert(k, answer),
+            None => self.long.insert(chunk.into(), answer),
+        };
+    }
+
+    fn clear(&mut self) {
+        self.short.clear();
+        self.long.clear();
+    }
+}
 
 /// Chunks remembered per thread before the memo starts over.
 const MEMO_CAP: usize = 1 << 16;
@@ -498,40 +551,19 @@ impl<'a> Unglue<'a> {
         self.english && is_function_word(w)
     }
 
-    /// [`split_chunk`](Unglue::split_chunk), remembered per thread.
-    fn split_chunk_memo(&self, chunk: &str) -> Option<String> {
+    /// [`split_chunk`](Unglue::split_chunk), remembered in `memo`.
+    fn split_chunk_memo(&self, chunk: &str, memo: &mut Memo) -> Option<String> {
         if never_split(chunk) {
             return None;
         }
         if chunk.len() > 4 * MAX_GLUED_CHARS + 8 {
             return self.split_chunk(chunk);
         }
-        let hit = MEMO.with(|m| {
-            let m = m.borrow();
-            (m.0 == self.id)
-                .then(|| {
-                    m.1[usize::from(self.english)]
-                        .get(chunk)
-                        .map(|r| r.as_deref().map(str::to_string))
-                })
-                .flatten()
-        });
-        if let Some(answer) = hit {
-            return answer;
+        if let Some(answer) = memo.get(chunk) {
+            return answer.as_deref().map(str::to_string);
         }
         let answer = self.split_chunk(chunk);
-        MEMO.with(|m| {
-            let mut m = m.borrow_mut();
-            let memo = usize::from(self.english);
-            if m.0 != self.id {
-                m.0 = self.id;
-                m.1.iter_mut().for_each(Memo::clear);
-            }
-            if m.1[memo].len() >= MEMO_CAP {
-                m.1[memo].clear();
-            }
-            m.1[memo].insert(chunk.into(), answer.as_deref().map(Box::from));
-        });
+        memo.insert(chunk, answer.as_deref().map(Box::from));
         answer
     }
 
@@ -587,23 +619,32 @@ impl<'a> Unglue<'a> {
 
     /// [`repair`](Unglue::repair) with the language already judged.
     fn repair_in(&self, text: &str) -> Option<String> {
-        // The copy starts at the first repair: most texts have none.
-        let mut out: Option<String> = None;
-        let mut copied = 0;
-        let mut at = 0;
-        for chunk in text.split(' ') {
-            let start = at;
-            at += chunk.len() + 1;
-            if let Some(fixed) = self.split_chunk_memo(chunk) {
-                let o = out.get_or_insert_with(|| String::with_capacity(text.len() + 8));
-                o.push_str(&text[copied..start]);
-                o.push_str(&fixed);
-                copied = start + chunk.len();
+        // The thread's memo is looked up once per text, not once per chunk.
+        MEMO.with(|m| {
+            let mut m = m.borrow_mut();
+            if m.0 != self.id {
+                m.0 = self.id;
+                m.1.iter_mut().for_each(Memo::clear);
             }
-        }
-        out.map(|mut o| {
-            o.push_str(&text[copied..]);
-            o
+            let memo = &mut m.1[usize::from(self.english)];
+            // The copy starts at the first repair: most texts have none.
+            let mut out: Option<String> = None;
+            let mut copied = 0;
+            let mut at = 0;
+            for chunk in text.split(' ') {
+                let start = at;
+                at += chunk.len() + 1;
+                if let Some(fixed) = self.split_chunk_memo(chunk, memo) {
+                    let o = out.get_or_insert_with(|| String::with_capacity(text.len() + 8));
+                    o.push_str(&text[copied..start]);
+                    o.push_str(&fixed);
+                    copied = start + chunk.len();
+                }
+            }
+            out.map(|mut o| {
+                o.push_str(&text[copied..]);
+                o
+            })
         })
     }
 
@@ -1023,19 +1064,112 @@ fn is_function_word(w: &str) -> bool {
 /// Words in `text`, and how many of them are among the commonest English words that other
 /// Latin-script languages do not use as words of their own.
 fn english_markers(text: &str) -> (usize, usize) {
-    const MARKERS: &[&str] = &[
-        "the", "and", "of", "that", "with", "for", "is", "are", "this", "from", "which", "were",
-        "has", "have", "their",
-    ];
     let (mut words, mut hits) = (0usize, 0usize);
-    for token in text.split_whitespace() {
+    for token in Words(text) {
         words += 1;
-        let w = token.trim_matches(|c: char| !c.is_alphanumeric());
-        if (2..=5).contains(&w.len()) && MARKERS.iter().any(|m| m.eq_ignore_ascii_case(w)) {
-            hits += 1;
-        }
+        hits += usize::from(is_marker(token));
     }
     (words, hits)
+}
+
+/// The words of a text as `str::split_whitespace` gives them, found a byte at a time:
+/// only the lead bytes that can start a non-ASCII space are decoded.
+struct Words<'a>(&'a str);
+
+impl<'a> Iterator for Words<'a> {
+    type Item = &'a str;
+
+    fn next(&mut self) -> Option<&'a str> {
+        let text = self.0;
+        let n = text.len();
+        let mut i = 0;
+        while i < n {
+            match space_len(text, i) {
+                0 => break,
+                w => i += w,
+            }
+        }
+        if i == n {
+            self.0 = "";
+            return None;
+        }
+        let start = i;
+        while i < n && space_len(text, i) == 0 {
+            i += 1;
+        }
+        self.0 = &text[i..];
+        Some(&text[start..i])
+    }
+}
+
+/// Length of the whitespace character starting at byte `i` of `text` (0: none, or not
+/// the start of a character). Printable ASCII and continuation bytes are answered from
+/// the byte; only the byte pairs that start a Unicode space are decoded (U+0085 and
+/// U+00A0: C2 85/A0; U+1680: E1 9A; U+2000–U+205F: E2 80/81; U+3000: E3 80), so
+/// Vietnamese letters (E1 BA, E1 BB) and kana (E3 81–83) are not.
+#[inline(always)]
+fn space_len(text: &str, i: usize) -> usize {
+    let b = text.as_bytes();
+    let x = b[i];
+    if x > b' ' && x < 0xC2 {
+        return 0;
+    }
+    let second = || b.get(i + 1).copied().unwrap_or(0);
+    let maybe = match x {
+        b'\t'..=b'\r' | b' ' => return 1,
+        0xC2 => matches!(second(), 0x85 | 0xA0),
+        0xE1 => second() == 0x9A,
+        0xE2 => matches!(second(), 0x80 | 0x81),
+        0xE3 => second() == 0x80,
+        _ => false,
+    };
+    if !maybe {
+        return 0;
+    }
+    text[i..]
+        .chars()
+        .next()
+        .filter(|c| c.is_whitespace())
+        .map_or(0, char::len_utf8)
+}
+
+/// Whether `token`, without the non-alphanumeric characters around it, is one of the
+/// [`english_markers`], in any ASCII case.
+fn is_marker(token: &str) -> bool {
+    let b = token.as_bytes();
+    let alnum = |x: Option<&u8>| x.is_some_and(u8::is_ascii_alphanumeric);
+    // Nothing to trim when both ends are ASCII letters or digits, most tokens.
+    let w = if alnum(b.first()) && alnum(b.last()) {
+        b
+    } else {
+        token
+            .trim_matches(|c: char| !c.is_alphanumeric())
+            .as_bytes()
+    };
+    if !(2..=5).contains(&w.len()) {
+        return false;
+    }
+    let mut lower = [0u8; 5];
+    lower[..w.len()].copy_from_slice(w);
+    lower.make_ascii_lowercase();
+    matches!(
+        &lower[..w.len()],
+        b"the"
+            | b"and"
+            | b"of"
+            | b"that"
+            | b"with"
+            | b"for"
+            | b"is"
+            | b"are"
+            | b"this"
+            | b"from"
+            | b"which"
+            | b"were"
+            | b"has"
+            | b"have"
+            | b"their"
+    )
 }
 
 /// Whether text with these [`english_markers`] reads as English: one word in twenty is a
@@ -1546,6 +1680,50 @@ mod tests {
             for (l, r) in &pairs {
                 assert!(stats.pair(l, r) >= 1, "{l:?} {r:?}");
                 assert!(stats.pair(&l.to_uppercase(), r) >= 1, "{l:?} {r:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn english_markers_match_the_reference() {
+        // As first defined: `split_whitespace`, trimmed, compared ignoring ASCII case.
+        let reference = |text: &str| {
+            const MARKERS: &[&str] = &[
+                "the", "and", "of", "that", "with", "for", "is", "are", "this", "from", "which",
+                "were", "has", "have", "their",
+            ];
+            let (mut words, mut hits) = (0, 0);
+            for token in text.split_whitespace() {
+                words += 1;
+                let w = token.trim_matches(|c: char| !c.is_alphanumeric());
+                if (2..=5).contains(&w.len()) && MARKERS.iter().any(|m| m.eq_ignore_ascii_case(w)) {
+                    hits += 1;
+                }
+            }
+            (words, hits)
+        };
+        let texts = [
+            "",
+            "   ",
+            "The cat and THE dog, of course; (that) “this” is it.",
+            "the\u{a0}and\u{3000}of\u{2009}that\u{85}with\u{1680}for\u{2028}is\u{202f}are\u{205f}x",
+            "\tthe\x0band\x0cof\rthat\nwith\x1cfor\u{200b}is\u{feff}are",
+            "Thé thè thea athe the1 1the 'the' ‘the’ —the— the... ...the Their THEIR theiR",
+            "Việt Nam ĐÃ the và 東京 the、the。 the」 «the» the»",
+            "a b c de fg hij klmno pqrstu which, which. whichever WHICH!",
+        ];
+        for t in texts {
+            assert_eq!(english_markers(t), reference(t), "{t:?}");
+        }
+        // Every character of the plane around and inside a marker.
+        for i in 0..0x1_0000u32 {
+            let Some(c) = char::from_u32(i) else { continue };
+            for t in [
+                format!("the{c}and"),
+                format!("{c}the{c} {c}"),
+                format!("x{c}of{c}"),
+            ] {
+                assert_eq!(english_markers(&t), reference(&t), "{i:#x}");
             }
         }
     }

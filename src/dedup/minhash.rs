@@ -110,9 +110,9 @@ impl Sketcher {
         let mut minhash = vec![u32::MAX; self.a.len()];
         fold(&mut minhash, &self.a, &self.b, &hashes);
 
-        // The high half of an already mixed 64-bit hash is a uniform 32-bit hash.
+        // The high half of an already mixed 64-bit hash is a uniform 32-bit hash. The high
+        // halves of sorted hashes are sorted already: only equal neighbours go.
         let mut sample: Vec<u32> = hashes.iter().map(|&x| (x >> 32) as u32).collect();
-        sample.sort_unstable();
         sample.dedup();
         let shingles = u32::try_from(sample.len()).unwrap_or(u32::MAX);
         sample.truncate(self.sample_size);
