@@ -402,13 +402,14 @@ fn mark_tags(texts: &[&str], keys: &[&str], decisions: &mut [Option<Decision>]) 
 
 /// For a tags heading, what follows it on its line (empty when nothing does).
 fn tag_heading_rest(key: &str) -> Option<&str> {
+    // No heading is longer than 16 bytes ("ετικέτες"): most keys are settled by length.
+    let short = |h: &str| h.len() <= 16 && TAG_HEADINGS.contains(&h);
     let bare = key.trim_end_matches([':', '：', ' ']);
-    if TAG_HEADINGS.contains(&bare) {
+    if short(bare) {
         return Some("");
     }
     let (head, rest) = key.split_once([':', '：'])?;
-    TAG_HEADINGS
-        .contains(&head.trim_end())
+    short(head.trim_end())
         .then(|| rest.trim())
         .filter(|r| !r.is_empty())
 }
@@ -420,7 +421,7 @@ fn is_tag_line(t: &str) -> bool {
     let t = t.trim();
     if t.is_empty()
         || t.len() > 1000
-        || t.ends_with(['.', '!', '?', '…', '。', '！', '？', '"', '”'])
+        || t.ends_with(['.', '!', '?', '…', ':', '。', '！', '？', '：', '"', '”'])
     {
         return false;
     }
@@ -2326,6 +2327,7 @@ mod tests {
         }
         for t in [
             "Przepraszamy, w tej chwili nie ma tagów.",
+            "Ilość znaków do wpisania:",
             "The council voted on Tuesday to build the new bridge over the river",
             "Work starts in spring, the mayor says, and the first cars will cross next year",
         ] {
