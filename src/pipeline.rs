@@ -29,7 +29,7 @@ use crate::dedup::{self, ContentKey, NearDedup, Sketch, Sketcher, Verdict};
 use crate::error::{Error, Result};
 use crate::lang::LangId;
 use crate::release::{Document, Manifest, ReleaseWriter, Stats, TokenizerInfo};
-use crate::source::{self, Rejection, Unit};
+use crate::source::{self, RawDoc, RejectReason, Rejection, Unit};
 use crate::spill;
 use crate::timing::{Clocks, PassTime, Stage, Timings};
 use crate::tokenize::Tokenizer;
@@ -165,6 +165,20 @@ impl Stages {
             Ok(raw) => raw,
             Err(rejection) => return Ok(ReadOutcome::Rejected(rejection)),
         };
+        let source = raw.source.clone();
+        Ok(
+            isolated(|| self.read_article(raw, clocks)).unwrap_or_else(|message| {
+                ReadOutcome::Rejected(Rejection {
+                    source,
+                    reason: RejectReason::InternalError,
+                    detail: format!("quire failed on this article, please report it: {message}"),
+                })
+            }),
+        )
+    }
+
+    /// Parse, clean and sketch one decoded article, and spill it.
+    fn read_article(&self, raw: RawDoc, clocks: &Clocks) -> ReadOutcome {
         let article = clocks.time(Stage::Decode, || Article::parse(raw));
         let (draft, cleaned) = clocks.time(Stage::Clean, || {
             let draft = self.cleaner.draft(&article);
@@ -172,7 +186,7 @@ impl Stages {
             (draft, cleaned)
         });
         if cleaned.body().next().is_none() {
-            return Ok(ReadOutcome::Empty(article.source, article.source_id));
+            return ReadOutcome::Empty(article.source, article.source_id);
         }
         let (sketch, body_chars, key) = clocks.time(Stage::Sketch, || {
             // Near-duplicates are judged on the body as cleaned from the article alone.
@@ -199,7 +213,7 @@ impl Stages {
             line[..8].copy_from_slice(&len.to_le_bytes());
             line
         });
-        Ok(ReadOutcome::Article(Box::new(ReadArticle {
+        ReadOutcome::Article(Box::new(ReadArticle {
             line,
             key,
             sketch,
@@ -207,10 +221,34 @@ impl Stages {
             source: article.source,
             source_id: article.source_id,
             notes: article.notes,
-        })))
+        }))
     }
 
     fn write(
+        &self,
+        cfg: &BuildConfig,
+        spilled: Spilled,
+        corpus: &Corpus,
+        tokenizer: &Tokenizer,
+        clocks: &Clocks,
+    ) -> Result<WriteOutcome> {
+        let source = spilled.article.source.clone();
+        // The panic's message is already on stderr (the default hook prints it); the
+        // article is counted and warned about as dropped.
+        isolated(|| self.write_article(cfg, spilled, corpus, tokenizer, clocks)).unwrap_or_else(
+            |_| {
+                Ok(WriteOutcome::Dropped(
+                    "internal_error",
+                    source,
+                    BTreeMap::new(),
+                ))
+            },
+        )
+    }
+
+    /// Finish cleaning one spilled article with the corpus evidence, then repair, tag and
+    /// tokenize it.
+    fn write_article(
         &self,
         cfg: &BuildConfig,
         spilled: Spilled,
@@ -300,6 +338,18 @@ impl Stages {
         };
         Ok(WriteOutcome::Doc(Box::new(doc), dropped_blocks))
     }
+}
+
+/// Run one article's work. A panic in it is a bug in quire, never expected; caught here, it
+/// costs that article (counted, with the panic's message) instead of the whole build.
+fn isolated<T>(work: impl FnOnce() -> T) -> std::result::Result<T, String> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(work)).map_err(|payload| {
+        payload
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown panic".to_string())
+    })
 }
 
 fn bump(map: &mut BTreeMap<String, u64>, key: &str, n: u64) {
@@ -907,5 +957,24 @@ fn output_parent(output: &Path) -> PathBuf {
     match output.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::isolated;
+
+    #[test]
+    fn a_panic_in_one_article_becomes_its_message() {
+        assert_eq!(isolated(|| 7), Ok(7));
+        let slice = || {
+            let s = String::from("Imagé");
+            s[..5].len()
+        };
+        let err = isolated(slice).unwrap_err();
+        assert!(err.contains("char boundary"), "{err}");
+        let formatted = isolated(|| -> u8 { panic!("bad {}", 1) }).unwrap_err();
+        assert_eq!(formatted, "bad 1");
+        assert_eq!(isolated(|| -> u8 { panic!("plain") }).unwrap_err(), "plain");
     }
 }

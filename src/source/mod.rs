@@ -121,6 +121,8 @@ pub enum RejectReason {
     CorruptCompressed,
     InvalidJson,
     MissingText,
+    /// quire failed on the article (a bug, caught so the rest of the corpus still builds).
+    InternalError,
 }
 
 impl RejectReason {
@@ -142,6 +144,7 @@ impl RejectReason {
             RejectReason::CorruptCompressed => "corrupt_compressed",
             RejectReason::InvalidJson => "invalid_json",
             RejectReason::MissingText => "missing_text",
+            RejectReason::InternalError => "internal_error",
         }
     }
 
