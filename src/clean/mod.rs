@@ -1303,7 +1303,8 @@ fn bridge_box_before(
 ) -> usize {
     let related = |i: usize| decisions[i] == Some(Decision::Drop(DropReason::Related));
     let furniture = |i: usize| is_furniture(&texts[i], decisions[i]);
-    // Not the headline: the article starts after its echo.
+    // A picture (caption, credit) or the tags; not the headline's echo, after which the
+    // article starts.
     let image = |i: usize| {
         matches!(
             decisions[i],
