@@ -12,16 +12,8 @@ use quire::clean::{Cleaner, LineStats};
 use quire::config::CleanConfig;
 use quire::source::{Format, RawDoc};
 
-/// CPU seconds this thread has used.
-fn thread_cpu() -> f64 {
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: `ts` is a valid timespec for the call to fill.
-    unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
-    ts.tv_sec as f64 + ts.tv_nsec as f64 * 1e-9
-}
+mod common;
+use common::thread_cpu;
 
 fn main() {
     let dir = std::env::args()

@@ -709,18 +709,9 @@ mod tests {
         let alphabet: Vec<char> = " \t\n\u{a0}\u{3000}\u{2028}aAzZ09٣２İiẞßKkΣσςΟΔ.-/:,|ệỆ東Tt"
             .chars()
             .collect();
-        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut rng = crate::text::TestRng::new();
         (0..20_000)
-            .map(|i| {
-                (0..i % 23)
-                    .map(|_| {
-                        x ^= x << 13;
-                        x ^= x >> 7;
-                        x ^= x << 17;
-                        alphabet[(x % alphabet.len() as u64) as usize]
-                    })
-                    .collect()
-            })
+            .map(|i| (0..i % 23).map(|_| rng.pick(&alphabet)).collect())
             .collect()
     }
 

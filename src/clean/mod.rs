@@ -2722,13 +2722,8 @@ mod tests {
                     && x.iter().zip(&y).filter(|(p, q)| p != q).count() == 1)
         };
         let words = ["a", "ab", "b", "", "Đà", "x y"];
-        let mut r: u64 = 0x9E37_79B9_7F4A_7C15;
-        let mut next = || {
-            r ^= r << 13;
-            r ^= r >> 7;
-            r ^= r << 17;
-            r
-        };
+        let mut rng = crate::text::TestRng::new();
+        let mut next = || rng.next();
         for _ in 0..20_000 {
             let n = (next() % 7) as usize;
             let a: Vec<&str> = (0..n)
@@ -2794,16 +2789,9 @@ mod tests {
             "—",
             "ف",
         ];
-        let mut r: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut rng = crate::text::TestRng::new();
         for n in 0..3000 {
-            let s: String = (0..n % 200)
-                .map(|_| {
-                    r ^= r << 13;
-                    r ^= r >> 7;
-                    r ^= r << 17;
-                    parts[(r % parts.len() as u64) as usize]
-                })
-                .collect();
+            let s: String = (0..n % 200).map(|_| rng.pick(&parts)).collect();
             // Mostly ASCII, as most text is, and all ASCII.
             let ascii = s.replace(|c: char| !c.is_ascii(), "x");
             for s in [&s, &ascii] {
