@@ -3,14 +3,17 @@
 //! are common words and the glued form is not one.
 //!
 //! Precision first: a real word is never split when the corpus prints it more than once,
-//! and both halves must be words the corpus prints on their own several times.
+//! and both halves must be words the corpus prints on their own several times, or, for a
+//! small corpus, words the tokenizer's vocabulary ranks among its commonest (with checks
+//! that keep closed compounds such as "landlocked" whole). In English, contractions
+//! ("that'snot"), numbers ("than29,000") and rare words beside function words
+//! ("andmorbidity") are split too.
 
 use std::cell::RefCell;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Hash tables with a fast, fixed-seed hash: the same on every run.
 type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::FixedState>;
-type HashSet<K> = std::collections::HashSet<K, foldhash::fast::FixedState>;
 
 /// How often each word (lower-cased letter run) appears in the corpus.
 ///
@@ -343,57 +346,97 @@ impl WordStats {
 }
 
 /// Whole words a tokenizer's vocabulary holds: a glued form that is one of them is a real
-/// word, and halves that are both in it are plausible words.
+/// word, and halves that are both in it are plausible words. A vocabulary lists its
+/// entries roughly from the commonest (BPE merges the most frequent pairs first, unigram
+/// lists sort by score), so an entry's rank says how common the word is, which a small
+/// corpus cannot.
 #[derive(Debug, Clone, Default)]
 pub struct Lexicon {
-    words: HashSet<Box<str>>,
+    /// Word-initial entries, lower case, with their rank among such entries.
+    words: HashMap<Box<str>, u32>,
+    /// Entries that continue a word ("board" of "keyboard"), with their rank among such
+    /// entries: a common one is as likely the second part of a closed compound as a word
+    /// of its own.
+    pieces: HashMap<Box<str>, u32>,
 }
 
 impl Lexicon {
-    /// Word-initial entries of a `tokenizer.json` vocabulary: byte-level BPE (`Ġword`),
-    /// SentencePiece (`▁word`) or WordPiece (entries without `##`). Only entries of two or
-    /// more letters are kept. An unreadable file gives an empty lexicon.
+    /// Entries of a `tokenizer.json` vocabulary: byte-level BPE (`Ġword` starts a word),
+    /// SentencePiece (`▁word`) or WordPiece (`##piece` continues one). Only entries of two
+    /// or more letters are kept. An unreadable file gives an empty lexicon.
     pub fn from_tokenizer_json(json: &[u8]) -> Self {
-        let mut words = HashSet::default();
-        // Typed, so the parser skips the merges and reads the vocabulary's keys only.
-        let entries: Vec<String> = match serde_json::from_slice::<TokenizerJson>(json) {
+        let mut lexicon = Lexicon::default();
+        // Typed, so the parser skips the merges and reads the vocabulary only.
+        let mut entries: Vec<(String, f64)> = match serde_json::from_slice::<TokenizerJson>(json) {
             Ok(TokenizerJson {
                 model:
                     ModelJson {
                         vocab: Some(VocabKeys(keys)),
                     },
             }) => keys,
-            _ => return Lexicon { words },
+            _ => return lexicon,
         };
-        let byte_level = entries.iter().any(|e| e.starts_with('Ġ'));
+        // In id order (a stable sort: list positions are already in order).
+        entries.sort_by(|a, b| a.1.total_cmp(&b.1));
+        let byte_level = entries.iter().any(|e| e.0.starts_with('Ġ'));
+        let sentencepiece = !byte_level && entries.iter().any(|e| e.0.starts_with('▁'));
         let unbyte = byte_decoder();
-        for e in &entries {
+        for (e, _) in &entries {
+            let (initial, body) = if byte_level {
+                match e.strip_prefix('Ġ') {
+                    Some(rest) => (true, rest),
+                    None => (false, e.as_str()),
+                }
+            } else if sentencepiece {
+                match e.strip_prefix('▁') {
+                    Some(rest) => (true, rest),
+                    None => (false, e.as_str()),
+                }
+            } else if let Some(rest) = e.strip_prefix("##") {
+                (false, rest)
+            } else {
+                (true, e.as_str())
+            };
             let word = if byte_level {
-                let Some(rest) = e.strip_prefix('Ġ') else {
-                    continue;
-                };
                 let bytes: Option<Vec<u8>> =
-                    rest.chars().map(|c| unbyte.get(&c).copied()).collect();
+                    body.chars().map(|c| unbyte.get(&c).copied()).collect();
                 match bytes.and_then(|b| String::from_utf8(b).ok()) {
                     Some(w) => w,
                     None => continue,
                 }
-            } else if let Some(rest) = e.strip_prefix('▁') {
-                rest.to_string()
-            } else if e.starts_with("##") || e.starts_with('[') || e.starts_with('<') {
-                continue;
             } else {
-                e.to_string()
+                body.to_string()
             };
             if word.chars().count() >= 2 && word.chars().all(crate::text::is_alphabetic) {
-                words.insert(crate::text::to_lower(&word).into_boxed_str());
+                let table = match initial {
+                    true => &mut lexicon.words,
+                    false => &mut lexicon.pieces,
+                };
+                let rank = table.len() as u32;
+                table
+                    .entry(crate::text::to_lower(&word).into_boxed_str())
+                    .or_insert(rank);
             }
         }
-        Lexicon { words }
+        lexicon
     }
 
     pub fn contains(&self, word: &str) -> bool {
-        self.words.contains(crate::text::to_lower(word).as_str())
+        self.rank(word).is_some()
+    }
+
+    /// The word's rank among the word-initial entries (0: the commonest), if it is one.
+    pub fn rank(&self, word: &str) -> Option<u32> {
+        self.words
+            .get(crate::text::to_lower(word).as_str())
+            .copied()
+    }
+
+    /// The rank of `piece` among the entries that continue a word, if it is one.
+    pub fn piece_rank(&self, piece: &str) -> Option<u32> {
+        self.pieces
+            .get(crate::text::to_lower(piece).as_str())
+            .copied()
     }
 
     pub fn len(&self) -> usize {
@@ -417,9 +460,10 @@ struct ModelJson {
     vocab: Option<VocabKeys>,
 }
 
-/// The entries of a vocabulary: the keys of `{"piece": id, ...}` (BPE, WordPiece,
-/// WordLevel) or the first items of `[["piece", score], ...]` (Unigram).
-struct VocabKeys(Vec<String>);
+/// The entries of a vocabulary with their order: the keys of `{"piece": id, ...}` (BPE,
+/// WordPiece, WordLevel) with their ids, or the first items of `[["piece", score], ...]`
+/// (Unigram) with their positions.
+struct VocabKeys(Vec<(String, f64)>);
 
 impl<'de> serde::Deserialize<'de> for VocabKeys {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -433,15 +477,16 @@ impl<'de> serde::Deserialize<'de> for VocabKeys {
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<VocabKeys, A::Error> {
                 let mut keys = Vec::new();
                 while let Some(k) = map.next_key::<String>()? {
-                    map.next_value::<IgnoredAny>()?;
-                    keys.push(k);
+                    let id = map.next_value::<f64>()?;
+                    keys.push((k, id));
                 }
                 Ok(VocabKeys(keys))
             }
             fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<VocabKeys, A::Error> {
                 let mut keys = Vec::new();
                 while let Some((k, _)) = seq.next_element::<(String, IgnoredAny)>()? {
-                    keys.push(k);
+                    let at = keys.len() as f64;
+                    keys.push((k, at));
                 }
                 Ok(VocabKeys(keys))
             }
@@ -470,6 +515,14 @@ fn byte_decoder() -> HashMap<char, u8> {
     }
     map
 }
+
+/// Word-initial vocabulary entries ranked below this are common words.
+const COMMON_RANK: u32 = 40000;
+/// Word-continuing vocabulary entries ranked below this often end compounds.
+const TAIL_RANK: u32 = 3000;
+
+/// A half this long is a word of its own, not a compound's stem.
+const LONG_HALF: usize = 7;
 
 /// Longest chunk considered as two glued words.
 const MAX_GLUED_CHARS: usize = 48;
@@ -692,19 +745,111 @@ impl<'a> Unglue<'a> {
         if !fr && is_compound_head(left) {
             return false;
         }
+        // "Dicks|on", "Masters|on": a surname in "-son".
+        if right == "on" && left.ends_with('s') && left.starts_with(char::is_uppercase) {
+            return false;
+        }
+        // "Gar|in", "Le|if": a short capitalised word before a short function word, never
+        // printed apart, is a name.
+        if fr
+            && !fl
+            && left.starts_with(char::is_uppercase)
+            && left.chars().count() <= 4
+            && right.chars().count() <= 3
+        {
+            return false;
+        }
         if fl || fr {
             // Function words that are also prefixes ("inaction", "arid", "online") need a
             // word the corpus prints often on the other side.
             if is_prefix_word(left) && !fr {
-                return right.chars().count() >= 3 && self.words.count(right) >= self.min_part;
+                return right.chars().count() >= 3
+                    && self.common_beyond(right, usize::MAX)
+                    && !self.compound_tail(right);
             }
             return true;
         }
         let n = |w: &str| w.chars().count();
-        n(left) >= 3
-            && n(right) >= 3
-            && self.words.count(left) >= self.min_part
-            && self.words.count(right) >= self.min_part
+        if n(left) < 3 || n(right) < 3 || !self.english {
+            return false;
+        }
+        if self.words.count(left) >= self.min_part && self.words.count(right) >= self.min_part {
+            // Two short stems before a common word ending ("springboard", "headroom",
+            // "fanbase") make a closed compound more often than a lost space.
+            let stems = n(left) <= 6 && n(right) <= 6 && !ends_inflected(left);
+            return !(stems && self.compound_tail(right));
+        }
+        // Known common only from the vocabulary's ranks. A closed compound the vocabulary
+        // lacks is mostly two short stems ("landlocked", "airbags", "doghouse"), so the
+        // left half must end like a whole word (an inflection), or one half be long. The
+        // left half must be printed on its own: many vocabulary entries are word starts
+        // ("subsidi", "denom").
+        let inflected = self.english && ends_inflected(left);
+        self.common_beyond(left, if inflected { 5 } else { usize::MAX })
+            && self.common(right)
+            && !self.compound_tail(right)
+            && (inflected || n(left) >= LONG_HALF || n(right) >= LONG_HALF)
+    }
+
+    /// In English, a word neither the corpus nor the vocabulary knows, glued to a function
+    /// word that does not begin or end many words: "and|morbidity", "the|subcontractor",
+    /// "dissecting|their", "Armentano|said". Function words that are prefixes ("a",
+    /// "in", "be") or common word endings ("is", "as", "on", "and": "Ferdinand") are left
+    /// out, as is a capitalised opener ("Theragenics").
+    fn rare_beside_function_word(&self, left: &str, right: &str) -> bool {
+        const CLOSERS: &[&str] = &[
+            "could", "from", "have", "said", "says", "should", "that", "their", "there", "this",
+            "the", "told", "were", "when", "which", "while", "will", "with", "would",
+        ];
+        let alphabetic = |w: &str| w.chars().all(crate::text::is_alphabetic);
+        if !self.english || !alphabetic(left) || !alphabetic(right) {
+            return false;
+        }
+        let rare = |w: &str| !self.known(w) && w.chars().count() >= 6;
+        // "the|irconflict" is "their conflict": a longer function word takes the first
+        // letters of the rare half.
+        let longer = |k: usize| {
+            right
+                .char_indices()
+                .nth(k)
+                .is_some_and(|(at, _)| is_function_word(&format!("{left}{}", &right[..at])))
+        };
+        if self.known(left)
+            && rare(right)
+            && right.chars().all(char::is_lowercase)
+            && !(1..=3).any(longer)
+            && english_onset(right)
+            && left.chars().all(char::is_lowercase)
+        {
+            // "offal", "officious": "of" begins words before an "f".
+            return in_list(OPENERS, left)
+                && !(left.eq_ignore_ascii_case("of") && right.starts_with('f'));
+        }
+        if self.known(right) && rare(left) && right.chars().all(char::is_lowercase) {
+            return in_list(CLOSERS, right);
+        }
+        false
+    }
+
+    /// A common word: the corpus prints it often, or the vocabulary ranks it among its
+    /// commonest words.
+    fn common(&self, w: &str) -> bool {
+        self.common_beyond(w, 5)
+    }
+
+    /// [`common`](Unglue::common), where a word the corpus never prints must have at least
+    /// `long` letters to count (shorter vocabulary entries are often word starts: "mur",
+    /// "slee").
+    fn common_beyond(&self, w: &str, long: usize) -> bool {
+        let n = self.words.count(w);
+        n >= self.min_part
+            || ((n >= 1 || w.chars().count() >= long)
+                && self.lexicon.rank(w).is_some_and(|r| r < COMMON_RANK))
+    }
+
+    /// A piece that often ends closed compounds ("board", "man", "room", "side").
+    fn compound_tail(&self, w: &str) -> bool {
+        self.lexicon.piece_rank(w).is_some_and(|r| r < TAIL_RANK)
     }
 
     /// A glued form that is itself a word must not be split. Without a lexicon, a form
@@ -747,14 +892,20 @@ impl<'a> Unglue<'a> {
         if let Some(fixed) = self.split_at_punct(core) {
             return Some(fixed);
         }
+        // A word before a number: "than29,000", "a$7,500", "decreased1.5".
+        if let Some(fixed) = self.split_before_number(core) {
+            return Some(fixed);
+        }
         if !core.chars().all(word_char) {
             return self.split_compound(core);
         }
-        // "thetheory's": the possessive ending stays on the word it belongs to.
-        if let Some(stem) = core
-            .strip_suffix("'s")
-            .or_else(|| core.strip_suffix("’s"))
-            .filter(|stem| stem.chars().all(crate::text::is_alphabetic))
+        // "that'snot", "doesn'taffect": a word glued after a contraction.
+        if let Some(fixed) = self.split_after_contraction(core) {
+            return Some(fixed);
+        }
+        // "thetheory's", "thatyou're": the contraction stays on the word it belongs to.
+        if let Some(stem) =
+            strip_contraction(core).filter(|stem| stem.chars().all(crate::text::is_alphabetic))
         {
             if self.is_word(stem) {
                 return None;
@@ -799,9 +950,11 @@ impl<'a> Unglue<'a> {
         // Digits with separators, then a word: "14,217healthy", "24.5percent".
         let split = core.find(crate::text::is_alphabetic)?;
         let (number, word) = core.split_at(split);
-        let digits_ok = number.starts_with(|c: char| c.is_ascii_digit())
-            && number.ends_with(|c: char| c.is_ascii_digit())
-            && number
+        // A percentage counts as a number: "16%improvement".
+        let digits = number.strip_suffix('%').unwrap_or(number);
+        let digits_ok = digits.starts_with(|c: char| c.is_ascii_digit())
+            && digits.ends_with(|c: char| c.is_ascii_digit())
+            && digits
                 .chars()
                 .all(|c| c.is_ascii_digit() || c == ',' || c == '.');
         (digits_ok && self.number_word(word)).then(|| format!("{number} {word}"))
@@ -823,6 +976,66 @@ impl<'a> Unglue<'a> {
             && digits.chars().all(|c| c.is_ascii_digit())
             && self.function_word(word))
         .then(|| format!("{word} {digits}"))
+    }
+
+    /// A lower-case word glued to the number after it: "than29,000", "a$7,500",
+    /// "decreased1.5", "promises355". Without a currency sign or a separator, a number of
+    /// one or two digits follows only a function word: "covid19" and "windows10" are
+    /// names.
+    fn split_before_number(&self, core: &str) -> Option<String> {
+        let at = core.find(|c: char| !c.is_ascii_lowercase())?;
+        let (word, number) = core.split_at(at);
+        let digits = number.trim_start_matches(['$', '£', '€']);
+        let currency = digits.len() < number.len();
+        let well_formed = digits.starts_with(|c: char| c.is_ascii_digit())
+            && digits.ends_with(|c: char| c.is_ascii_digit())
+            && digits
+                .chars()
+                .all(|c| c.is_ascii_digit() || matches!(c, ',' | '.' | ':'));
+        if word.is_empty() || !well_formed || is_unit(word) {
+            return None;
+        }
+        let long_number = currency || digits.len() >= 3;
+        // "i1550" is a model number: one letter is a word only before a currency ("a$5").
+        let before = (self.function_word(word) && (word.len() >= 2 || currency))
+            || (long_number && word.len() >= 3 && self.common(word))
+            || (currency && self.known(word));
+        before.then(|| format!("{word} {number}"))
+    }
+
+    /// A word glued after a contraction or possessive: "that'snot", "it’scounseling",
+    /// "doesn'taffect", "we’rereally". Only the English endings, after the words they
+    /// follow, so "O'Sullivan", "Qur'an" and "rock'n'roll" stay whole.
+    fn split_after_contraction(&self, core: &str) -> Option<String> {
+        let (at, mark) = core.char_indices().find(|&(_, c)| c == '\'' || c == '’')?;
+        let head = &core[..at];
+        let tail = &core[at + mark.len_utf8()..];
+        if head.chars().count() < 2 || !head.chars().all(crate::text::is_alphabetic) {
+            return None;
+        }
+        let lower = head.to_lowercase();
+        for ending in ["s", "t", "re", "ve", "ll", "d", "m"] {
+            let Some(rest) = tail.strip_prefix(ending) else {
+                continue;
+            };
+            let fits = match ending {
+                "s" => true,
+                "t" => lower
+                    .strip_suffix('n')
+                    .is_some_and(|aux| in_list(AUXILIARIES, aux)),
+                _ => in_list(PRONOUNS, &lower),
+            };
+            if !fits || rest.chars().count() < 2 || !rest.chars().all(crate::text::is_alphabetic) {
+                continue;
+            }
+            let word = self.function_word(rest)
+                || (!is_suffix(rest) && (self.common(rest) || is_cased_start(rest)));
+            if word && !(self.english && rest.chars().count() < 3 && !self.function_word(rest)) {
+                let left = &core[..core.len() - rest.len()];
+                return Some(format!("{left} {rest}"));
+            }
+        }
+        None
     }
 
     /// A word that follows a number as a word, not as a unit ("10km", "3rd", "4K" and
@@ -961,7 +1174,8 @@ impl<'a> Unglue<'a> {
     /// evidence; a split inside a lower-case run needs both halves to be common words.
     fn split_letters(&self, core: &str) -> Option<String> {
         let chars: Vec<(usize, char)> = core.char_indices().collect();
-        let mut best: Option<(u32, usize)> = None;
+        let mut best: Option<((u32, f64), usize, bool)> = None;
+        let mut fallback: Option<usize> = None;
         for k in 1..chars.len() {
             let (i, c) = chars[k];
             let prev = chars[k - 1].1;
@@ -989,14 +1203,27 @@ impl<'a> Unglue<'a> {
                 }
                 let name_after_function_word =
                     left.len() >= 2 && self.function_word(left) && right.chars().count() >= 2;
-                if self.words.count(core) <= 1
+                // Glued more than once, the pair must also be printed apart as often:
+                // "the|Internet", "United|States" (but "DoorDash" is a name).
+                let glued = self.words.count(core);
+                let often_apart = glued <= self.words.pair(left, right);
+                if (glued <= 1 || often_apart)
                     && (name_after_function_word || (self.known(left) && self.known(right)))
                 {
                     return Some(format!("{left} {right}"));
                 }
                 continue;
             }
+            let ln = |w: &str| f64::from(self.words.count(w)).ln_1p();
             if !(self.known(left) && self.known(right)) {
+                // Taken only when no split into known words exists: the rare half may
+                // itself be glued ("the|irconflict" is "their|conflict").
+                if fallback.is_none()
+                    && self.rare_beside_function_word(left, right)
+                    && self.words.count(core) <= 1
+                {
+                    fallback = Some(i);
+                }
                 continue;
             }
             // The pair printed apart at least as often as glued is strong evidence; a glued
@@ -1006,17 +1233,29 @@ impl<'a> Unglue<'a> {
             let evidence = if apart >= 1 && apart >= glued {
                 true
             } else {
-                glued <= 1 && self.plausible_pair(left, right)
+                // After a function word that begins few words ("the|job", "of|treatment"),
+                // the same glued pair may recur on pages that lose their line breaks.
+                let recurring = glued <= apart + 2
+                    && self.english
+                    && in_list(OPENERS, left)
+                    && right.chars().count() >= 3
+                    && right.chars().all(char::is_lowercase);
+                (glued <= 1 || recurring) && self.plausible_pair(left, right)
             };
-            if !evidence {
-                continue;
-            }
-            let score = self.words.count(left).min(self.words.count(right)) + apart * 1000;
-            if best.is_none_or(|(s, _)| score > s) {
-                best = Some((score, i));
+            // The pair printed apart first, then the likelier pair of words: the product of
+            // the halves' counts ("perform at" over "per format"). The likeliest split is
+            // judged, not the likeliest of those that pass: "signsmall" is not split as
+            // "signs mall" because "sign small" is a compound-looking pair.
+            let score = (apart, ln(left) + ln(right));
+            if best.is_none_or(|(s, _, _)| score > s) {
+                best = Some((score, i, evidence));
             }
         }
-        let (_, i) = best?;
+        let i = match best {
+            Some((_, i, true)) => i,
+            Some(_) => return None,
+            None => fallback?,
+        };
         Some(format!("{} {}", &core[..i], &core[i..]))
     }
 }
@@ -1211,8 +1450,11 @@ fn doubled_consonant_ending(left: &str, right: &str) -> bool {
 /// "backstroke", "underbody"): before a content word they need the pair printed apart.
 fn is_compound_head(w: &str) -> bool {
     const HEADS: &[&str] = &[
-        "after", "back", "counter", "cross", "down", "fore", "grand", "hold", "mid", "multi",
-        "non", "off", "out", "over", "pre", "self", "sub", "super", "under", "up",
+        "aero", "after", "anti", "astro", "auto", "back", "bio", "com", "con", "counter", "cross",
+        "dis", "down", "eco", "electro", "fore", "geo", "grand", "hold", "hydro", "hyper", "inter",
+        "intra", "macro", "micro", "mid", "mis", "mono", "multi", "neuro", "non", "off", "out",
+        "over", "para", "photo", "poly", "post", "pre", "proto", "pseudo", "retro", "self", "semi",
+        "sub", "super", "tele", "thermo", "trans", "ultra", "under", "up",
     ];
     in_list(HEADS, w)
 }
@@ -1225,11 +1467,89 @@ fn is_prefix_word(w: &str) -> bool {
 /// English word endings that the tokenizer vocabulary also holds as words.
 fn is_suffix(w: &str) -> bool {
     const ENDINGS: &[&str] = &[
-        "able", "al", "ance", "ed", "ence", "er", "ers", "es", "est", "ful", "ian", "ians", "ible",
-        "ies", "ing", "ise", "ised", "ism", "ist", "ists", "ity", "ive", "ize", "ized", "less",
-        "ly", "ment", "ments", "ness", "ous", "s", "tion", "tions",
+        "able", "ably", "al", "ally", "ance", "ed", "ence", "er", "ers", "es", "est", "ful", "ian",
+        "ians", "ible", "ibly", "ies", "ing", "ise", "ised", "ism", "ist", "ists", "ity", "ive",
+        "ize", "ized", "less", "ly", "ment", "ments", "ness", "ous", "s", "tion", "tions",
     ];
     in_list(ENDINGS, w)
+}
+
+/// The stem of a word with an English contraction or possessive ending ("theory's",
+/// "you're", "does" of "doesn't"), if it has one.
+fn strip_contraction(core: &str) -> Option<&str> {
+    for mark in ['\'', '’'] {
+        let Some((stem, ending)) = core.rsplit_once(mark) else {
+            continue;
+        };
+        if ending == "t" {
+            return stem.strip_suffix('n');
+        }
+        if matches!(ending, "s" | "re" | "ve" | "ll" | "d" | "m") {
+            return Some(stem);
+        }
+    }
+    None
+}
+
+/// Whether `w` begins as an English word can: a vowel, or consonants that can open a
+/// syllable ("str", "ch", "pl"). "rmometry" cannot, so "Thermometry" is no "The" glued
+/// to a rare word.
+fn english_onset(w: &str) -> bool {
+    const ONSETS: &[&str] = &[
+        "bl", "br", "ch", "chr", "cl", "cr", "dr", "dw", "fl", "fr", "gl", "gn", "gr", "kn", "ph",
+        "phr", "pl", "pr", "ps", "qu", "rh", "sc", "sch", "scr", "sh", "shr", "sk", "sl", "sm",
+        "sn", "sp", "sph", "spl", "spr", "squ", "st", "str", "sw", "th", "thr", "tr", "tw", "wh",
+        "wr",
+    ];
+    let lower = w.to_ascii_lowercase();
+    let vowel = |c: u8| matches!(c, b'a' | b'e' | b'i' | b'o' | b'u' | b'y');
+    let b = lower.as_bytes();
+    let cluster = b.iter().take_while(|&&c| !vowel(c)).count();
+    cluster < b.len() && (cluster <= 1 || ONSETS.contains(&&lower[..cluster]))
+}
+
+/// A capital, then a lower-case letter: a name glued after a possessive
+/// ("London'sTelegraph").
+fn is_cased_start(w: &str) -> bool {
+    let mut cs = w.chars();
+    cs.next().is_some_and(char::is_uppercase) && cs.next().is_some_and(char::is_lowercase)
+}
+
+/// English function words that begin few other words: a rare word after one of them is
+/// more likely a glued pair than a word starting with it.
+const OPENERS: &[&str] = &[
+    "and", "from", "has", "have", "its", "of", "that", "the", "their", "this", "was", "were",
+    "which", "with",
+];
+
+/// Words that take "n't": "doesn't", "can't" ("ca"), "won't" ("wo").
+const AUXILIARIES: &[&str] = &[
+    "ai", "are", "ca", "could", "did", "do", "does", "had", "has", "have", "is", "might", "must",
+    "need", "should", "was", "were", "wo", "would",
+];
+
+/// Words that take "'re", "'ve", "'ll", "'d" and "'m".
+const PRONOUNS: &[&str] = &[
+    "could", "he", "here", "how", "i", "it", "she", "should", "that", "there", "they", "we",
+    "what", "where", "who", "would", "you",
+];
+
+/// An English word ending that closes a word rather than a stem: "broader", "completely",
+/// "stepped", "analysts", "environmental".
+fn ends_inflected(w: &str) -> bool {
+    const ENDINGS: &[&str] = &[
+        "al", "ant", "ed", "ent", "er", "ers", "est", "ful", "ic", "ing", "ion", "ions", "ist",
+        "ists", "ity", "ive", "ly", "ment", "ments", "ness", "ous",
+    ];
+    let lower = w.to_ascii_lowercase();
+    ENDINGS
+        .iter()
+        .any(|e| lower.len() >= e.len() + 2 && lower.ends_with(e))
+        || (lower.ends_with('s')
+            && !lower.ends_with("ss")
+            && !lower.ends_with("us")
+            && !lower.ends_with("is")
+            && lower.len() >= 4)
 }
 
 /// Units written glued to their number ("10km", "5mins").
@@ -1255,6 +1575,16 @@ fn in_list(list: &[&str], w: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    impl Lexicon {
+        /// A lexicon of `words`, none ranked among the commonest: only membership counts.
+        fn listed(words: &[&str]) -> Self {
+            Lexicon {
+                words: words.iter().map(|&w| (w.into(), COMMON_RANK)).collect(),
+                pieces: HashMap::default(),
+            }
+        }
+    }
 
     fn stats() -> WordStats {
         let mut w = WordStats::new(10_000);
@@ -1285,7 +1615,8 @@ mod tests {
             stats.add_text(&text);
         }
         let lexicon = Lexicon {
-            words: words.iter().map(|w| w.as_str().into()).collect(),
+            words: words.iter().map(|w| (w.as_str().into(), 0)).collect(),
+            pieces: HashMap::default(),
         };
         (stats, lexicon)
     }
@@ -1394,6 +1725,175 @@ mod tests {
         );
     }
 
+    /// A vocabulary in id order: `Ġword` entries start words, the others continue them.
+    fn ranked_lexicon(entries: &[&str]) -> Lexicon {
+        let vocab: Vec<String> = entries
+            .iter()
+            .enumerate()
+            .map(|(id, e)| format!("{e:?}: {id}"))
+            .collect();
+        let json = format!(r#"{{"model": {{"vocab": {{{}}}}}}}"#, vocab.join(", "));
+        Lexicon::from_tokenizer_json(json.as_bytes())
+    }
+
+    #[test]
+    fn lexicon_ranks_entries_in_id_order() {
+        let lex = ranked_lexicon(&["Ġthe", "board", "Ġboard", "Ġsig", "man", "Ġman"]);
+        assert_eq!(lex.rank("The"), Some(0));
+        assert_eq!(lex.rank("board"), Some(1));
+        assert_eq!(lex.rank("man"), Some(3));
+        assert_eq!(lex.piece_rank("board"), Some(0));
+        assert_eq!(lex.piece_rank("man"), Some(1));
+        assert_eq!(lex.piece_rank("the"), None);
+        // Ids, not the order of the file, rank the entries.
+        let json = r#"{"model": {"vocab": {"Ġzebra": 9, "Ġapple": 2}}}"#;
+        let lex = Lexicon::from_tokenizer_json(json.as_bytes());
+        assert_eq!((lex.rank("apple"), lex.rank("zebra")), (Some(0), Some(1)));
+    }
+
+    /// English text where every word but the glued ones is printed once: too small a corpus
+    /// for its counts to make any word common.
+    fn small_corpus(extra: &str) -> WordStats {
+        let mut w = WordStats::new(10_000);
+        w.add_text(
+            "the report said that the broader plan was new and the land was sold with care \
+             while the locked doors of the houses were shut for the winter by congress and a woman",
+        );
+        w.add_text(extra);
+        w
+    }
+
+    #[test]
+    fn vocabulary_ranks_stand_in_for_a_small_corpus() {
+        let w = small_corpus("");
+        let lex = ranked_lexicon(&[
+            "Ġthe",
+            "Ġbroader",
+            "Ġmovement",
+            "Ġland",
+            "Ġlocked",
+            "locked",
+            "Ġsig",
+            "Ġnals",
+            "Ġcongress",
+            "Ġwoman",
+            "woman",
+        ]);
+        let u = Unglue::new(&w, &lex, 3);
+        // Both halves among the vocabulary's common words, the left one ending as a whole
+        // word does ("-er").
+        assert_eq!(
+            u.repair("the broadermovement").as_deref(),
+            Some("the broader movement")
+        );
+        // Two stems: a compound the vocabulary lacks.
+        assert_eq!(u.repair("the landlocked"), None);
+        // "woman" often ends words ("chairwoman"), even after a long word.
+        assert_eq!(u.repair("the congresswoman"), None);
+        // A word start the corpus never prints alone is no word.
+        assert_eq!(u.repair("the signals"), None);
+        // Outside English, two content words need the pair printed apart.
+        let ru = "и это было в Москве и в этом году";
+        assert_eq!(u.repair(&format!("{ru} broadermovement {ru}")), None);
+    }
+
+    #[test]
+    fn contractions_keep_their_word_and_release_the_next() {
+        let w = small_corpus("not affect really you");
+        let lex = ranked_lexicon(&[
+            "Ġnot", "Ġaffect", "Ġreally", "Ġthat", "Ġyou", "Ġsull", "Ġivan",
+        ]);
+        let u = Unglue::new(&w, &lex, 3);
+        assert_eq!(u.repair("that'snot").as_deref(), Some("that's not"));
+        assert_eq!(u.repair("doesn'taffect").as_deref(), Some("doesn't affect"));
+        assert_eq!(u.repair("we’rereally").as_deref(), Some("we’re really"));
+        assert_eq!(
+            u.repair("London'sTelegraph").as_deref(),
+            Some("London's Telegraph")
+        );
+        assert_eq!(u.repair("thatyou're").as_deref(), Some("that you're"));
+        // Apostrophes inside names and words, and "'re" after a word that takes no "'re".
+        for whole in [
+            "O'Sullivan",
+            "Qur'an",
+            "rock'n'roll",
+            "d'Ivoire",
+            "Bob'really",
+        ] {
+            assert_eq!(u.repair(whole), None, "{whole}");
+        }
+    }
+
+    #[test]
+    fn numbers_come_apart_from_the_word_before() {
+        let w = small_corpus("than nearly");
+        let lex = ranked_lexicon(&["Ġthan", "Ġnearly", "Ġdecreased", "Ġcovid", "Ġwindows"]);
+        let u = Unglue::new(&w, &lex, 3);
+        assert_eq!(u.repair("than29,000").as_deref(), Some("than 29,000"));
+        assert_eq!(u.repair("a$7,500").as_deref(), Some("a $7,500"));
+        assert_eq!(u.repair("decreased1.5%").as_deref(), Some("decreased 1.5%"));
+        assert_eq!(u.repair("16%improvement"), None);
+        // Names with a number, currencies with a country, and units stay as written.
+        for whole in [
+            "covid19",
+            "windows10",
+            "US$100",
+            "HK$5",
+            "10km",
+            "pm2.5",
+            "i1550",
+        ] {
+            assert_eq!(u.repair(whole), None, "{whole}");
+        }
+    }
+
+    #[test]
+    fn a_case_break_glued_twice_splits_when_printed_apart_as_often() {
+        let mut w = small_corpus("on the Internet the Internet theInternet theInternet");
+        let lex = ranked_lexicon(&["Ġinternet", "Ġdoor", "Ġdash"]);
+        let u = Unglue::new(&w, &lex, 3);
+        assert_eq!(u.repair("theInternet").as_deref(), Some("the Internet"));
+        // A brand printed glued twice and never apart stays whole.
+        w.add_text("DoorDash DoorDash door dash");
+        let u = Unglue::new(&w, &lex, 3);
+        assert_eq!(u.repair("DoorDash"), None);
+    }
+
+    #[test]
+    fn a_rare_word_beside_a_function_word_is_split_when_nothing_likelier_is() {
+        let w = small_corpus("their conflict");
+        let lex = ranked_lexicon(&["Ġand", "Ġthe", "Ġtheir", "Ġconflict", "Ġsaid"]);
+        let u = Unglue::new(&w, &lex, 3);
+        assert_eq!(u.repair("andmorbidity").as_deref(), Some("and morbidity"));
+        assert_eq!(u.repair("Armentanosaid").as_deref(), Some("Armentano said"));
+        // Known words first: not "the irconflict".
+        assert_eq!(u.repair("theirconflict").as_deref(), Some("their conflict"));
+        // No English word starts with "rm"; a capitalised "The" may begin a name.
+        assert_eq!(u.repair("dissectingthe").as_deref(), Some("dissecting the"));
+        for whole in ["thermometry", "Theragenics", "Ferdinand", "Goethe"] {
+            assert_eq!(u.repair(whole), None, "{whole}");
+        }
+    }
+
+    #[test]
+    fn the_likeliest_split_is_judged_and_names_in_son_stay() {
+        let mut w = WordStats::new(10_000);
+        for _ in 0..4 {
+            w.add_text("signs, mall, the on Dicks Masters");
+        }
+        for _ in 0..20 {
+            w.add_text("sign");
+            w.add_text("small");
+        }
+        let lex = ranked_lexicon(&["Ġsign", "Ġsmall", "small", "Ġsigns", "Ġmall", "Ġon"]);
+        let u = Unglue::new(&w, &lex, 3);
+        // "sign small" is likelier; it looks like a compound ("small" ends words), so the
+        // chunk stays whole rather than falling back to "signs mall".
+        assert_eq!(u.repair("the signsmall"), None);
+        assert_eq!(u.repair("Dickson"), None);
+        assert_eq!(u.repair("Masterson"), None);
+    }
+
     #[test]
     fn repairs_only_documents_that_are_glued() {
         let w = stats();
@@ -1500,14 +2000,9 @@ mod tests {
         for _ in 0..5 {
             w.add_text("ting. fps. worked. flow. allen. sofi.");
         }
-        let lex = Lexicon {
-            words: [
-                "arom", "as", "but", "trips", "rey", "surf", "mc", "so", "fi",
-            ]
-            .iter()
-            .map(|&s| s.into())
-            .collect(),
-        };
+        let lex = Lexicon::listed(&[
+            "arom", "as", "but", "trips", "rey", "surf", "mc", "so", "fi",
+        ]);
         let u = Unglue::new(&w, &lex, 3);
         // A piece the corpus never prints alone, then an ending that is also a word.
         assert_eq!(u.repair("aromas"), None);
