@@ -770,7 +770,7 @@ impl<'a> Unglue<'a> {
             return true;
         }
         let n = |w: &str| w.chars().count();
-        if n(left) < 3 || n(right) < 3 || !self.english {
+        if n(left) < 3 || n(right) < 3 || !self.english || is_compound_ending(right) {
             return false;
         }
         if self.words.count(left) >= self.min_part && self.words.count(right) >= self.min_part {
@@ -1552,6 +1552,17 @@ fn ends_inflected(w: &str) -> bool {
             && lower.len() >= 4)
 }
 
+/// Words that end many English closed compounds ("congresswoman", "governorship",
+/// "bondholders", "worldwide"): after a content word they need the pair printed apart.
+fn is_compound_ending(w: &str) -> bool {
+    const ENDINGS: &[&str] = &[
+        "goer", "goers", "holder", "holders", "hood", "keeper", "keepers", "maker", "makers",
+        "man", "men", "proof", "ship", "ships", "ward", "wards", "wide", "wise", "woman", "women",
+        "worthy",
+    ];
+    in_list(ENDINGS, w)
+}
+
 /// Units written glued to their number ("10km", "5mins").
 fn is_unit(w: &str) -> bool {
     const UNITS: &[&str] = &[
@@ -1892,6 +1903,29 @@ mod tests {
         assert_eq!(u.repair("the signsmall"), None);
         assert_eq!(u.repair("Dickson"), None);
         assert_eq!(u.repair("Masterson"), None);
+    }
+
+    #[test]
+    fn compound_endings_after_a_content_word_need_the_pair_apart() {
+        let mut w = WordStats::new(10_000);
+        for _ in 0..4 {
+            w.add_text("congress, woman, governor, ship, disease, like, the");
+        }
+        let lex = Lexicon::default();
+        let u = Unglue::new(&w, &lex, 3);
+        assert_eq!(u.repair("the congresswoman"), None);
+        assert_eq!(u.repair("the governorship"), None);
+        // "like" is mostly a preposition.
+        assert_eq!(
+            u.repair("the diseaselike").as_deref(),
+            Some("the disease like")
+        );
+        w.add_text("the governor ship");
+        let u = Unglue::new(&w, &lex, 3);
+        assert_eq!(
+            u.repair("the governorship").as_deref(),
+            Some("the governor ship")
+        );
     }
 
     #[test]
