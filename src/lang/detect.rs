@@ -360,6 +360,17 @@ impl Detector {
             .iter()
             .filter(|w| matches!(w.kind, Kind::Content | Kind::Initial))
             .count();
+        // Letters none of the model's languages writes ("ł", "ř", "ș", "ø"): when many
+        // words have one, the text is in a language the model does not know (Polish,
+        // Czech, Romanian, Danish, ...), and naming the nearest known one would be wrong.
+        let foreign = words
+            .iter()
+            .filter(|w| matches!(w.kind, Kind::Content | Kind::Initial))
+            .filter(|w| text[w.start..w.end].chars().any(outside_model_alphabets))
+            .count();
+        if foreign >= FOREIGN_MIN_WORDS && foreign * FOREIGN_SHARE >= content {
+            return Evidence::none();
+        }
         let names = words.iter().filter(|w| w.kind == Kind::Name).count();
         // Names only count fully when there is little else to go on.
         let name_weight = if content >= RELIABLE_CONTENT {
@@ -770,6 +781,62 @@ fn web_addresses(text: &str) -> Vec<std::ops::Range<usize>> {
 }
 
 /// A vowel letter, with or without marks (y counts: "by", "gym", Vietnamese "ly").
+/// Words with a letter outside the model's alphabets that make a text foreign: at least
+/// this many, and one content word in [`FOREIGN_SHARE`] (a name such as "Łódź" in an
+/// English sentence is not enough).
+const FOREIGN_MIN_WORDS: usize = 2;
+const FOREIGN_SHARE: usize = 6;
+
+/// A Latin letter that none of the model's languages (en fr de es pt id ms tl vi) writes:
+/// Polish, Czech, Slovak, Romanian, Turkish, Hungarian, Baltic and Nordic letters. "ă"
+/// and "đ" are Vietnamese too, so they are not among them.
+fn outside_model_alphabets(c: char) -> bool {
+    let lower = c.to_lowercase().next().unwrap_or(c);
+    matches!(
+        lower,
+        'ł' | 'ą'
+            | 'ę'
+            | 'ś'
+            | 'ź'
+            | 'ż'
+            | 'ć'
+            | 'ń'
+            | 'ř'
+            | 'ů'
+            | 'ě'
+            | 'č'
+            | 'š'
+            | 'ž'
+            | 'ť'
+            | 'ď'
+            | 'ň'
+            | 'ľ'
+            | 'ĺ'
+            | 'ŕ'
+            | 'ő'
+            | 'ű'
+            | 'ș'
+            | 'ş'
+            | 'ț'
+            | 'ţ'
+            | 'ğ'
+            | 'ı'
+            | 'å'
+            | 'ø'
+            | 'ā'
+            | 'ē'
+            | 'ī'
+            | 'ū'
+            | 'ų'
+            | 'ė'
+            | 'į'
+            | 'ļ'
+            | 'ķ'
+            | 'ņ'
+            | 'ģ'
+    )
+}
+
 fn is_vowel(c: char) -> bool {
     // Looked up for the Latin letters below U+2000 (Vietnamese, European), as working it
     // out takes a decomposition per accented letter.
@@ -830,6 +897,21 @@ mod tests {
         let t = "see http://www.example.com/page and mail me@example.org today";
         let w: Vec<&str> = latin_words(t).iter().map(|w| &t[w.start..w.end]).collect();
         assert_eq!(w, ["see", "and", "mail", "today"]);
+    }
+
+    #[test]
+    fn letters_no_model_language_writes_leave_the_text_undetermined() {
+        let d = default_detector();
+        // Polish, which the model does not know: not the nearest known language.
+        let pl = "Policja zatrzymała mężczyznę, który w piątek wieczorem ukradł samochód \
+                  sprzed sklepu przy ulicy Głównej. Sprawca usłyszał już zarzuty.";
+        assert_eq!(d.evidence(pl).best(), "und");
+        // A Polish name in an English sentence leaves it English.
+        let en = "The mayor of Łódź said on Friday that the city would open three new \
+                  schools next year and hire more teachers for them.";
+        assert_eq!(d.evidence(en).best(), "en");
+        assert!(outside_model_alphabets('Ł') && outside_model_alphabets('ș'));
+        assert!(!outside_model_alphabets('ă') && !outside_model_alphabets('ñ'));
     }
 
     #[test]
