@@ -427,16 +427,12 @@ impl Lexicon {
 
     /// The word's rank among the word-initial entries (0: the commonest), if it is one.
     pub fn rank(&self, word: &str) -> Option<u32> {
-        self.words
-            .get(crate::text::to_lower(word).as_str())
-            .copied()
+        lookup(&self.words, word)
     }
 
     /// The rank of `piece` among the entries that continue a word, if it is one.
     pub fn piece_rank(&self, piece: &str) -> Option<u32> {
-        self.pieces
-            .get(crate::text::to_lower(piece).as_str())
-            .copied()
+        lookup(&self.pieces, piece)
     }
 
     pub fn len(&self) -> usize {
@@ -445,6 +441,15 @@ impl Lexicon {
 
     pub fn is_empty(&self) -> bool {
         self.words.is_empty()
+    }
+}
+
+/// `word`'s entry in a table of lower-case words, lower-casing only when it has a capital.
+fn lookup(table: &HashMap<Box<str>, u32>, word: &str) -> Option<u32> {
+    if word.chars().any(char::is_uppercase) {
+        table.get(crate::text::to_lower(word).as_str()).copied()
+    } else {
+        table.get(word).copied()
     }
 }
 
@@ -802,7 +807,8 @@ impl<'a> Unglue<'a> {
             "the", "told", "were", "when", "which", "while", "will", "with", "would",
         ];
         let alphabetic = |w: &str| w.chars().all(crate::text::is_alphabetic);
-        if !self.english || !alphabetic(left) || !alphabetic(right) {
+        let (opener, closer) = (in_list(OPENERS, left), in_list(CLOSERS, right));
+        if !self.english || !(opener || closer) || !alphabetic(left) || !alphabetic(right) {
             return false;
         }
         let rare = |w: &str| !self.known(w) && w.chars().count() >= 6;
@@ -822,11 +828,10 @@ impl<'a> Unglue<'a> {
             && left.chars().all(char::is_lowercase)
         {
             // "offal", "officious": "of" begins words before an "f".
-            return in_list(OPENERS, left)
-                && !(left.eq_ignore_ascii_case("of") && right.starts_with('f'));
+            return opener && !(left.eq_ignore_ascii_case("of") && right.starts_with('f'));
         }
         if self.known(right) && rare(left) && right.chars().all(char::is_lowercase) {
-            return in_list(CLOSERS, right);
+            return closer;
         }
         false
     }
@@ -1579,8 +1584,12 @@ fn in_list(list: &[&str], w: &str) -> bool {
     if w.len() > 8 || !w.is_ascii() {
         return false;
     }
-    let lower = w.to_ascii_lowercase();
-    list.contains(&lower.as_str())
+    // Lower-cased on the stack: this runs for most candidate splits.
+    let mut buf = [0u8; 8];
+    let lower = &mut buf[..w.len()];
+    lower.copy_from_slice(w.as_bytes());
+    lower.make_ascii_lowercase();
+    list.iter().any(|e| e.as_bytes() == &lower[..])
 }
 
 #[cfg(test)]

@@ -363,11 +363,14 @@ impl Detector {
         // Letters none of the model's languages writes ("ł", "ř", "ș", "ø"): when many
         // words have one, the text is in a language the model does not know (Polish,
         // Czech, Romanian, Danish, ...), and naming the nearest known one would be wrong.
-        let foreign = words
-            .iter()
-            .filter(|w| matches!(w.kind, Kind::Content | Kind::Initial))
-            .filter(|w| text[w.start..w.end].chars().any(outside_model_alphabets))
-            .count();
+        let foreign = match text.is_ascii() {
+            true => 0,
+            false => words
+                .iter()
+                .filter(|w| matches!(w.kind, Kind::Content | Kind::Initial))
+                .filter(|w| text[w.start..w.end].chars().any(outside_model_alphabets))
+                .count(),
+        };
         if foreign >= FOREIGN_MIN_WORDS && foreign * FOREIGN_SHARE >= content {
             return Evidence::none();
         }
