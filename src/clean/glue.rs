@@ -719,7 +719,8 @@ impl<'a> Unglue<'a> {
 
     /// Whether `left right` is a likely pair of words rather than one compound word.
     /// A function word on either side makes it likely (most glued pairs have one); two
-    /// content words need the corpus to print each of them often.
+    /// content words, in English only, need each to be common (in the corpus, or by the
+    /// vocabulary's rank) and the pair not to look like a closed compound.
     fn plausible_pair(&self, left: &str, right: &str) -> bool {
         let (fl, fr) = (self.function_word(left), self.function_word(right));
         // "Parisian", "teacher": a word ending is not a word of its own.
@@ -789,7 +790,7 @@ impl<'a> Unglue<'a> {
         // left half must end like a whole word (an inflection), or one half be long. The
         // left half must be printed on its own: many vocabulary entries are word starts
         // ("subsidi", "denom").
-        let inflected = self.english && ends_inflected(left);
+        let inflected = ends_inflected(left);
         self.common_beyond(left, if inflected { 5 } else { usize::MAX })
             && self.common(right)
             && !self.compound_tail(right)
