@@ -64,6 +64,9 @@ pub struct Evidence {
     pub plain: bool,
     /// Decided by the Latin-script model (where `content` counts words, not characters).
     pub latin: bool,
+    /// Latin text in a language the model does not know (letters none of its languages
+    /// writes): no language to name, but evidence against every known one.
+    pub foreign: bool,
 }
 
 impl Evidence {
@@ -76,6 +79,7 @@ impl Evidence {
             names: 0,
             plain: false,
             latin: false,
+            foreign: false,
         }
     }
 
@@ -87,6 +91,7 @@ impl Evidence {
             names: 0,
             plain: false,
             latin: false,
+            foreign: false,
         }
     }
 
@@ -293,6 +298,7 @@ impl Detector {
                     names: 0,
                     plain: false,
                     latin: false,
+                    foreign: false,
                 }
             }
             (true, false) => Evidence::settled("zh", content),
@@ -310,6 +316,7 @@ impl Detector {
                 names: 0,
                 plain: false,
                 latin: false,
+                foreign: false,
             },
             _ => Evidence::none(),
         }
@@ -329,6 +336,7 @@ impl Detector {
                         names: 0,
                         plain: false,
                         latin: false,
+                        foreign: false,
                     };
                 }
             }
@@ -350,6 +358,7 @@ impl Detector {
                 names: 0,
                 plain: false,
                 latin: false,
+                foreign: false,
             };
         }
         let words = latin_words(text);
@@ -372,7 +381,10 @@ impl Detector {
                 .count(),
         };
         if foreign >= FOREIGN_MIN_WORDS && foreign * FOREIGN_SHARE >= content {
-            return Evidence::none();
+            return Evidence {
+                foreign: true,
+                ..Evidence::none()
+            };
         }
         let names = words.iter().filter(|w| w.kind == Kind::Name).count();
         // Names only count fully when there is little else to go on.
@@ -454,6 +466,7 @@ impl Detector {
             names,
             plain,
             latin: true,
+            foreign: false,
         }
     }
 }

@@ -271,6 +271,9 @@ impl LangId {
                     Said::Plain(e) if b.decision == Decision::Body && e.reliable() => {
                         Some((b, e.best()))
                     }
+                    // A paragraph in a language detection does not know votes for none:
+                    // a Polish article is not German for its one German-looking paragraph.
+                    Said::Plain(e) if b.decision == Decision::Body && e.foreign => Some((b, UND)),
                     _ => None,
                 })
         };
@@ -431,6 +434,16 @@ mod tests {
 
     const INTRO: &str = "Vietnam and Japan meet again\n\nOn November 2, 2023, the Ministry of Foreign Affairs organized the conference in Hanoi with many delegates from both countries.\n\n";
     const OUTRO: &str = "\n\nThe two sides have achieved deep political trust and effective cooperation in all fields, the minister said at the event.";
+
+    #[test]
+    fn paragraphs_in_an_unknown_language_outvote_a_known_one() {
+        let pl = "Policja zatrzymała mężczyznę, który w piątek wieczorem ukradł samochód \
+                  sprzed sklepu przy ulicy Głównej. Sprawca usłyszał już zarzuty i trafił do \
+                  aresztu na trzy miesiące, a jego wspólnik jest poszukiwany przez śledczych.";
+        let de = "Die Polizei hat den Mann am Freitag festgenommen.";
+        let (_, a) = annotate_blocks(&[pl, de, pl]);
+        assert_eq!(a.lang, UND);
+    }
 
     #[test]
     fn caption_pair_leaves_body_as_parallel() {
