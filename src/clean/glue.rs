@@ -802,7 +802,8 @@ impl<'a> Unglue<'a> {
     /// "dissecting|their", "Armentano|said". Function words that are prefixes ("a",
     /// "in", "be") or common word endings ("is", "as", "on", "and": "Ferdinand") are left
     /// out, as is a capitalised opener ("Theragenics").
-    fn rare_beside_function_word(&self, left: &str, right: &str) -> bool {
+    /// `known` is [`known`](Unglue::known) of each half, as the caller has it already.
+    fn rare_beside_function_word(&self, left: &str, right: &str, known: (bool, bool)) -> bool {
         const CLOSERS: &[&str] = &[
             "could", "from", "have", "said", "says", "should", "that", "their", "there", "this",
             "the", "told", "were", "when", "which", "while", "will", "with", "would",
@@ -812,7 +813,7 @@ impl<'a> Unglue<'a> {
         if !self.english || !(opener || closer) || !alphabetic(left) || !alphabetic(right) {
             return false;
         }
-        let rare = |w: &str| !self.known(w) && w.chars().count() >= 6;
+        let rare = |known: bool, w: &str| !known && w.chars().count() >= 6;
         // "the|irconflict" is "their conflict": a longer function word takes the first
         // letters of the rare half.
         let longer = |k: usize| {
@@ -821,8 +822,8 @@ impl<'a> Unglue<'a> {
                 .nth(k)
                 .is_some_and(|(at, _)| is_function_word(&format!("{left}{}", &right[..at])))
         };
-        if self.known(left)
-            && rare(right)
+        if known.0
+            && rare(known.1, right)
             && right.chars().all(char::is_lowercase)
             && !(1..=3).any(longer)
             && english_onset(right)
@@ -831,7 +832,7 @@ impl<'a> Unglue<'a> {
             // "offal", "officious": "of" begins words before an "f".
             return opener && !(left.eq_ignore_ascii_case("of") && right.starts_with('f'));
         }
-        if self.known(right) && rare(left) && right.chars().all(char::is_lowercase) {
+        if known.1 && rare(known.0, left) && right.chars().all(char::is_lowercase) {
             return closer;
         }
         false
@@ -1221,11 +1222,12 @@ impl<'a> Unglue<'a> {
                 continue;
             }
             let ln = |w: &str| f64::from(self.words.count(w)).ln_1p();
-            if !(self.known(left) && self.known(right)) {
+            let known = (self.known(left), self.known(right));
+            if !(known.0 && known.1) {
                 // Taken only when no split into known words exists: the rare half may
                 // itself be glued ("the|irconflict" is "their|conflict").
                 if fallback.is_none()
-                    && self.rare_beside_function_word(left, right)
+                    && self.rare_beside_function_word(left, right, known)
                     && self.words.count(core) <= 1
                 {
                     fallback = Some(i);

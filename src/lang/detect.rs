@@ -369,17 +369,21 @@ impl Detector {
             .iter()
             .filter(|w| matches!(w.kind, Kind::Content | Kind::Initial))
             .count();
-        // Letters none of the model's languages writes ("ł", "ř", "ș", "ø"): when many
-        // words have one, the text is in a language the model does not know (Polish,
-        // Czech, Romanian, Danish, ...), and naming the nearest known one would be wrong.
-        let foreign = match text.is_ascii() {
-            true => 0,
-            false => words
-                .iter()
-                .filter(|w| matches!(w.kind, Kind::Content | Kind::Initial))
-                .filter(|w| text[w.start..w.end].chars().any(outside_model_alphabets))
-                .count(),
-        };
+        // One pass over the words' letters: Vietnamese-only letters, any accent at all, and
+        // letters none of the model's languages writes ("ł", "ř", "ș", "ø"). When many
+        // words have one of the last, the text is in a language the model does not know
+        // (Polish, Czech, Romanian, Danish, ...), and naming the nearest known one would
+        // be wrong.
+        let (mut vi_only, mut plain, mut foreign) = (0usize, true, 0usize);
+        for w in &words {
+            let mut outside = false;
+            for c in text[w.start..w.end].chars() {
+                vi_only += usize::from(crate::article::is_vietnamese_only(c));
+                plain &= c.is_ascii();
+                outside |= !c.is_ascii() && outside_model_alphabets(c);
+            }
+            foreign += usize::from(outside && matches!(w.kind, Kind::Content | Kind::Initial));
+        }
         if foreign >= FOREIGN_MIN_WORDS && foreign * FOREIGN_SHARE >= content {
             return Evidence {
                 foreign: true,
@@ -393,12 +397,6 @@ impl Detector {
         } else {
             1.0
         };
-        let mut vi_only = 0usize;
-        let mut plain = true;
-        for c in words.iter().flat_map(|w| text[w.start..w.end].chars()) {
-            vi_only += usize::from(crate::article::is_vietnamese_only(c));
-            plain &= c.is_ascii();
-        }
         let weight = |w: &Word| match w.kind {
             Kind::Name => name_weight,
             Kind::Initial => INITIAL_WEIGHT,
