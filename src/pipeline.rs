@@ -189,14 +189,14 @@ impl Stages {
             return ReadOutcome::Empty(article.source, article.source_id);
         }
         let (sketch, body_chars, key) = clocks.time(Stage::Sketch, || {
-            // Near-duplicates are judged on the body as cleaned from the article alone.
-            let body = cleaned
-                .body()
-                .map(|b| b.text.as_str())
-                .collect::<Vec<_>>()
-                .join("\n\n");
-            let sketch = self.sketcher.sketch(&body);
-            let body_chars = u32::try_from(body.chars().count()).unwrap_or(u32::MAX);
+            // Near-duplicates are judged on the body as cleaned from the article alone: its
+            // paragraphs joined by blank lines, as the release prints them (not joined
+            // here, which would copy the whole body).
+            let paragraphs: Vec<&str> = cleaned.body().map(|b| b.text.as_str()).collect();
+            let sketch = self.sketcher.sketch_parts(&paragraphs);
+            let chars = paragraphs.iter().map(|p| p.chars().count()).sum::<usize>()
+                + 2 * paragraphs.len().saturating_sub(1);
+            let body_chars = u32::try_from(chars).unwrap_or(u32::MAX);
             // Exact duplicates are the same article text, furniture included (re-encoded,
             // re-wrapped, re-cased copies). Bodies that match only after cleaning are the
             // near-duplicate stage's to judge: a page whose cleaning kept only a site

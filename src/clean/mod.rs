@@ -2023,6 +2023,10 @@ fn split_trailing_credit(s: &str) -> Option<(String, String)> {
 
 /// A bare personal name: 2–4 capitalised words, no digits or sentence punctuation.
 fn is_name_line(s: &str) -> bool {
+    // At most 40 characters, so at most 160 bytes: longer blocks (most) are not split.
+    if s.len() > 160 {
+        return false;
+    }
     let words: Vec<&str> = s.split_whitespace().collect();
     (2..=4).contains(&words.len())
         && s.chars().count() <= 40

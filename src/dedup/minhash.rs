@@ -97,13 +97,19 @@ impl Sketcher {
     /// Sketch a clean body text. Never fails: an empty body gives an empty sketch, which
     /// near-dedup leaves alone.
     pub fn sketch(&self, body: &str) -> Sketch {
-        let tokens = shingle::tokens(body);
+        self.sketch_parts(std::slice::from_ref(&body))
+    }
+
+    /// [`sketch`](Sketcher::sketch) of `parts` joined by blank lines, without joining them.
+    pub fn sketch_parts(&self, parts: &[&str]) -> Sketch {
+        let tokens = shingle::tokens_of_parts(parts);
         let n = if tokens.unspaced_share() >= self.char_share {
             self.chars
         } else {
             self.words
         };
-        let mut hashes = shingle::shingles(&tokens.hashes, n);
+        let mut hashes = tokens.hashes;
+        shingle::shingle_in_place(&mut hashes, n);
         hashes.sort_unstable();
         hashes.dedup();
 
@@ -111,13 +117,22 @@ impl Sketcher {
         fold(&mut minhash, &self.a, &self.b, &hashes);
 
         // The high half of an already mixed 64-bit hash is a uniform 32-bit hash. The high
-        // halves of sorted hashes are sorted already: only equal neighbours go.
-        let mut sample: Vec<u32> = hashes.iter().map(|&x| (x >> 32) as u32).collect();
-        sample.dedup();
-        let shingles = u32::try_from(sample.len()).unwrap_or(u32::MAX);
-        sample.truncate(self.sample_size);
+        // halves of sorted hashes are sorted already: only equal neighbours go. Counted as
+        // they come, so only the sample is stored.
+        let mut sample: Vec<u32> = Vec::with_capacity(self.sample_size.min(hashes.len()));
+        let mut distinct = 0usize;
+        let mut last = None;
+        for high in hashes.iter().map(|&x| (x >> 32) as u32) {
+            if last != Some(high) {
+                last = Some(high);
+                distinct += 1;
+                if sample.len() < self.sample_size {
+                    sample.push(high);
+                }
+            }
+        }
         Sketch {
-            shingles,
+            shingles: u32::try_from(distinct).unwrap_or(u32::MAX),
             minhash,
             sample,
         }
@@ -315,6 +330,23 @@ mod tests {
         assert_eq!(a.sample().len(), 8);
         assert!(a.sample().windows(2).all(|w| w[0] < w[1]));
         assert_eq!(a.minhash().len(), cfg.bands * cfg.rows);
+    }
+
+    #[test]
+    fn parts_sketch_as_their_joined_text() {
+        let k = sketcher();
+        let parts = [
+            "Plain ASCII &amp; an entity, Việt Nam",
+            "Vie\u{0323}\u{0302}t \u{ff21}\u{ff22} x\u{a0}y… 東京大学",
+            "",
+            "\u{301}a combining mark first, then words to shingle",
+            "short",
+        ];
+        for n in 1..=parts.len() {
+            let joined = parts[..n].join("\n\n");
+            assert_eq!(k.sketch_parts(&parts[..n]), k.sketch(&joined), "{n} parts");
+        }
+        assert_eq!(k.sketch_parts(&[]), k.sketch(""));
     }
 
     #[test]

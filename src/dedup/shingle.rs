@@ -61,19 +61,34 @@ impl Tokens {
 }
 
 /// Split a body into token hashes (see the module doc for the normal form).
+#[cfg(test)]
 pub(crate) fn tokens(text: &str) -> Tokens {
-    let decoded: Cow<'_, str> = if text.contains('&') {
-        html_escape::decode_html_entities(text)
-    } else {
-        Cow::Borrowed(text)
-    };
-    // Most text is NFKC already (all ASCII is): skip the normaliser's buffering then. The
-    // check that every character is surely NFKC on its own rides along with the split;
-    // only a text that fails it is looked at again.
-    if let Some(tokens) = tokens_of(&decoded, crate::text::surely_nfkc_char) {
-        return tokens;
+    tokens_of_parts(std::slice::from_ref(&text))
+}
+
+/// [`tokens`] of `parts` joined by blank lines, without building the joined text: a line
+/// break only separates tokens, and no HTML entity or normal-form change crosses one.
+pub(crate) fn tokens_of_parts(parts: &[&str]) -> Tokens {
+    let mut t = TokenSplit::default();
+    for part in parts {
+        let decoded: Cow<'_, str> = if part.contains('&') {
+            html_escape::decode_html_entities(part)
+        } else {
+            Cow::Borrowed(part)
+        };
+        // Most text is NFKC already (all ASCII is): skip the normaliser's buffering then.
+        // The check that every character is surely NFKC on its own rides along with the
+        // split; only a part that fails it is split again from its normal form.
+        let mark = t.out.hashes.len();
+        let (letters, unspaced) = (t.out.letters, t.out.unspaced);
+        if !t.split(&decoded, crate::text::surely_nfkc_char) {
+            t.out.hashes.truncate(mark);
+            (t.out.letters, t.out.unspaced, t.word) = (letters, unspaced, None);
+            t.split(&nfkc_by_segments(&decoded), |_| true);
+        }
+        t.flush();
     }
-    tokens_of(&nfkc_by_segments(&decoded), |_| true).unwrap_or_default()
+    t.out
 }
 
 /// `s.nfkc()`, normalising only the stretches that need it. A character that is NFKC on
@@ -109,33 +124,7 @@ fn nfkc_by_segments(s: &str) -> String {
     out
 }
 
-/// The tokens of `text`, or `None` as soon as a non-ASCII character fails `accept`.
-fn tokens_of(text: &str, accept: impl Fn(char) -> bool) -> Option<Tokens> {
-    let mut t = TokenSplit::default();
-    let b = text.as_bytes();
-    let mut i = 0;
-    while i < b.len() {
-        let x = b[i];
-        if x.is_ascii() {
-            t.ascii(x);
-            i += 1;
-            continue;
-        }
-        let c = text[i..].chars().next()?;
-        i += c.len_utf8();
-        if !accept(c) {
-            return None;
-        }
-        match crate::text::lower_char(c) {
-            Some(l) => t.push(l),
-            None => c.to_lowercase().for_each(|l| t.push(l)),
-        }
-    }
-    t.flush();
-    Some(t.out)
-}
-
-/// [`tokens_of`]'s state: the tokens so far and the word being read.
+/// The state of a split: the tokens so far and the word being read.
 #[derive(Default)]
 struct TokenSplit {
     out: Tokens,
@@ -144,6 +133,33 @@ struct TokenSplit {
 }
 
 impl TokenSplit {
+    /// Split `text` on, or stop with `false` at the first non-ASCII character that fails
+    /// `accept` (the tokens before it are kept: the caller rolls them back).
+    fn split(&mut self, text: &str, accept: impl Fn(char) -> bool) -> bool {
+        let b = text.as_bytes();
+        let mut i = 0;
+        while i < b.len() {
+            let x = b[i];
+            if x.is_ascii() {
+                self.ascii(x);
+                i += 1;
+                continue;
+            }
+            let Some(c) = text[i..].chars().next() else {
+                break;
+            };
+            i += c.len_utf8();
+            if !accept(c) {
+                return false;
+            }
+            match crate::text::lower_char(c) {
+                Some(l) => self.push(l),
+                None => c.to_lowercase().for_each(|l| self.push(l)),
+            }
+        }
+        true
+    }
+
     fn flush(&mut self) {
         if let Some(h) = self.word.take() {
             self.out.hashes.push(mix64(h));
@@ -194,21 +210,31 @@ impl TokenSplit {
     }
 }
 
-/// Hashes of the `n`-token shingles, in text order (not de-duplicated). A body shorter
-/// than `n` tokens gives one shingle of all its tokens; an empty body gives none.
-pub(crate) fn shingles(tokens: &[u64], n: usize) -> Vec<u64> {
-    if tokens.is_empty() {
-        return Vec::new();
+/// Turn token hashes into the hashes of their `n`-token shingles, in text order (not
+/// de-duplicated), in place: shingle `i` is written where token `i` was, after the last
+/// read of that token. A body shorter than `n` tokens gives one shingle of all its
+/// tokens; an empty body gives none.
+pub(crate) fn shingle_in_place(hashes: &mut Vec<u64>, n: usize) {
+    if hashes.is_empty() {
+        return;
     }
-    let n = n.clamp(1, tokens.len());
-    tokens
-        .windows(n)
-        .map(|w| {
-            // Order-sensitive chain of a bijective mix: "a b" and "b a" differ.
-            w.iter()
-                .fold(0x5348_494e_474c_4553_u64, |h, &t| mix64(h ^ t))
-        })
-        .collect()
+    let n = n.clamp(1, hashes.len());
+    let count = hashes.len() - n + 1;
+    for i in 0..count {
+        // Order-sensitive chain of a bijective mix: "a b" and "b a" differ.
+        hashes[i] = hashes[i..i + n]
+            .iter()
+            .fold(0x5348_494e_474c_4553_u64, |h, &t| mix64(h ^ t));
+    }
+    hashes.truncate(count);
+}
+
+/// Hashes of the `n`-token shingles of `tokens` ([`shingle_in_place`] on a copy).
+#[cfg(test)]
+pub(crate) fn shingles(tokens: &[u64], n: usize) -> Vec<u64> {
+    let mut hashes = tokens.to_vec();
+    shingle_in_place(&mut hashes, n);
+    hashes
 }
 
 #[cfg(test)]
