@@ -688,15 +688,23 @@ impl<'a> Unglue<'a> {
             // The copy starts at the first repair: most texts have none.
             let mut out: Option<String> = None;
             let mut copied = 0;
-            let mut at = 0;
-            for chunk in text.split(' ') {
-                let start = at;
-                at += chunk.len() + 1;
+            let bytes = text.as_bytes();
+            let mut start = 0;
+            // `text.split(' ')`, by a byte loop: words are short, and `split` calls
+            // `memchr` once per word.
+            while start <= bytes.len() {
+                let end = bytes[start..]
+                    .iter()
+                    .position(|&x| x == b' ')
+                    .map_or(bytes.len(), |p| start + p);
+                let chunk = &text[start..end];
+                let chunk_start = start;
+                start = end + 1;
                 if let Some(fixed) = self.split_chunk_memo(chunk, memo) {
                     let o = out.get_or_insert_with(|| String::with_capacity(text.len() + 8));
-                    o.push_str(&text[copied..start]);
+                    o.push_str(&text[copied..chunk_start]);
                     o.push_str(&fixed);
-                    copied = start + chunk.len();
+                    copied = end;
                 }
             }
             out.map(|mut o| {
@@ -1341,13 +1349,38 @@ impl<'a> Iterator for Words<'a> {
             return None;
         }
         let start = i;
-        while i < n && space_len(text, i) == 0 {
-            i += 1;
+        let b = text.as_bytes();
+        loop {
+            while i < n && SPACE_LEAD[usize::from(b[i])] == 0 {
+                i += 1;
+            }
+            if i < n && space_len(text, i) == 0 {
+                i += 1;
+                continue;
+            }
+            break;
         }
         self.0 = &text[i..];
         Some(&text[start..i])
     }
 }
+
+/// What a byte says about the whitespace starting there: 0 none, 1 one ASCII space
+/// (U+0009–U+000D, U+0020), 2 perhaps a Unicode space (a lead byte [`space_len`] decodes).
+static SPACE_LEAD: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut i = 0x09;
+    while i <= 0x0D {
+        t[i] = 1;
+        i += 1;
+    }
+    t[0x20] = 1;
+    t[0xC2] = 2;
+    t[0xE1] = 2;
+    t[0xE2] = 2;
+    t[0xE3] = 2;
+    t
+};
 
 /// Length of the whitespace character starting at byte `i` of `text` (0: none, or not
 /// the start of a character). Printable ASCII and continuation bytes are answered from
@@ -1358,12 +1391,13 @@ impl<'a> Iterator for Words<'a> {
 fn space_len(text: &str, i: usize) -> usize {
     let b = text.as_bytes();
     let x = b[i];
-    if x > b' ' && x < 0xC2 {
-        return 0;
+    match SPACE_LEAD[usize::from(x)] {
+        0 => return 0,
+        1 => return 1,
+        _ => {}
     }
     let second = || b.get(i + 1).copied().unwrap_or(0);
     let maybe = match x {
-        b'\t'..=b'\r' | b' ' => return 1,
         0xC2 => matches!(second(), 0x85 | 0xA0),
         0xE1 => second() == 0x9A,
         0xE2 => matches!(second(), 0x80 | 0x81),
@@ -1389,9 +1423,24 @@ fn is_marker(token: &str) -> bool {
     let w = if alnum(b.first()) && alnum(b.last()) {
         b
     } else {
-        token
-            .trim_matches(|c: char| !c.is_alphanumeric())
-            .as_bytes()
+        // Trim by hand: a letter or digit outside ASCII at either end (most Vietnamese
+        // words) stays in the trimmed word, which then cannot be a marker.
+        let (mut start, mut end) = (0, b.len());
+        while start < end && !b[start].is_ascii_alphanumeric() {
+            match token[start..end].chars().next() {
+                Some(c) if c.is_ascii() || !crate::text::is_alphanumeric(c) => {
+                    start += c.len_utf8()
+                }
+                _ => return false,
+            }
+        }
+        while start < end && !b[end - 1].is_ascii_alphanumeric() {
+            match token[start..end].chars().next_back() {
+                Some(c) if c.is_ascii() || !crate::text::is_alphanumeric(c) => end -= c.len_utf8(),
+                _ => return false,
+            }
+        }
+        &b[start..end]
     };
     if !(2..=5).contains(&w.len()) {
         return false;
@@ -2273,6 +2322,7 @@ mod tests {
                 format!("the{c}and"),
                 format!("{c}the{c} {c}"),
                 format!("x{c}of{c}"),
+                format!("“{c}that{c}” ({c}{c}with,{c}"),
             ] {
                 assert_eq!(english_markers(&t), reference(&t), "{i:#x}");
             }
