@@ -54,6 +54,7 @@ mod lsh;
 mod minhash;
 mod near;
 mod shingle;
+pub(crate) use shingle::mix64;
 mod similarity;
 mod spill;
 
