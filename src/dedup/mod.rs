@@ -54,7 +54,6 @@ mod lsh;
 mod minhash;
 mod near;
 mod shingle;
-pub(crate) use shingle::mix64;
 mod similarity;
 mod spill;
 
