@@ -142,9 +142,12 @@ impl WordEvents {
                 && b.iter().all(|&x| x.is_ascii_alphanumeric() || x == b'\'')
                 && b.iter().any(u8::is_ascii_alphabetic)
             {
+                // Copied and lower-cased in one loop: a `copy_from_slice` of a few bytes
+                // is a call to `memcpy` per word.
                 let mut k = [0u8; 16];
-                k[..b.len()].copy_from_slice(b);
-                k.make_ascii_lowercase();
+                for (d, &x) in k.iter_mut().zip(b) {
+                    *d = x.to_ascii_lowercase();
+                }
                 k[15] = b.len() as u8;
                 let key = u128::from_le_bytes(k);
                 self.words.push(key);
@@ -1446,8 +1449,9 @@ fn is_marker(token: &str) -> bool {
         return false;
     }
     let mut lower = [0u8; 5];
-    lower[..w.len()].copy_from_slice(w);
-    lower.make_ascii_lowercase();
+    for (l, &x) in lower.iter_mut().zip(w) {
+        *l = x.to_ascii_lowercase();
+    }
     matches!(
         &lower[..w.len()],
         b"the"

@@ -193,14 +193,16 @@ impl NormalForm {
                         self.space = false;
                     }
                     let mut buf = [0u8; 4];
+                    // Byte by byte: a 2- or 3-byte copy through `extend_from_slice` is a
+                    // call to `memcpy` per character.
+                    let mut push = |l: char| {
+                        for &b in l.encode_utf8(&mut buf).as_bytes() {
+                            self.bytes.push(b);
+                        }
+                    };
                     match crate::text::lower_char(c) {
-                        Some(l) => self
-                            .bytes
-                            .extend_from_slice(l.encode_utf8(&mut buf).as_bytes()),
-                        None => c.to_lowercase().for_each(|l| {
-                            self.bytes
-                                .extend_from_slice(l.encode_utf8(&mut buf).as_bytes())
-                        }),
+                        Some(l) => push(l),
+                        None => c.to_lowercase().for_each(push),
                     }
                     self.started = true;
                 }
