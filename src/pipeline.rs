@@ -74,16 +74,19 @@ pub struct BuildReport {
 struct Spilled {
     key: ContentKey,
     article: Article,
+    /// Each block's [`LineStats::key`] (empty when the build counts no lines).
+    line_keys: Vec<u64>,
     /// What the article's own evidence decided in the read pass.
     draft: Draft,
 }
 
 impl Spilled {
     fn decode(payload: &[u8]) -> Result<Spilled> {
-        let (key, article, draft) = spill::decode(payload)?;
+        let (key, article, line_keys, draft) = spill::decode(payload)?;
         Ok(Spilled {
             key,
             article,
+            line_keys,
             draft,
         })
     }
@@ -166,8 +169,9 @@ impl Stages {
             Err(rejection) => return Ok(ReadOutcome::Rejected(rejection)),
         };
         let source = raw.source.clone();
+        let count_lines = cfg.clean.corpus_lines;
         Ok(
-            isolated(|| self.read_article(raw, clocks)).unwrap_or_else(|message| {
+            isolated(|| self.read_article(raw, count_lines, clocks)).unwrap_or_else(|message| {
                 ReadOutcome::Rejected(Rejection {
                     source,
                     reason: RejectReason::InternalError,
@@ -177,8 +181,10 @@ impl Stages {
         )
     }
 
-    /// Parse, clean and sketch one decoded article, and spill it.
-    fn read_article(&self, raw: RawDoc, clocks: &Clocks) -> ReadOutcome {
+    /// Parse, clean and sketch one decoded article, and spill it (with its blocks' line
+    /// keys when `count_lines`: worked out once here, they serve the statistics pass and
+    /// the write pass's lookups).
+    fn read_article(&self, raw: RawDoc, count_lines: bool, clocks: &Clocks) -> ReadOutcome {
         let article = clocks.time(Stage::Decode, || Article::parse(raw));
         let (draft, cleaned) = clocks.time(Stage::Clean, || {
             let draft = self.cleaner.draft(&article);
@@ -206,9 +212,20 @@ impl Stages {
             (sketch, body_chars, key)
         });
         drop(cleaned);
+        let line_keys: Vec<u64> = if count_lines {
+            clocks.time(Stage::Stats, || {
+                article
+                    .blocks
+                    .iter()
+                    .map(|b| LineStats::key(&b.text))
+                    .collect()
+            })
+        } else {
+            Vec::new()
+        };
         let line = clocks.time(Stage::Spill, || {
             let mut line = vec![0u8; 8];
-            spill::encode(&key, &article, &draft, &mut line);
+            spill::encode(&key, &article, &line_keys, &draft, &mut line);
             let len = (line.len() - 8) as u64;
             line[..8].copy_from_slice(&len.to_le_bytes());
             line
@@ -259,10 +276,12 @@ impl Stages {
         let Spilled {
             key,
             article,
+            line_keys,
             draft,
         } = spilled;
         let mut cleaned = clocks.time(Stage::Clean, || {
-            self.cleaner.finish(&article, draft, corpus.lines)
+            self.cleaner
+                .finish_with_keys(&article, draft, corpus.lines, &line_keys)
         });
         if let Some(unglue) = &corpus.unglue {
             clocks.time(Stage::Unglue, || {
@@ -561,11 +580,17 @@ fn build_with(
                 })
             },
             |(_, line, ()): (u64, Vec<u8>, ())| -> Result<Counted> {
-                let blocks = clocks.time(Stage::Spill, || spill::decode_block_texts(&line))?;
+                let (blocks, keys) = clocks.time(Stage::Spill, || spill::decode_blocks(&line))?;
                 Ok(clocks.time(Stage::Stats, || {
                     let texts = || blocks.iter().copied();
                     Counted {
-                        line_keys: count_lines.then(|| LineStats::document_keys(texts())),
+                        line_keys: count_lines.then(|| {
+                            if keys.len() == blocks.len() {
+                                LineStats::distinct(keys)
+                            } else {
+                                LineStats::document_keys(texts())
+                            }
+                        }),
                         words: count_words.then(|| {
                             let mut ev = WordEvents::default();
                             texts().for_each(|t| ev.push_text(t));

@@ -117,10 +117,18 @@ impl<'a> Dec<'a> {
 }
 
 /// The payload of one record: the key, the article, the draft decisions.
-pub(crate) fn encode(key: &ContentKey, article: &Article, draft: &Draft, out: &mut Vec<u8>) {
+/// `line_keys` are the blocks' [`crate::clean::LineStats::key`]s, one per block, or empty
+/// when the build counts no lines.
+pub(crate) fn encode(
+    key: &ContentKey,
+    article: &Article,
+    line_keys: &[u64],
+    draft: &Draft,
+    out: &mut Vec<u8>,
+) {
     let mut e = Enc(out);
-    // The head readers' fields first (see `decode_head`), then the blocks the statistics
-    // pass reads (see `decode_block_texts`), then the rest.
+    // The head readers' fields first (see `decode_head`), then the blocks and line keys
+    // the statistics pass reads (see `decode_blocks`), then the rest.
     e.str(&article.source);
     e.opt_str(article.source_id.as_deref());
     e.varint(article.blocks.len() as u64);
@@ -132,6 +140,10 @@ pub(crate) fn encode(key: &ContentKey, article: &Article, draft: &Draft, out: &m
             Some(HeadRole::Dateline) => 2,
             Some(HeadRole::Byline) => 3,
         });
+    }
+    e.varint(line_keys.len() as u64);
+    for k in line_keys {
+        e.0.extend_from_slice(&k.to_le_bytes());
     }
     e.0.extend_from_slice(key);
     e.opt_str(article.url.as_deref());
@@ -151,8 +163,21 @@ pub(crate) fn encode(key: &ContentKey, article: &Article, draft: &Draft, out: &m
     draft.encode(&mut e);
 }
 
-/// A whole record.
-pub(crate) fn decode(payload: &[u8]) -> CodecResult<(ContentKey, Article, Draft)> {
+/// The line keys after the blocks: none, or one per block.
+fn decode_line_keys(d: &mut Dec, blocks: usize) -> CodecResult<Vec<u64>> {
+    let n = d.len()?;
+    if n != 0 && n != blocks {
+        return Err(CodecError("line keys do not match the blocks"));
+    }
+    let bytes = d.bytes(n.checked_mul(8).ok_or(CodecError("truncated"))?)?;
+    Ok(bytes
+        .chunks_exact(8)
+        .map(|c| u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]))
+        .collect())
+}
+
+/// A whole record: the key, the article, its blocks' line keys, the draft.
+pub(crate) fn decode(payload: &[u8]) -> CodecResult<(ContentKey, Article, Vec<u64>, Draft)> {
     let mut d = Dec(payload);
     let source = d.str()?.to_string();
     let source_id = d.opt_str()?.map(str::to_string);
@@ -169,6 +194,7 @@ pub(crate) fn decode(payload: &[u8]) -> CodecResult<(ContentKey, Article, Draft)
         };
         blocks.push(Block { text, role });
     }
+    let line_keys = decode_line_keys(&mut d, n)?;
     let mut key: ContentKey = [0; 16];
     key.copy_from_slice(d.bytes(16)?);
     let url = d.opt_str()?.map(str::to_string);
@@ -200,7 +226,7 @@ pub(crate) fn decode(payload: &[u8]) -> CodecResult<(ContentKey, Article, Draft)
         blocks,
         notes,
     };
-    Ok((key, article, draft))
+    Ok((key, article, line_keys, draft))
 }
 
 /// The article's `source` and `source_id` only (for the audit file's removed copies).
@@ -209,8 +235,8 @@ pub(crate) fn decode_head(payload: &[u8]) -> CodecResult<(&str, Option<&str>)> {
     Ok((d.str()?, d.opt_str()?))
 }
 
-/// The article's block texts only (for the corpus statistics).
-pub(crate) fn decode_block_texts(payload: &[u8]) -> CodecResult<Vec<&str>> {
+/// The article's block texts and their line keys only (for the corpus statistics).
+pub(crate) fn decode_blocks(payload: &[u8]) -> CodecResult<(Vec<&str>, Vec<u64>)> {
     let mut d = Dec(payload);
     d.str()?;
     d.opt_str()?;
@@ -220,7 +246,8 @@ pub(crate) fn decode_block_texts(payload: &[u8]) -> CodecResult<Vec<&str>> {
         texts.push(d.str()?);
         d.u8()?;
     }
-    Ok(texts)
+    let keys = decode_line_keys(&mut d, n)?;
+    Ok((texts, keys))
 }
 
 #[cfg(test)]
@@ -229,7 +256,7 @@ mod tests {
     use crate::clean::Cleaner;
     use crate::config::CleanConfig;
 
-    fn sample() -> (ContentKey, Article, Draft) {
+    fn sample() -> (ContentKey, Article, Vec<u64>, Draft) {
         let article = Article {
             source: "feed.jsonl:7".into(),
             source_id: Some("id-ü".into()),
@@ -259,31 +286,45 @@ mod tests {
         };
         let draft = Cleaner::new(&CleanConfig::default()).draft(&article);
         let key = std::array::from_fn(|i| (i * 37) as u8);
-        (key, article, draft)
+        let line_keys = vec![1, u64::MAX, 0, 0x0123_4567_89AB_CDEF];
+        (key, article, line_keys, draft)
     }
 
     #[test]
     fn records_round_trip_whole_and_in_part() {
-        let (key, article, draft) = sample();
+        let (key, article, line_keys, draft) = sample();
         let mut buf = Vec::new();
-        encode(&key, &article, &draft, &mut buf);
-        let (k, a, d) = decode(&buf).unwrap();
-        assert_eq!((k, &a, &d), (key, &article, &draft));
+        encode(&key, &article, &line_keys, &draft, &mut buf);
+        let (k, a, l, d) = decode(&buf).unwrap();
+        assert_eq!((k, &a, &l, &d), (key, &article, &line_keys, &draft));
         assert_eq!(decode_head(&buf).unwrap(), ("feed.jsonl:7", Some("id-ü")));
         let texts: Vec<&str> = article.blocks.iter().map(|b| b.text.as_str()).collect();
-        assert_eq!(decode_block_texts(&buf).unwrap(), texts);
+        assert_eq!(decode_blocks(&buf).unwrap(), (texts.clone(), line_keys));
+
+        // Without line keys (a build that counts no lines).
+        let mut buf = Vec::new();
+        encode(&key, &article, &[], &draft, &mut buf);
+        assert_eq!(decode(&buf).unwrap().2, Vec::<u64>::new());
+        assert_eq!(decode_blocks(&buf).unwrap(), (texts, Vec::new()));
+        // Keys that do not match the blocks are refused.
+        let mut buf = Vec::new();
+        encode(&key, &article, &[7], &draft, &mut buf);
+        assert!(decode(&buf).is_err());
 
         let empty = Article::default();
         let mut buf = Vec::new();
-        encode(&key, &empty, &Draft::default(), &mut buf);
-        assert_eq!(decode(&buf).unwrap(), (key, empty, Draft::default()));
+        encode(&key, &empty, &[], &Draft::default(), &mut buf);
+        assert_eq!(
+            decode(&buf).unwrap(),
+            (key, empty, Vec::new(), Draft::default())
+        );
     }
 
     #[test]
     fn truncated_or_damaged_records_are_errors() {
-        let (key, article, draft) = sample();
+        let (key, article, line_keys, draft) = sample();
         let mut buf = Vec::new();
-        encode(&key, &article, &draft, &mut buf);
+        encode(&key, &article, &line_keys, &draft, &mut buf);
         for cut in 0..buf.len() {
             assert!(decode(&buf[..cut]).is_err(), "cut at {cut}");
         }
@@ -297,7 +338,7 @@ mod tests {
                 bad[i] = v;
                 let _ = decode(&bad);
                 let _ = decode_head(&bad);
-                let _ = decode_block_texts(&bad);
+                let _ = decode_blocks(&bad);
             }
         }
         assert!(Dec(&[0xFF; 11]).varint().is_err());

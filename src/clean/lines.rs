@@ -37,10 +37,22 @@ impl LineStats {
     ///
     /// [`add_document`]: LineStats::add_document
     pub fn document_keys<'a>(lines: impl IntoIterator<Item = &'a str>) -> Vec<u64> {
-        let mut keys: Vec<u64> = lines.into_iter().map(line_key).collect();
+        Self::distinct(lines.into_iter().map(line_key).collect())
+    }
+
+    /// A document's line keys (one per line, [`LineStats::key`]) as
+    /// [`document_keys`](LineStats::document_keys) gives them: sorted, each once.
+    pub fn distinct(mut keys: Vec<u64>) -> Vec<u64> {
         keys.sort_unstable();
         keys.dedup();
         keys
+    }
+
+    /// The key a line is counted under: a build computes each line's key once and hands
+    /// it to [`add_keys`](LineStats::add_keys) and
+    /// [`documents_with_key`](LineStats::documents_with_key).
+    pub fn key(line: &str) -> u64 {
+        line_key(line)
     }
 
     /// Count one document given its [`document_keys`](LineStats::document_keys).
@@ -76,7 +88,11 @@ impl LineStats {
 
     /// Distinct documents printing `line` (1 = only the one asking, 0 = never added).
     pub fn documents_with(&self, line: &str) -> u32 {
-        let key = line_key(line);
+        self.documents_with_key(line_key(line))
+    }
+
+    /// [`documents_with`](LineStats::documents_with) the line of this [`key`](LineStats::key).
+    pub fn documents_with_key(&self, key: u64) -> u32 {
         if let Some(&c) = self.counts.get(&key) {
             return c;
         }

@@ -467,7 +467,7 @@ impl Cleaner {
     /// print each line; without it only evidence inside the article counts.
     pub fn clean(&self, article: &Article, lines: Option<&LineStats>) -> CleanArticle {
         let (draft, sizes) = self.draft_sized(article);
-        self.finish_sized(article, draft, Some(sizes), lines)
+        self.finish_sized(article, draft, Some(sizes), lines, None)
     }
 
     /// The decisions the article's own evidence settles (rules, captions, repeats,
@@ -640,7 +640,20 @@ impl Cleaner {
         draft: Draft,
         lines: Option<&LineStats>,
     ) -> CleanArticle {
-        self.finish_sized(article, draft, None, lines)
+        self.finish_sized(article, draft, None, lines, None)
+    }
+
+    /// [`Cleaner::finish`] with each block's [`LineStats::key`] already worked out
+    /// (`keys[i]` for `article.blocks[i]`; keys of another length are ignored). A build
+    /// computes them once, in its first pass, for the counting and for this.
+    pub fn finish_with_keys(
+        &self,
+        article: &Article,
+        draft: Draft,
+        lines: Option<&LineStats>,
+        keys: &[u64],
+    ) -> CleanArticle {
+        self.finish_sized(article, draft, None, lines, Some(keys))
     }
 
     /// [`Cleaner::finish`], given the `sizes` that [`Cleaner::draft_sized`] returned with
@@ -651,6 +664,7 @@ impl Cleaner {
         draft: Draft,
         drafted: Option<Vec<f64>>,
         lines: Option<&LineStats>,
+        keys: Option<&[u64]>,
     ) -> CleanArticle {
         let n = article.blocks.len();
         let Draft {
@@ -659,9 +673,16 @@ impl Cleaner {
             credit,
         } = draft;
         let mut texts: Vec<String> = article.blocks.iter().map(|b| b.text.clone()).collect();
+        // A given key is of the block as printed: a shortened block is looked up anew.
+        let mut keys: Option<Vec<Option<u64>>> = keys
+            .filter(|k| k.len() == n)
+            .map(|k| k.iter().copied().map(Some).collect());
         for (i, t) in shortened {
             if let Some(slot) = texts.get_mut(i) {
                 *slot = t;
+                if let Some(k) = keys.as_mut() {
+                    k[i] = None;
+                }
             }
         }
         // A draft of another article would not fit: decide from scratch instead.
@@ -691,7 +712,11 @@ impl Cleaner {
                 if decisions[i].is_some() {
                     continue;
                 }
-                let others = lines.documents_with(t).saturating_sub(1);
+                let key = keys
+                    .as_ref()
+                    .and_then(|k| k[i])
+                    .unwrap_or_else(|| LineStats::key(t));
+                let others = lines.documents_with_key(key).saturating_sub(1);
                 let needed = if sizes[i] >= LONG_WORDS {
                     self.cfg.long_line_repeats
                 } else {
@@ -2265,6 +2290,52 @@ mod tests {
         // Alone, the page gives no sign that the two lines are an advert.
         let c = Cleaner::new(&CleanConfig::default()).clean(&article, None);
         assert!(c.body().count() >= 3);
+    }
+
+    #[test]
+    fn given_line_keys_decide_as_keys_worked_out_here() {
+        let page = [
+            &["Council approves the new river bridge", STORY[0]][..],
+            &["Share: More", "Advertisement"],
+            &STORY[1..],
+        ]
+        .concat()
+        .join("\n\n");
+        let article = Article::parse(RawDoc {
+            source: "t.txt".into(),
+            text: page,
+            format: Some(Format::Text),
+            ..Default::default()
+        });
+        let mut lines = LineStats::new(1);
+        lines.add_document(article.blocks.iter().map(|b| b.text.as_str()));
+        let notice = "Readers can send their questions to the newsroom at any time of day.";
+        lines.add_document(["Share: More", "Advertisement", notice]);
+        lines.add_document([notice]);
+        let cleaner = Cleaner::new(&CleanConfig::default());
+        let keys: Vec<u64> = article
+            .blocks
+            .iter()
+            .map(|b| LineStats::key(&b.text))
+            .collect();
+        let mut draft = cleaner.draft(&article);
+        let expected = cleaner.finish(&article, draft.clone(), Some(&lines));
+        assert!(expected.body().map(|b| b.text.as_str()).eq(STORY));
+        let given = cleaner.finish_with_keys(&article, draft.clone(), Some(&lines), &keys);
+        assert_eq!(given, expected);
+        // Keys of another article's length are not used.
+        let short = cleaner.finish_with_keys(&article, draft.clone(), Some(&lines), &keys[1..]);
+        assert_eq!(short, expected);
+        // A block the draft shortened is looked up by its new text, not its old key.
+        let middle = 4;
+        assert_eq!(article.blocks[middle].text, STORY[1]);
+        draft.shortened.push((middle, notice.into()));
+        let expected = cleaner.finish(&article, draft.clone(), Some(&lines));
+        assert_eq!(decisions(&expected)[middle].1, "boilerplate");
+        assert_eq!(
+            cleaner.finish_with_keys(&article, draft, Some(&lines), &keys),
+            expected
+        );
     }
 
     #[test]
