@@ -186,11 +186,7 @@ impl Stages {
     /// the write pass's lookups).
     fn read_article(&self, raw: RawDoc, count_lines: bool, clocks: &Clocks) -> ReadOutcome {
         let article = clocks.time(Stage::Decode, || Article::parse(raw));
-        let (draft, cleaned) = clocks.time(Stage::Clean, || {
-            let draft = self.cleaner.draft(&article);
-            let cleaned = self.cleaner.finish(&article, draft.clone(), None);
-            (draft, cleaned)
-        });
+        let (draft, cleaned) = clocks.time(Stage::Clean, || self.cleaner.draft_and_clean(&article));
         if cleaned.body().next().is_none() {
             return ReadOutcome::Empty(article.source, article.source_id);
         }

@@ -477,6 +477,15 @@ impl Cleaner {
         self.draft_sized(article).0
     }
 
+    /// The draft, and the article finished from it alone: a build's first pass, which
+    /// keeps the draft for later and sketches the body. Block sizes are measured once
+    /// for both.
+    pub fn draft_and_clean(&self, article: &Article) -> (Draft, CleanArticle) {
+        let (draft, sizes) = self.draft_sized(article);
+        let cleaned = self.finish_sized(article, draft.clone(), Some(sizes), None, None);
+        (draft, cleaned)
+    }
+
     /// [`Cleaner::draft`], with the sizes `finish` needs (see [`Cleaner::finish_sized`]).
     fn draft_sized(&self, article: &Article) -> (Draft, Vec<f64>) {
         let n = article.blocks.len();
