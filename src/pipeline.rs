@@ -1,8 +1,8 @@
 //! The build, in streaming passes over a spill file:
 //!
 //! 1. **read**: read → decode → article → clean (evidence inside the article only) →
-//!    dedup key and sketch, in parallel over batches; each article is spilled to a
-//!    temporary file in input order;
+//!    dedup key, sketch and line keys, in parallel over batches; each article is spilled
+//!    to a temporary file in input order;
 //! 2. **dedup + corpus statistics**: duplicates are resolved from the keys alone, then
 //!    the lines and words of the kept articles are counted, so syndicated copies do not
 //!    make each other's body look like site furniture;
