@@ -2,7 +2,8 @@
 # Whole-corpus build benchmark (not a test): how fast and how big `quire build` runs on
 # the shared news corpora, optionally scaled up with near-duplicate copies.
 #
-#   bash benches/corpus.sh [--scale N] [--jobs N] [--runs N] [--long-line MB] [--no-build]
+#   bash benches/corpus.sh [--scale N] [--jobs N] [--runs N] [--long-line MB [--distinct]]
+#                          [--no-build]
 #
 #   --scale N       1 (default): ../shared/corpus as is; N >= 2: N copies of every corpus
 #                   file under target/corpus-bench/xN/ (copy k>0: id `<id>#k`, one
@@ -12,6 +13,8 @@
 #   --long-line MB  instead: peak RSS of a build over one JSONL line of MB megabytes
 #                   (a real article repeated) minus that of a one-short-article line;
 #                   over quire's max_doc_bytes, also with that limit raised
+#   --distinct      with --long-line: the line is distinct articles joined (Vietnamese
+#                   news), which every stage sees whole, instead of one article repeated
 #   --no-build      reuse the binary of the previous run (target/corpus-bench/quire), to
 #                   compare scales on one binary while src/ keeps changing
 #
@@ -19,9 +22,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-usage() { sed -n '5,17p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-2}"; }
+usage() { sed -n '5,20p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-2}"; }
 
-SCALE=1 JOBS="" RUNS=1 LONG_MB="" BUILD=1
+SCALE=1 JOBS="" RUNS=1 LONG_MB="" BUILD=1 DISTINCT=0
 while (($#)); do
   case "$1" in
     --scale) SCALE="${2:?}"; shift 2 ;;
@@ -29,6 +32,7 @@ while (($#)); do
     --runs) RUNS="${2:?}"; shift 2 ;;
     --long-line) LONG_MB="${2:?}"; shift 2 ;;
     --no-build) BUILD=0; shift ;;
+    --distinct) DISTINCT=1; shift ;;
     -h|--help) usage 0 ;;
     *) echo "unknown argument: $1" >&2; usage ;;
   esac
@@ -99,11 +103,13 @@ LOAD_BEFORE="$(load1)"
 if [[ -n $LONG_MB ]]; then
   # A real article repeated, paragraph breaks kept. quire's clean stage drops the repeats
   # as `repeated` blocks, so this loads read/decode/clean; later stages see one copy.
+  # With --distinct, consecutive articles of the largest corpus, joined.
   LINES_JSON="$WORK/long/lines.json"
   mkdir -p "$WORK/long"
-  $PY longline --src "$CORPUS/bbc_zitros.jsonl.zst" --out "$WORK/long" --mb "$LONG_MB" \
-    >"$LINES_JSON"
-  LONG_TAG="long-$(python3 -c "import sys; print(f'{float(sys.argv[1]):g}')" "$LONG_MB")MB"
+  LONG_ARGS=(--src "$CORPUS/bbc_zitros.jsonl.zst") SUFFIX=""
+  ((DISTINCT)) && LONG_ARGS=(--src "$CORPUS/baomoi_magizbox.jsonl.zst" --distinct) SUFFIX="-distinct"
+  $PY longline "${LONG_ARGS[@]}" --out "$WORK/long" --mb "$LONG_MB" >"$LINES_JSON"
+  LONG_TAG="long-$(python3 -c "import sys; print(f'{float(sys.argv[1]):g}')" "$LONG_MB")MB$SUFFIX"
   run_builds long-base "$WORK/long/base.jsonl"
   BASE_RUNS=("${PREFIXES[@]}")
   run_builds "$LONG_TAG" "$WORK/long/$LONG_TAG.jsonl"

@@ -3,8 +3,9 @@
 
   prepare  --src DIR --work DIR --scale N   -> prints the input path and its cached size
                                                file; makes both when missing or stale
-  longline --src FILE --out DIR --mb MB     -> writes base.jsonl, long-<MB>MB.jsonl and a
-                                               config raising max_doc_bytes above the line
+  longline --src FILE --out DIR --mb MB [--distinct]
+                                            -> writes base.jsonl, long-<MB>MB[-distinct].jsonl
+                                               and a config raising max_doc_bytes above it
   report / longreport ...                   -> parse /usr/bin/time -v and `--json` output
 
 Streams every corpus file line by line: the ×N corpus is N × 190 MB of JSON once
@@ -278,29 +279,48 @@ def cmd_prepare(a):
 # -------------------------------------------------------------------------- long line
 
 def cmd_longline(a):
-    """One real multi-paragraph article, once (baseline) and repeated to MB megabytes."""
+    """One real multi-paragraph article, once (baseline) and repeated to MB megabytes; with
+    --distinct, the first article once and consecutive distinct articles joined instead."""
     article = None
-    for line in ZstdLines(a.src):
+    lines = iter(ZstdLines(a.src))
+    for line in lines:
         obj, text = text_of(line)
-        if text and text.count("\n\n") >= 3:
+        # Repeats need paragraphs to drop; distinct articles are taken as they come.
+        if text and (a.distinct or text.count("\n\n") >= 3):
             article = obj
             break
     if article is None:
-        sys.exit(f"no multi-paragraph article in {a.src}")
+        sys.exit(f"no {'' if a.distinct else 'multi-paragraph '}article in {a.src}")
     os.makedirs(a.out, exist_ok=True)
     text = article["text"].strip()
     target = int(a.mb * 1e6)
-    reps = max(1, -(-target // (len(text.encode("utf-8")) + 2)))
+    if a.distinct:
+        # Distinct text: every stage sees it all (repeats are dropped as `repeated` blocks).
+        texts, size = [text], len(text.encode("utf-8"))
+        for line in lines:
+            if size >= target:
+                break
+            _, t = text_of(line)
+            if t and t.strip():
+                texts.append(t.strip())
+                size += len(t.strip().encode("utf-8")) + 2
+        if size < target:
+            sys.exit(f"{a.src} holds less than {a.mb:g} MB of text")
+    else:
+        reps = max(1, -(-target // (len(text.encode("utf-8")) + 2)))
+        texts = [text] * reps
     out = {}
-    for tag, n in (("base", 1), (f"long-{a.mb:g}MB", reps)):
+    suffix = "-distinct" if a.distinct else ""
+    for tag, parts in (("base", [text]), (f"long-{a.mb:g}MB{suffix}", texts)):
         doc = {"id": f"{article['id']}/{tag}", "source": article.get("source"),
                "lang": article.get("lang"), "title": article.get("title"),
-               "text": "\n\n".join([text] * n)}
+               "text": "\n\n".join(parts)}
         path = os.path.join(a.out, f"{tag}.jsonl")
         b = dump(doc)
         with open(path, "wb") as f:
             f.write(b)
-        out[tag] = {"path": path, "line_bytes": len(b), "repeats": n}
+        out[tag] = {"path": path, "line_bytes": len(b), "repeats": len(parts),
+                    "distinct": bool(a.distinct)}
     # For corpus.sh to measure processing (not rejecting) a line over quire's default cap.
     with open(os.path.join(a.out, "raise-limit.toml"), "w") as f:
         f.write(f"[source]\nmax_doc_bytes = {out[tag]['line_bytes'] + (1 << 20)}\n")
@@ -433,7 +453,9 @@ def cmd_longreport(a):
     print(f"machine       nproc {a.nproc}, jobs {a.jobs}; SHARED — 1-min load average "
           f"{a.load_before} before, {a.load_after} after")
     print(f"article       {ll['article']} ({ll['article_text_bytes']:,} B of text), "
-          f"repeated {ll[tag]['repeats']:,}× with blank lines between")
+          + (f"then {ll[tag]['repeats'] - 1:,} more distinct articles, joined by blank lines"
+             if ll[tag].get("distinct") else
+             f"repeated {ll[tag]['repeats']:,}× with blank lines between"))
     verdicts = []
     for name, prefixes, size in builds:
         (t, j), walls = fastest(prefixes)
@@ -472,6 +494,7 @@ def main():
     q.add_argument("--src", required=True)
     q.add_argument("--out", required=True)
     q.add_argument("--mb", type=float, required=True)
+    q.add_argument("--distinct", action="store_true")
     for name in ("report", "longreport"):
         q = sub.add_parser(name)
         for opt in ("binary", "nproc", "jobs", "load-before", "load-after"):
