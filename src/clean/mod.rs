@@ -2103,14 +2103,18 @@ mod tests {
     use super::*;
     use crate::source::{Format, RawDoc};
 
-    fn clean(text: &str) -> CleanArticle {
-        let doc = RawDoc {
+    /// A plain-text page, parsed.
+    fn text_article(text: &str) -> Article {
+        Article::parse(RawDoc {
             source: "t.txt".into(),
             text: text.into(),
             format: Some(Format::Text),
             ..Default::default()
-        };
-        Cleaner::new(&CleanConfig::default()).clean(&Article::parse(doc), None)
+        })
+    }
+
+    fn clean(text: &str) -> CleanArticle {
+        Cleaner::new(&CleanConfig::default()).clean(&text_article(text), None)
     }
 
     /// Paragraphs of one made-up story, for the tests that place the body among furniture.
@@ -2283,13 +2287,7 @@ mod tests {
             "Council approves the new river bridge\n\n{}\n\n{}\n\n{}\n\nAdvertisement\n\nContinue reading\n\n{}\n\n{}\n\nShare\n\nMore news",
             paras[0], paras[1], paras[2], paras[3], paras[4]
         );
-        let doc = RawDoc {
-            source: "t.txt".into(),
-            text: page,
-            format: Some(Format::Text),
-            ..Default::default()
-        };
-        let article = Article::parse(doc);
+        let article = text_article(&page);
         // Other pages of the site print the advert lines too.
         let mut lines = LineStats::new(1);
         lines.add_document(article.blocks.iter().map(|b| b.text.as_str()));
@@ -2310,12 +2308,7 @@ mod tests {
         ]
         .concat()
         .join("\n\n");
-        let article = Article::parse(RawDoc {
-            source: "t.txt".into(),
-            text: page,
-            format: Some(Format::Text),
-            ..Default::default()
-        });
+        let article = text_article(&page);
         let mut lines = LineStats::new(1);
         lines.add_document(article.blocks.iter().map(|b| b.text.as_str()));
         let notice = "Readers can send their questions to the newsroom at any time of day.";
@@ -2360,12 +2353,7 @@ mod tests {
         ]
         .concat()
         .join("\n\n");
-        let article = Article::parse(RawDoc {
-            source: "t.txt".into(),
-            text: page,
-            format: Some(Format::Text),
-            ..Default::default()
-        });
+        let article = text_article(&page);
         let mut lines = LineStats::new(1);
         lines.add_document(article.blocks.iter().map(|b| b.text.as_str()));
         lines.add_document(["Share: More", "Advertisement"]);
