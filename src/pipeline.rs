@@ -578,18 +578,12 @@ fn build_with(
             |(_, line, ()): (u64, Vec<u8>, ())| -> Result<Counted> {
                 let (blocks, keys) = clocks.time(Stage::Spill, || spill::decode_blocks(&line))?;
                 Ok(clocks.time(Stage::Stats, || {
-                    let texts = || blocks.iter().copied();
                     Counted {
-                        line_keys: count_lines.then(|| {
-                            if keys.len() == blocks.len() {
-                                LineStats::distinct(keys)
-                            } else {
-                                LineStats::document_keys(texts())
-                            }
-                        }),
+                        // The read pass spilled one key per block when lines are counted.
+                        line_keys: count_lines.then(|| LineStats::distinct(keys)),
                         words: count_words.then(|| {
                             let mut ev = WordEvents::default();
-                            texts().for_each(|t| ev.push_text(t));
+                            blocks.iter().for_each(|t| ev.push_text(t));
                             ev
                         }),
                     }

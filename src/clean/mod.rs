@@ -682,16 +682,14 @@ impl Cleaner {
             credit,
         } = draft;
         let mut texts: Vec<String> = article.blocks.iter().map(|b| b.text.clone()).collect();
-        // A given key is of the block as printed: a shortened block is looked up anew.
-        let mut keys: Option<Vec<Option<u64>>> = keys
-            .filter(|k| k.len() == n)
-            .map(|k| k.iter().copied().map(Some).collect());
+        let keys = keys.filter(|k| k.len() == n);
+        // A given key is of the block as printed: a shortened block (rare) is looked up
+        // by its new text.
+        let mut reworded: Vec<usize> = Vec::new();
         for (i, t) in shortened {
             if let Some(slot) = texts.get_mut(i) {
                 *slot = t;
-                if let Some(k) = keys.as_mut() {
-                    k[i] = None;
-                }
+                reworded.push(i);
             }
         }
         // A draft of another article would not fit: decide from scratch instead.
@@ -721,10 +719,10 @@ impl Cleaner {
                 if decisions[i].is_some() {
                     continue;
                 }
-                let key = keys
-                    .as_ref()
-                    .and_then(|k| k[i])
-                    .unwrap_or_else(|| LineStats::key(t));
+                let key = match keys {
+                    Some(k) if !reworded.contains(&i) => k[i],
+                    _ => LineStats::key(t),
+                };
                 let others = lines.documents_with_key(key).saturating_sub(1);
                 let needed = if sizes[i] >= LONG_WORDS {
                     self.cfg.long_line_repeats
@@ -2128,9 +2126,24 @@ mod tests {
     ];
 
     /// The story's headline, `before`, the blocks of `inside`, then `after`, cleaned.
-    fn clean_around(before: &[&str], inside: &[&str], after: &[&str]) -> CleanArticle {
+    /// A page: the headline, then `before`, `inside` and `after` as paragraphs.
+    fn page_around(before: &[&str], inside: &[&str], after: &[&str]) -> String {
         let head = ["Council approves the new river bridge"];
-        clean(&[&head[..], before, inside, after].concat().join("\n\n"))
+        [&head[..], before, inside, after].concat().join("\n\n")
+    }
+
+    fn clean_around(before: &[&str], inside: &[&str], after: &[&str]) -> CleanArticle {
+        clean(&page_around(before, inside, after))
+    }
+
+    /// Line statistics of `article` and of other pages printing `others`.
+    fn lines_with(article: &Article, others: &[&[&str]]) -> LineStats {
+        let mut lines = LineStats::new(1);
+        lines.add_document(article.blocks.iter().map(|b| b.text.as_str()));
+        for page in others {
+            lines.add_document(page.iter().copied());
+        }
+        lines
     }
 
     fn decisions(c: &CleanArticle) -> Vec<(&str, &str)> {
@@ -2289,9 +2302,10 @@ mod tests {
         );
         let article = text_article(&page);
         // Other pages of the site print the advert lines too.
-        let mut lines = LineStats::new(1);
-        lines.add_document(article.blocks.iter().map(|b| b.text.as_str()));
-        lines.add_document(["Advertisement", "Continue reading", "Share", "More news"]);
+        let lines = lines_with(
+            &article,
+            &[&["Advertisement", "Continue reading", "Share", "More news"]],
+        );
         let c = Cleaner::new(&CleanConfig::default()).clean(&article, Some(&lines));
         assert!(c.body().map(|b| b.text.as_str()).eq(paras));
         // Alone, the page gives no sign that the two lines are an advert.
@@ -2301,19 +2315,13 @@ mod tests {
 
     #[test]
     fn given_line_keys_decide_as_keys_worked_out_here() {
-        let page = [
-            &["Council approves the new river bridge", STORY[0]][..],
-            &["Share: More", "Advertisement"],
-            &STORY[1..],
-        ]
-        .concat()
-        .join("\n\n");
-        let article = text_article(&page);
-        let mut lines = LineStats::new(1);
-        lines.add_document(article.blocks.iter().map(|b| b.text.as_str()));
+        let furniture = ["Share: More", "Advertisement"];
+        let article = text_article(&page_around(&STORY[..1], &furniture, &STORY[1..]));
         let notice = "Readers can send their questions to the newsroom at any time of day.";
-        lines.add_document(["Share: More", "Advertisement", notice]);
-        lines.add_document([notice]);
+        let lines = lines_with(
+            &article,
+            &[&["Share: More", "Advertisement", notice], &[notice]],
+        );
         let cleaner = Cleaner::new(&CleanConfig::default());
         let keys: Vec<u64> = article
             .blocks
@@ -2342,21 +2350,13 @@ mod tests {
 
     #[test]
     fn lead_paragraph_before_a_photo_and_share_buttons_stays() {
-        let page = [
-            &["Council approves the new river bridge", STORY[0]][..],
-            &[
-                "The old ferry at the landing (Photo: Jan Kowalski/AP)",
-                "Share: More",
-                "Advertisement",
-            ],
-            &STORY[1..],
-        ]
-        .concat()
-        .join("\n\n");
-        let article = text_article(&page);
-        let mut lines = LineStats::new(1);
-        lines.add_document(article.blocks.iter().map(|b| b.text.as_str()));
-        lines.add_document(["Share: More", "Advertisement"]);
+        let inside = [
+            "The old ferry at the landing (Photo: Jan Kowalski/AP)",
+            "Share: More",
+            "Advertisement",
+        ];
+        let article = text_article(&page_around(&STORY[..1], &inside, &STORY[1..]));
+        let lines = lines_with(&article, &[&["Share: More", "Advertisement"]]);
         let c = Cleaner::new(&CleanConfig::default()).clean(&article, Some(&lines));
         assert!(
             c.body().map(|b| b.text.as_str()).eq(STORY),
