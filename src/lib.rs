@@ -4,6 +4,7 @@
 //! `source` → `article` → `clean` → `lang` → `dedup` → `tokenize` → `release`,
 //! with `verify` checking a finished release and `pipeline` driving the passes.
 
+pub mod alloc;
 pub mod article;
 pub mod clean;
 pub mod cli;

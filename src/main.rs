@@ -3,10 +3,9 @@
 use clap::Parser;
 use std::process::ExitCode;
 
-// The build allocates and frees many short strings on every worker thread; mimalloc's
-// per-thread free lists serve them faster than glibc's arenas.
+// mimalloc, with huge buffers mapped on their own (see `quire::alloc`).
 #[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static GLOBAL: quire::alloc::Allocator = quire::alloc::Allocator;
 
 fn main() -> ExitCode {
     let cli = quire::cli::Cli::parse();

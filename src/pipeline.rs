@@ -708,10 +708,10 @@ fn build_with(
                         stats.captions += doc.captions.len() as u64;
                         stats.parallel_pairs += doc.parallel.len() as u64;
                         bump(&mut stats.languages, &doc.lang, 1);
-                        clocks.time(Stage::Write, || writer.write(split_of(cfg, &key), &doc))?;
                         if dup_count > 1 {
                             kept.insert(index, (Some(doc.id.clone()), doc.source.clone()));
                         }
+                        clocks.time(Stage::Write, || writer.write(split_of(cfg, &key), *doc))?;
                         blocks
                     }
                 };

@@ -144,66 +144,81 @@ impl DocBatch {
         self.bytes
     }
 
-    /// Append one document. Fails, leaving the batch unchanged, if a value does not fit
-    /// the schema (a token id or `dup_count` above `i32::MAX`, a document above
-    /// [`MAX_DOC_BYTES`]).
-    pub(crate) fn push(&mut self, d: &Document) -> Result<()> {
-        let size = doc_bytes(d);
+    /// Append one document, taking it: each large value is freed as soon as it is in the
+    /// columns (the token ids become the column itself when the batch is empty), so a
+    /// huge document is not held twice. Fails, leaving the batch unchanged, if a value
+    /// does not fit the schema (a token id or `dup_count` above `i32::MAX`, a document
+    /// above [`MAX_DOC_BYTES`]).
+    pub(crate) fn push(&mut self, d: Document) -> Result<()> {
+        let size = doc_bytes(&d);
         if size > MAX_DOC_BYTES {
             return Err(release_err(format!(
                 "document `{}` is {size} bytes, above the {MAX_DOC_BYTES} byte limit",
                 d.id
             )));
         }
-        // Convert everything that can fail before touching any column, so a rejected
+        // Check everything that can fail before touching any column, so a rejected
         // document never leaves the columns with different lengths.
-        let tokens = d
-            .tokens
-            .iter()
-            .map(|t| i32::try_from(*t))
-            .collect::<std::result::Result<Vec<i32>, _>>()
-            .map_err(|_| {
-                release_err(format!(
-                    "document `{}` has a token id above {} (tokens are int32)",
-                    d.id,
-                    i32::MAX
-                ))
-            })?;
-        let n_tokens = i32::try_from(tokens.len())
+        if d.tokens.iter().any(|&t| i32::try_from(t).is_err()) {
+            return Err(release_err(format!(
+                "document `{}` has a token id above {} (tokens are int32)",
+                d.id,
+                i32::MAX
+            )));
+        }
+        let n_tokens = i32::try_from(d.tokens.len())
             .map_err(|_| release_err(format!("document `{}` has too many tokens", d.id)))?;
         let dup_count = i32::try_from(d.dup_count).map_err(|_| {
             release_err(format!("document `{}` has dup_count above i32::MAX", d.id))
         })?;
+        let Document {
+            id,
+            source,
+            source_id,
+            url,
+            title,
+            byline,
+            published,
+            lang,
+            text,
+            paragraph_langs,
+            captions,
+            parallel,
+            credit,
+            tokens,
+            dup_count: _,
+        } = d;
 
-        self.id.push(Some(&d.id))?;
-        self.source.push(Some(&d.source))?;
-        self.source_id.push(d.source_id.as_deref())?;
-        self.url.push(d.url.as_deref())?;
-        self.title.push(d.title.as_deref())?;
-        self.byline.push(d.byline.as_deref())?;
-        self.published.push(d.published);
-        self.lang.push(Some(&d.lang))?;
-        self.text.push(Some(&d.text))?;
+        self.id.push(Some(&id))?;
+        self.source.push(Some(&source))?;
+        self.source_id.push(source_id.as_deref())?;
+        self.url.push(url.as_deref())?;
+        self.title.push(title.as_deref())?;
+        self.byline.push(byline.as_deref())?;
+        self.published.push(published);
+        self.lang.push(Some(&lang))?;
+        self.text.push(Some(&text))?;
+        drop(text);
 
         let (offs, vals) = &mut self.paragraph_langs;
-        for l in &d.paragraph_langs {
+        for l in &paragraph_langs {
             vals.push(Some(l))?;
         }
         offs.push(vals.len())?;
 
         let (offs, vals) = &mut self.captions;
-        for c in &d.captions {
+        for c in &captions {
             vals.push(Some(&c.text))?;
         }
         offs.push(vals.len())?;
         let (offs, vals) = &mut self.caption_langs;
-        for c in &d.captions {
+        for c in &captions {
             vals.push(Some(&c.lang))?;
         }
         offs.push(vals.len())?;
 
         let (offs, [src_lang, src, tgt_lang, tgt]) = &mut self.parallel;
-        for p in &d.parallel {
+        for p in &parallel {
             src_lang.push(Some(&p.src_lang))?;
             src.push(Some(&p.src))?;
             tgt_lang.push(Some(&p.tgt_lang))?;
@@ -211,9 +226,15 @@ impl DocBatch {
         }
         offs.push(src_lang.len())?;
 
-        self.credit.push(d.credit.as_deref())?;
+        self.credit.push(credit.as_deref())?;
+        // Checked above; same size and alignment, so this converts in place.
+        let tokens: Vec<i32> = tokens.into_iter().map(|t| t as i32).collect();
         let (offs, vals) = &mut self.tokens;
-        vals.extend_from_slice(&tokens);
+        if vals.is_empty() {
+            *vals = tokens;
+        } else {
+            vals.extend_from_slice(&tokens);
+        }
         offs.push(vals.len())?;
         self.n_tokens.push(n_tokens);
         self.dup_count.push(dup_count);
@@ -290,8 +311,8 @@ mod tests {
         let schema = document_schema().unwrap().arrow.clone();
         let mut b = DocBatch::default();
         assert_eq!(b.take(&schema).unwrap().num_rows(), 0);
-        b.push(&Document::default()).unwrap();
-        b.push(&Document {
+        b.push(Document::default()).unwrap();
+        b.push(Document {
             id: "x".into(),
             source_id: Some("s".into()),
             published: Some(-5),
@@ -318,6 +339,26 @@ mod tests {
     }
 
     #[test]
+    fn the_first_documents_token_ids_become_the_column_without_a_copy() {
+        let tokens: Vec<u32> = (0..1000).collect();
+        let at = tokens.as_ptr() as usize;
+        let mut b = DocBatch::default();
+        b.push(Document {
+            tokens,
+            ..Document::default()
+        })
+        .unwrap();
+        assert_eq!(b.tokens.1.as_ptr() as usize, at);
+        b.push(Document {
+            tokens: vec![7, 8],
+            ..Document::default()
+        })
+        .unwrap();
+        assert_eq!(b.tokens.0 .0, [0, 1000, 1002]);
+        assert_eq!(b.tokens.1[999..], [999, 7, 8]);
+    }
+
+    #[test]
     fn out_of_range_values_are_errors_and_leave_the_batch_consistent() {
         let schema = document_schema().unwrap().arrow.clone();
         let mut b = DocBatch::default();
@@ -325,13 +366,13 @@ mod tests {
             tokens: vec![u32::MAX],
             ..Document::default()
         };
-        assert!(b.push(&bad).is_err());
+        assert!(b.push(bad).is_err());
         let bad = Document {
             dup_count: u32::MAX,
             ..Document::default()
         };
-        assert!(b.push(&bad).is_err());
-        b.push(&Document::default()).unwrap();
+        assert!(b.push(bad).is_err());
+        b.push(Document::default()).unwrap();
         assert_eq!(b.take(&schema).unwrap().num_rows(), 1);
     }
 }

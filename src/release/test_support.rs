@@ -119,7 +119,7 @@ pub(crate) fn write_release_with(
 ) -> Manifest {
     let mut w = ReleaseWriter::create(out, cfg).unwrap();
     for (split, d) in docs {
-        w.write(split, d).unwrap();
+        w.write(split, d.clone()).unwrap();
     }
     w.add_file("dedup/removed.jsonl", b"{\"id\":\"x\"}\n")
         .unwrap();

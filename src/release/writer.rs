@@ -91,16 +91,17 @@ impl ReleaseWriter {
     }
 
     /// Append a document to `split` (`[A-Za-z0-9_]+`). Splits may interleave; each has
-    /// one open shard. An error leaves the writer unusable (every later call fails): drop
-    /// it.
-    pub fn write(&mut self, split: &str, doc: &Document) -> Result<()> {
+    /// one open shard. The document is taken, so its text and tokens are freed as soon as
+    /// they are copied into the batch: a huge document is never held twice while Parquet
+    /// encodes it. An error leaves the writer unusable (every later call fails): drop it.
+    pub fn write(&mut self, split: &str, doc: Document) -> Result<()> {
         self.check_usable()?;
         let result = self.write_inner(split, doc);
         self.failed |= result.is_err();
         result
     }
 
-    fn write_inner(&mut self, split: &str, doc: &Document) -> Result<()> {
+    fn write_inner(&mut self, split: &str, doc: Document) -> Result<()> {
         if !self.splits.contains_key(split) {
             if let Some(why) = check_split_name(split) {
                 return Err(release_err(self.staging.path(), why));
