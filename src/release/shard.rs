@@ -11,6 +11,7 @@ use arrow::datatypes::SchemaRef;
 use parquet::arrow::arrow_writer::{compute_leaves, ArrowColumnWriter, ArrowRowGroupWriterFactory};
 use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, ZstdLevel};
+use parquet::errors::{ParquetError, Result as PqResult};
 use parquet::file::metadata::KeyValue;
 use parquet::file::properties::{EnabledStatistics, WriterProperties};
 use parquet::file::writer::SerializedFileWriter;
@@ -21,7 +22,6 @@ use super::batch::{batch_arrow_bytes, DocBatch};
 use super::{Document, FORMAT_VERSION};
 use crate::config::ReleaseConfig;
 use crate::error::{Error, Result};
-use parquet::errors::{ParquetError, Result as PqResult};
 
 /// zstd level: 3 is zstd's own default, a good size/speed balance. Fixed, because the
 /// level changes the bytes and releases must be reproducible.
