@@ -23,7 +23,9 @@ use std::io::{BufRead, BufReader, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 
 use crate::article::Article;
-use crate::clean::{Cleaner, Decision, Draft, Lexicon, LineStats, Unglue, WordEvents, WordStats};
+use crate::clean::{
+    Cleaner, Decision, Draft, Lexicon, LineKey, LineStats, Unglue, WordEvents, WordStats,
+};
 use crate::config::BuildConfig;
 use crate::dedup::{self, ContentKey, NearDedup, Sketch, Sketcher, Verdict};
 use crate::error::{Error, Result};
@@ -190,7 +192,7 @@ impl Stages {
         if cleaned.body().next().is_none() {
             return ReadOutcome::Empty(article.source, article.source_id);
         }
-        let (sketch, body_chars, key) = clocks.time(Stage::Sketch, || {
+        let (sketch, body_chars) = clocks.time(Stage::Sketch, || {
             // Near-duplicates are judged on the body as cleaned from the article alone: its
             // paragraphs joined by blank lines, as the release prints them (not joined
             // here, which would copy the whole body).
@@ -199,26 +201,18 @@ impl Stages {
             let chars = paragraphs.iter().map(|p| p.chars().count()).sum::<usize>()
                 + 2 * paragraphs.len().saturating_sub(1);
             let body_chars = u32::try_from(chars).unwrap_or(u32::MAX);
-            // Exact duplicates are the same article text, furniture included (re-encoded,
-            // re-wrapped, re-cased copies). Bodies that match only after cleaning are the
-            // near-duplicate stage's to judge: a page whose cleaning kept only a site
-            // footer must not swallow its siblings.
-            let texts: Vec<&str> = article.blocks.iter().map(|b| b.text.as_str()).collect();
-            let key = dedup::content_key_of_parts(&texts, "\n");
-            (sketch, body_chars, key)
+            (sketch, body_chars)
         });
         drop(cleaned);
-        let line_keys: Vec<u64> = if count_lines {
-            clocks.time(Stage::Stats, || {
-                article
-                    .blocks
-                    .iter()
-                    .map(|b| LineStats::key(&b.text))
-                    .collect()
-            })
-        } else {
-            Vec::new()
-        };
+        // Exact duplicates are the same article text, furniture included (re-encoded,
+        // re-wrapped, re-cased copies). Bodies that match only after cleaning are the
+        // near-duplicate stage's to judge: a page whose cleaning kept only a site footer
+        // must not swallow its siblings. The content key and the line keys read the same
+        // normal form of each block: made once, in one pass, for both.
+        let (key, line_keys) = clocks.time(Stage::Sketch, || {
+            let texts: Vec<&str> = article.blocks.iter().map(|b| b.text.as_str()).collect();
+            content_and_line_keys(&texts, count_lines)
+        });
         let line = clocks.time(Stage::Spill, || {
             let mut line = vec![0u8; 8];
             spill::encode(&key, &article, &line_keys, &draft, &mut line);
@@ -353,6 +347,36 @@ impl Stages {
         };
         Ok(WriteOutcome::Doc(Box::new(doc), dropped_blocks))
     }
+}
+
+/// The content key of blocks (joined by whitespace) and, when `count_lines`, each
+/// block's [`LineStats::key`], from one pass over their normal form.
+fn content_and_line_keys(blocks: &[&str], count_lines: bool) -> (ContentKey, Vec<u64>) {
+    let mut content = dedup::ContentHasher::default();
+    let mut line_keys = Vec::with_capacity(if count_lines { blocks.len() } else { 0 });
+    for block in blocks {
+        let mut line = LineKey::default();
+        let mut first = true;
+        let surely_nfc = crate::text::normal_form(block, true, &mut |piece, nums| {
+            content.push(piece, std::mem::take(&mut first));
+            if count_lines {
+                line.push(piece, nums);
+            }
+        });
+        if !surely_nfc {
+            // Rare: each key takes its own general path.
+            let keys = if count_lines {
+                blocks.iter().map(|b| LineStats::key(b)).collect()
+            } else {
+                Vec::new()
+            };
+            return (dedup::content_key_of_blocks(blocks), keys);
+        }
+        if count_lines {
+            line_keys.push(line.finish());
+        }
+    }
+    (content.finish(), line_keys)
 }
 
 /// Run one article's work. A panic in it is a bug in quire, never expected; caught here, it

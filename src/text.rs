@@ -283,6 +283,134 @@ pub fn to_lower(s: &str) -> String {
 
 /// Deterministic pseudo-random numbers for tests that compare a fast path with its plain
 /// definition on many generated inputs (xorshift64: the same sequence on every run).
+/// About how many bytes [`normal_form`] hands its sink at a time.
+pub const NORMAL_CHUNK: usize = 8 << 10;
+
+/// Which numerals a piece of [`normal_form`] holds (line keys read every digit as `0`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Numerals {
+    /// ASCII digits.
+    pub ascii: bool,
+    /// Other characters of `char::is_numeric`.
+    pub other: bool,
+}
+
+/// ASCII as [`normal_form`] writes it: lower case, and the ASCII characters of
+/// `char::is_whitespace` (U+000B included) as a space.
+static NORMAL_ASCII: [u8; 128] = {
+    let mut t = [0u8; 128];
+    let mut i = 0;
+    while i < 128 {
+        let b = i as u8;
+        t[i] = match b {
+            b'\t' | b'\n' | 0x0B | 0x0C | b'\r' => b' ',
+            _ => b.to_ascii_lowercase(),
+        };
+        i += 1;
+    }
+    t
+};
+
+thread_local! {
+    /// [`normal_form`]'s chunk buffer, made once per thread: a block is usually far
+    /// shorter than a chunk, and zeroing a fresh buffer per block would cost more than
+    /// the block itself.
+    static NORMAL_BUF: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// The normal form exact dedup and line statistics compare `text` by: lower case
+/// (`char::to_lowercase`), each run of whitespace one space, none at either end. It goes
+/// to `sink` in pieces of whole characters, each cut at the first character boundary at or
+/// past [`NORMAL_CHUNK`] bytes of output (a space that might end the text is held back),
+/// so the pieces depend on the normal form alone; empty pieces are never handed over.
+///
+/// With `check_nfc`, stops with `false` at the first character that may not be NFC on its
+/// own ([`surely_nfc_char`]): the normal form of such text is defined on its NFC, which the
+/// caller makes before calling again without the check.
+///
+/// One pass, ASCII a byte at a time without branches on the byte's kind: exact dedup
+/// and line keys both read every byte of every article.
+pub fn normal_form(text: &str, check_nfc: bool, sink: &mut dyn FnMut(&[u8], Numerals)) -> bool {
+    NORMAL_BUF.with(|buf| match buf.try_borrow_mut() {
+        Ok(mut buf) => normal_form_in(text, check_nfc, &mut buf, sink),
+        // Only if a sink itself asked for a normal form: a buffer of its own, then.
+        Err(_) => normal_form_in(text, check_nfc, &mut Vec::new(), sink),
+    })
+}
+
+fn normal_form_in(
+    text: &str,
+    check_nfc: bool,
+    out: &mut Vec<u8>,
+    sink: &mut dyn FnMut(&[u8], Numerals),
+) -> bool {
+    // One character adds at most 3 lower-case characters of at most 4 bytes.
+    out.resize(NORMAL_CHUNK + 16, 0);
+    let b = text.as_bytes();
+    let mut i = 0;
+    let mut n = 0;
+    // The last byte written is a space, or nothing is written yet: a space now is dropped.
+    let mut space = true;
+    let mut nums = Numerals::default();
+    loop {
+        let mut digits = false;
+        while i < b.len() && n < NORMAL_CHUNK {
+            let x = b[i];
+            if x >= 0x80 {
+                break;
+            }
+            let c = NORMAL_ASCII[usize::from(x)];
+            let is_space = c == b' ';
+            out[n] = c;
+            n += usize::from(!(is_space & space));
+            space = is_space;
+            digits |= x.wrapping_sub(b'0') < 10;
+            i += 1;
+        }
+        nums.ascii |= digits;
+        if n >= NORMAL_CHUNK {
+            // A trailing space is held back: the text may end there.
+            let held = usize::from(space);
+            sink(&out[..n - held], nums);
+            out[0] = b' ';
+            n = held;
+            nums = Numerals::default();
+            continue;
+        }
+        // `i` is at a character boundary: only whole characters are stepped over.
+        let Some(c) = text.get(i..).and_then(|rest| rest.chars().next()) else {
+            break;
+        };
+        i += c.len_utf8();
+        if c.is_whitespace() {
+            out[n] = b' ';
+            n += usize::from(!space);
+            space = true;
+            continue;
+        }
+        if check_nfc && !surely_nfc_char(c) {
+            return false;
+        }
+        match lower_char(c) {
+            Some(l) => n += l.encode_utf8(&mut out[n..]).len(),
+            None => {
+                for l in c.to_lowercase() {
+                    n += l.encode_utf8(&mut out[n..]).len();
+                }
+            }
+        }
+        space = false;
+        nums.other |= is_numeric(c);
+    }
+    if space && n > 0 {
+        n -= 1;
+    }
+    if n > 0 {
+        sink(&out[..n], nums);
+    }
+    true
+}
+
 #[cfg(test)]
 pub(crate) struct TestRng(u64);
 
@@ -308,6 +436,71 @@ impl TestRng {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The pieces [`normal_form`] hands over, or `None` when it stops at a character.
+    fn pieces(text: &str, check_nfc: bool) -> Option<Vec<(Vec<u8>, Numerals)>> {
+        let mut got = Vec::new();
+        normal_form(text, check_nfc, &mut |p, n| got.push((p.to_vec(), n))).then_some(got)
+    }
+
+    /// The normal form by its definition, word by word.
+    fn normal_by_words(text: &str) -> String {
+        let words: Vec<String> = text
+            .split_whitespace()
+            .map(|w| w.chars().flat_map(char::to_lowercase).collect())
+            .collect();
+        words.join(" ")
+    }
+
+    #[test]
+    fn normal_form_is_the_lower_case_words_joined_by_one_space() {
+        let long_spaced = "Ab  \t 12 \u{1ec7}\u{a0}".repeat(3000);
+        let long_ascii = format!("{} x", "Word ".repeat(5000));
+        for t in [
+            "",
+            " \t\x0b\x0c\r\n",
+            "  Đà   Nẵng\u{a0}\tTOKYO\n東京  ",
+            "ΟΔΟΣ Σ İstanbul\u{3000}x\u{85}y ٣٤",
+            "MiXeD\x1cCase \u{2028}end ",
+            &long_spaced,
+            &long_ascii,
+        ] {
+            let got = pieces(t, true).unwrap();
+            let joined: Vec<u8> = got.iter().flat_map(|(p, _)| p.clone()).collect();
+            assert_eq!(String::from_utf8(joined).unwrap(), normal_by_words(t));
+            for (p, nums) in &got {
+                assert!(!p.is_empty() && p.len() < NORMAL_CHUNK + 16);
+                let p = std::str::from_utf8(p).unwrap();
+                assert_eq!(nums.ascii, p.bytes().any(|b| b.is_ascii_digit()), "{p:?}");
+                let other = p.chars().any(|c| !c.is_ascii() && c.is_numeric());
+                assert_eq!(nums.other, other, "{p:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn normal_form_pieces_depend_on_the_normal_form_alone() {
+        // The same words spaced differently reach a chunk's end at different input
+        // offsets; a piece boundary that fell on a space is the subtle case.
+        for gap in ["", "a", "ab", "abc"] {
+            let words = format!("{gap}{}", "wxyz ".repeat(4000));
+            let spaced = words.replace(' ', " \n\t ");
+            assert_eq!(pieces(&words, true), pieces(&spaced, true), "{gap}");
+            let cut = pieces(&words, true).unwrap();
+            assert!(cut.len() > 1);
+            assert!(cut[..cut.len() - 1]
+                .iter()
+                .all(|(p, _)| p.len() >= NORMAL_CHUNK - 1));
+        }
+    }
+
+    #[test]
+    fn normal_form_stops_where_nfc_is_in_doubt() {
+        let nfd = "Vie\u{0323}\u{0302}t";
+        assert_eq!(pieces(nfd, true), None);
+        let got = pieces(nfd, false).unwrap();
+        assert_eq!(got[0].0, "vie\u{0323}\u{0302}t".as_bytes());
+    }
 
     #[test]
     fn tables_agree_with_the_standard_library_on_every_code_point() {

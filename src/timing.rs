@@ -16,13 +16,14 @@ pub enum Stage {
     Decode,
     /// Boilerplate decisions (run twice: own evidence, then with corpus statistics).
     Clean,
-    /// MinHash sketches and content keys.
+    /// MinHash sketches, content keys and line keys.
     Sketch,
     /// Writing and reading back the spill file.
     Spill,
     /// Resolving duplicate clusters.
     Dedup,
-    /// Corpus line and word statistics.
+    /// Corpus line and word statistics (the line keys themselves are made with the
+    /// content keys, under `Sketch`).
     Stats,
     /// Glued-word repair.
     Unglue,

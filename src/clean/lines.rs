@@ -113,93 +113,93 @@ impl LineStats {
 /// A line's identity for corpus statistics: case, spacing and digits ignored, so
 /// "Updated 10:26" and "Updated 11:05" are the same furniture.
 fn line_key(line: &str) -> u64 {
-    // FNV-1a over the lower-cased characters, digits as '0', one space after each word.
-    const PRIME: u64 = 0x0000_0100_0000_01b3;
-    let byte = |h: u64, b: u8| (h ^ u64::from(b)).wrapping_mul(PRIME);
-    let feed = |h: u64, c: char| {
-        let mut buf = [0u8; 4];
-        c.encode_utf8(&mut buf).bytes().fold(h, byte)
-    };
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    let mut in_word = false;
-    // ASCII bytes are read as bytes; only other characters are decoded.
-    let bytes = line.as_bytes();
-    let mut i = 0;
-    while i < bytes.len() {
-        let b = bytes[i];
-        if b < 0x80 {
-            i += 1;
-            if b.is_ascii_whitespace() || b == 0x0B {
-                if in_word {
-                    h = byte(h, b' ');
+    let mut key = LineKey::default();
+    if crate::text::normal_form(line, true, &mut |piece, nums| key.push(piece, nums)) {
+        return key.finish();
+    }
+    // A character that may not be NFC: the key of the line's NFC.
+    use unicode_normalization::UnicodeNormalization;
+    let nfc: String = line.nfc().collect();
+    let mut key = LineKey::default();
+    crate::text::normal_form(&nfc, false, &mut |piece, nums| key.push(piece, nums));
+    key.finish()
+}
+
+/// [`LineStats::key`] of one line, from the pieces of its [`crate::text::normal_form`]
+/// as they are made: a 64-bit hash of the normal form with every numeral as `0`.
+pub struct LineKey {
+    hasher: foldhash::quality::FoldHasher<'static>,
+    /// A piece with its numerals turned to `0`.
+    buf: Vec<u8>,
+}
+
+impl Default for LineKey {
+    fn default() -> Self {
+        use std::hash::BuildHasher;
+        LineKey {
+            // A fixed seed: the same key on every run.
+            hasher: foldhash::quality::FixedState::default().build_hasher(),
+            buf: Vec::new(),
+        }
+    }
+}
+
+impl LineKey {
+    /// Hash the next piece of the line's normal form.
+    pub fn push(&mut self, piece: &[u8], nums: crate::text::Numerals) {
+        use std::hash::Hasher;
+        if !nums.ascii && !nums.other {
+            self.hasher.write(piece);
+            return;
+        }
+        self.buf.clear();
+        match std::str::from_utf8(piece) {
+            Ok(s) if nums.other => {
+                for c in s.chars() {
+                    let c = if crate::text::is_numeric(c) { '0' } else { c };
+                    let mut b = [0u8; 4];
+                    self.buf.extend_from_slice(c.encode_utf8(&mut b).as_bytes());
                 }
-                in_word = false;
-                continue;
             }
-            in_word = true;
-            h = byte(
-                h,
-                if b.is_ascii_digit() {
-                    b'0'
-                } else {
-                    b.to_ascii_lowercase()
-                },
-            );
-            continue;
+            _ => self.buf.extend(
+                piece
+                    .iter()
+                    .map(|&b| if b.is_ascii_digit() { b'0' } else { b }),
+            ),
         }
-        // `i` is at a character boundary: only whole characters are stepped over.
-        let Some(c) = line[i..].chars().next() else {
-            break;
-        };
-        i += c.len_utf8();
-        if c.is_whitespace() {
-            if in_word {
-                h = byte(h, b' ');
-            }
-            in_word = false;
-            continue;
-        }
-        in_word = true;
-        if crate::text::is_numeric(c) {
-            h = byte(h, b'0');
-        } else {
-            h = match crate::text::lower_char(c) {
-                Some(l) => feed(h, l),
-                None => c.to_lowercase().fold(h, feed),
-            };
-        }
+        self.hasher.write(&self.buf);
     }
-    if in_word {
-        h = byte(h, b' ');
+
+    pub fn finish(&self) -> u64 {
+        std::hash::Hasher::finish(&self.hasher)
     }
-    h
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    /// The key as first written: word by word, one character at a time.
+    /// The key by its definition: the words of the line's NFC in lower case, numerals
+    /// as `0`, joined by one space, hashed at once.
     fn line_key_by_words(line: &str) -> u64 {
-        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-        let mut feed = |c: char| {
-            let mut buf = [0u8; 4];
-            for &b in c.encode_utf8(&mut buf).as_bytes() {
-                h ^= u64::from(b);
-                h = h.wrapping_mul(0x0000_0100_0000_01b3);
-            }
-        };
-        for word in line.split_whitespace() {
-            for c in word.chars() {
-                if c.is_numeric() {
-                    feed('0');
-                } else {
-                    c.to_lowercase().for_each(&mut feed);
-                }
-            }
-            feed(' ');
+        use std::hash::{BuildHasher, Hasher};
+        use unicode_normalization::UnicodeNormalization;
+        let nfc: String = line.nfc().collect();
+        let words: Vec<String> = nfc
+            .split_whitespace()
+            .map(|w| {
+                w.chars()
+                    .flat_map(char::to_lowercase)
+                    .map(|c| if c.is_numeric() { '0' } else { c })
+                    .collect()
+            })
+            .collect();
+        let mut h = foldhash::quality::FixedState::default().build_hasher();
+        // An empty normal form is no piece at all.
+        if !words.is_empty() {
+            h.write(words.join(" ").as_bytes());
         }
-        h
+        h.finish()
     }
 
     #[test]
@@ -208,6 +208,7 @@ mod tests {
             "Updated 10:26",
             "  Đà Nẵng\u{a0}\u{a0}TOKYO \t 東京 ٣٤ ",
             "İstanbul\u{3000}x\x0by\u{85}z",
+            "Vie\u{0323}\u{0302}t NAM 1\u{0301}",
             "",
             " ",
         ] {

@@ -17,7 +17,7 @@ mod glue;
 mod lines;
 
 pub use glue::{Lexicon, Unglue, WordEvents, WordStats};
-pub use lines::LineStats;
+pub use lines::{LineKey, LineStats};
 
 /// Why a block left the body.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]

@@ -101,118 +101,60 @@ pub fn normalise(text: &str) -> String {
 
 /// Key of a body.
 pub fn content_key(text: &str) -> ContentKey {
-    content_key_of_parts(std::slice::from_ref(&text), "")
+    content_key_of_blocks(std::slice::from_ref(&text))
 }
 
-/// Key of `parts` joined by `sep` (whitespace or empty), without building the joined
-/// text or its normal form: in the common case (every character surely NFC) the normal
-/// form is made in one pass and hashed as it is made. Same key as [`content_key`] of the
-/// joined text.
-pub fn content_key_of_parts(parts: &[&str], sep: &str) -> ContentKey {
-    let mut hasher = Sha256::new();
-    if !hash_normal_form(parts, sep, &mut hasher) {
-        // A character that may not be NFC: the general path, on the joined text.
-        hasher = Sha256::new();
-        hasher.update(normalise(&parts.join(sep)).as_bytes());
+/// Key of `blocks` joined by whitespace, without building the joined text or its normal
+/// form: in the common case (every character surely NFC) the normal form is made in one
+/// pass and hashed as it is made. Same key as [`content_key`] of the joined text.
+pub fn content_key_of_blocks(blocks: &[&str]) -> ContentKey {
+    let mut hasher = ContentHasher::default();
+    for block in blocks {
+        let mut first = true;
+        if !crate::text::normal_form(block, true, &mut |piece, _| {
+            hasher.push(piece, std::mem::take(&mut first));
+        }) {
+            return content_key_slow(blocks);
+        }
     }
-    let digest = hasher.finalize();
+    hasher.finish()
+}
+
+/// [`content_key_of_blocks`] when a character may not be NFC: the general path, on the
+/// joined text.
+fn content_key_slow(blocks: &[&str]) -> ContentKey {
+    let mut hasher = Sha256::new();
+    hasher.update(normalise(&blocks.join("\n")).as_bytes());
+    key_of_digest(&hasher.finalize())
+}
+
+fn key_of_digest(digest: &[u8]) -> ContentKey {
     let mut key = [0u8; 16];
     key.copy_from_slice(&digest[..16]);
     key
 }
 
-/// [`normalise`]'s one-pass loop over `parts` joined by `sep`, fed to `hasher` in chunks.
-/// Gives up (`false`, `hasher` then holds garbage) at the first character not surely NFC
-/// on its own, so it runs only where [`normalise`] itself takes that loop.
-fn hash_normal_form(parts: &[&str], sep: &str, hasher: &mut Sha256) -> bool {
-    const CHUNK: usize = 8 << 10;
-    let mut out = NormalForm {
-        bytes: Vec::with_capacity(CHUNK + 8),
-        started: false,
-        space: false,
-    };
-    for (i, part) in parts.iter().enumerate() {
-        let sep = if i == 0 { "" } else { sep };
-        for s in [sep, part] {
-            if !out.push_str(s, hasher, CHUNK) {
-                return false;
-            }
-        }
-    }
-    hasher.update(&out.bytes);
-    true
-}
-
-/// The normal form being built by [`hash_normal_form`].
-struct NormalForm {
-    bytes: Vec<u8>,
-    /// Something was written (whitespace before it is dropped).
+/// The content key of blocks, from the pieces of their [`crate::text::normal_form`]s as
+/// they are made (for callers that read the normal form for other keys too).
+#[derive(Default)]
+pub struct ContentHasher {
+    sha: Sha256,
+    /// Something was hashed: the next block starts with a space.
     started: bool,
-    /// Whitespace seen since the last character written.
-    space: bool,
 }
 
-impl NormalForm {
-    /// Append the normal form of `s`, handing full chunks to `hasher`; `false` at a
-    /// character that may not be NFC. Runs of ASCII, most of any text, are done a byte
-    /// at a time without decoding characters.
-    fn push_str(&mut self, s: &str, hasher: &mut Sha256, chunk: usize) -> bool {
-        let mut rest = s;
-        while !rest.is_empty() {
-            let b = rest.as_bytes();
-            let ascii = b
-                .iter()
-                .take(chunk)
-                .position(|&x| !x.is_ascii())
-                .unwrap_or(b.len().min(chunk));
-            for &x in &b[..ascii] {
-                // The ASCII characters of `char::is_whitespace` (U+000B included, unlike
-                // `u8::is_ascii_whitespace`).
-                if matches!(x, b'\t' | b'\n' | 0x0B | 0x0C | b'\r' | b' ') {
-                    self.space = self.started;
-                    continue;
-                }
-                if self.space {
-                    self.bytes.push(b' ');
-                    self.space = false;
-                }
-                self.bytes.push(x.to_ascii_lowercase());
-                self.started = true;
-            }
-            rest = &rest[ascii..];
-            if let Some(c) = rest.chars().next() {
-                rest = &rest[c.len_utf8()..];
-                if c.is_whitespace() {
-                    self.space = self.started;
-                } else {
-                    if !crate::text::surely_nfc_char(c) {
-                        return false;
-                    }
-                    if self.space {
-                        self.bytes.push(b' ');
-                        self.space = false;
-                    }
-                    let mut buf = [0u8; 4];
-                    // Byte by byte: a 2- or 3-byte copy through `extend_from_slice` is a
-                    // call to `memcpy` per character.
-                    let mut push = |l: char| {
-                        for &b in l.encode_utf8(&mut buf).as_bytes() {
-                            self.bytes.push(b);
-                        }
-                    };
-                    match crate::text::lower_char(c) {
-                        Some(l) => push(l),
-                        None => c.to_lowercase().for_each(push),
-                    }
-                    self.started = true;
-                }
-            }
-            if self.bytes.len() >= chunk {
-                hasher.update(&self.bytes);
-                self.bytes.clear();
-            }
+impl ContentHasher {
+    /// Hash the next piece; `first_of_block` when it opens a block.
+    pub fn push(&mut self, piece: &[u8], first_of_block: bool) {
+        if first_of_block && self.started {
+            self.sha.update(b" ");
         }
-        true
+        self.sha.update(piece);
+        self.started = true;
+    }
+
+    pub fn finish(self) -> ContentKey {
+        key_of_digest(&self.sha.finalize())
     }
 }
 
@@ -337,7 +279,7 @@ mod tests {
     }
 
     #[test]
-    fn key_of_parts_is_the_key_of_the_joined_text() {
+    fn key_of_blocks_is_the_key_of_the_joined_text() {
         let long = "Ab \u{1ec7}  ".repeat(5000);
         for (parts, sep) in [
             (vec!["A  b", "C"], "\n"),
@@ -348,7 +290,7 @@ mod tests {
             (vec![], "\n"),
         ] {
             let joined = parts.join(sep);
-            assert_eq!(content_key_of_parts(&parts, sep), content_key(&joined));
+            assert_eq!(content_key_of_blocks(&parts), content_key(&joined));
             let digest = Sha256::digest(normalise(&joined).as_bytes());
             assert_eq!(content_key(&joined)[..], digest[..16], "{joined:?}");
         }
