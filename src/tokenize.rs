@@ -17,7 +17,7 @@ use std::sync::{Arc, OnceLock};
 use sha2::{Digest, Sha256};
 use tokenizers::pipeline::{EncodeOptions, Override, PipelineToken, PipelineTokenizer};
 use unicode_normalization::char::canonical_combining_class;
-use unicode_normalization::{is_nfc_quick, IsNormalized};
+use unicode_normalization::{is_nfc_quick, IsNormalized, UnicodeNormalization};
 
 use crate::error::{Error, Result};
 
@@ -47,6 +47,9 @@ struct Inner {
     /// article (`<|endoftext|>` typed in a page) encoded as ordinary text so a scraped page
     /// can never inject a control token into training data, and decode gives the text back.
     options: EncodeOptions,
+    /// The file's normalizer is NFC alone and [`Tokenizer::encode`] runs it instead of the
+    /// pipeline (see [`lift_nfc`]).
+    nfc_outside: bool,
 }
 
 // The pipeline shares one tokenizer across its worker threads.
@@ -105,25 +108,33 @@ impl Tokenizer {
         // rc.3's reader only accepts the canonical spelling; older files (every file on the
         // Hub today) need this upgrade pass first.
         tokenizers::canonicalize_value(&mut value).map_err(|e| e.to_string())?;
+        let nfc_outside = lift_nfc(&mut value);
         let canonical = value.to_string();
         drop(value);
-        Tokenizer::assemble(json, name, known_ids, &canonical)
+        Tokenizer::assemble(json, name, known_ids, &canonical, nfc_outside)
     }
 
     /// The embedded tokenizer without the generic upgrade pass: parsing its 5 MB into a
     /// `serde_json::Value`, re-serialising and dropping it costs ~0.5 CPU-s, a large part
-    /// of a small build. [`embedded_canonical`] spells the file canonically by three small
+    /// of a small build. [`embedded_canonical`] spells the file canonically by a few small
     /// edits instead, and the id layout is read by a typed pass; the tests prove both give
     /// what [`Tokenizer::from_bytes`] computes. Should the file ever differ, that path is
     /// taken instead.
     fn from_embedded_bytes() -> std::result::Result<Self, String> {
         let name = EMBEDDED_NAME.to_string();
         let json = Cow::Borrowed(EMBEDDED_JSON);
-        let fast = std::str::from_utf8(EMBEDDED_JSON)
-            .ok()
-            .and_then(|text| Some((embedded_canonical(text)?, Some(known_ids_typed(text)?))));
+        let fast = std::str::from_utf8(EMBEDDED_JSON).ok().and_then(|text| {
+            let (ids, all_special) = known_ids_typed(text)?;
+            Some((
+                embedded_canonical(text, all_special)?,
+                Some(ids),
+                all_special,
+            ))
+        });
         match fast {
-            Some((canonical, known_ids)) => Tokenizer::assemble(json, name, known_ids, &canonical),
+            Some((canonical, known_ids, nfc_outside)) => {
+                Tokenizer::assemble(json, name, known_ids, &canonical, nfc_outside)
+            }
             None => Tokenizer::from_bytes(json, name),
         }
     }
@@ -134,6 +145,7 @@ impl Tokenizer {
         name: String,
         known_ids: Option<Vec<u64>>,
         canonical: &str,
+        nfc_outside: bool,
     ) -> std::result::Result<Self, String> {
         let pipeline = tokenizers::from_json(canonical).map_err(|e| e.to_string())?;
         let sha256 = hex::encode(Sha256::digest(&json));
@@ -153,6 +165,7 @@ impl Tokenizer {
                 sha256,
                 known_ids,
                 options,
+                nfc_outside,
             }),
         })
     }
@@ -183,6 +196,13 @@ impl Tokenizer {
         let mut out: Vec<PipelineToken> = Vec::with_capacity(text.len() / 4 + 1);
         for range in chunk_ranges(text, max_chunk_bytes) {
             let piece = &text[range.clone()];
+            let composed: String;
+            let piece = if inner.nfc_outside && !is_nfc(piece) {
+                composed = piece.nfc().collect();
+                &composed
+            } else {
+                piece
+            };
             inner
                 .pipeline
                 .encode_into(piece, &inner.options, &mut out)
@@ -270,10 +290,11 @@ fn known_ids(value: &serde_json::Value) -> std::result::Result<Option<Vec<u64>>,
 }
 
 /// The embedded file in the canonical spelling that `canonicalize_value` gives it: version
-/// 2.0, the byte-level step moved from the pre-tokenizer into the model. `None` when a
-/// piece to edit is not found exactly once.
-fn embedded_canonical(text: &str) -> Option<String> {
-    const EDITS: [(&str, &str); 3] = [
+/// 2.0, the byte-level step moved from the pre-tokenizer into the model; with
+/// `lift_nfc`, also the edit [`lift_nfc`] makes. `None` when a piece to edit is not found
+/// exactly once.
+fn embedded_canonical(text: &str, lift_nfc: bool) -> Option<String> {
+    const EDITS: [(&str, &str); 4] = [
         (r#"{"version":"1.0","#, r#"{"version":"2.0","#),
         (
             r#",{"type":"ByteLevel","add_prefix_space":false,"trim_offsets":false,"use_regex":false}]}"#,
@@ -283,9 +304,10 @@ fn embedded_canonical(text: &str) -> Option<String> {
             r#""model":{"type":"BPE","#,
             r#""model":{"type":"BPE","byte_level":true,"#,
         ),
+        (r#""normalizer":{"type":"NFC"}"#, r#""normalizer":null"#),
     ];
     let mut out = text.to_string();
-    for (from, to) in EDITS {
+    for (from, to) in EDITS.iter().take(if lift_nfc { 4 } else { 3 }) {
         let mut at = out.match_indices(from).map(|(i, _)| i);
         let (Some(i), None) = (at.next(), at.next()) else {
             return None;
@@ -295,9 +317,40 @@ fn embedded_canonical(text: &str) -> Option<String> {
     Some(out)
 }
 
+/// Take a normalizer that is NFC alone out of the (canonical) file, for
+/// [`Tokenizer::encode`] to run: a text is then composed only when it is not NFC already,
+/// which a table lookup per character settles for nearly every article, where the
+/// pipeline's own check costs two hash lookups per non-Latin character. Only when every
+/// added token is special: those are not matched in an article's text at all (see
+/// `EncodeOptions::encode_special_tokens`), so composing before the pipeline or inside
+/// it gives the same ids. Returns whether it was taken out.
+fn lift_nfc(value: &mut serde_json::Value) -> bool {
+    use serde_json::Value;
+    let nfc_alone = value.get("normalizer") == Some(&serde_json::json!({"type": "NFC"}));
+    let all_special = match value.get("added_tokens") {
+        None | Some(Value::Null) => true,
+        Some(Value::Array(added)) => added
+            .iter()
+            .all(|t| t.get("special") == Some(&Value::Bool(true))),
+        Some(_) => false,
+    };
+    if !(nfc_alone && all_special) {
+        return false;
+    }
+    value["normalizer"] = Value::Null;
+    true
+}
+
+/// Whether `text` is NFC: surely so by the character table, else by the quick check
+/// (which says "maybe" only around combining marks).
+fn is_nfc(text: &str) -> bool {
+    crate::text::surely_nfc(text) || is_nfc_quick(text.chars()) == IsNormalized::Yes
+}
+
 /// The bitset of [`known_ids`] by a typed pass that keeps only the ids, for files of the
-/// usual shape (`None` otherwise, or when the ids are too large).
-fn known_ids_typed(text: &str) -> Option<Vec<u64>> {
+/// usual shape (`None` otherwise, or when the ids are too large); and whether every added
+/// token is special.
+fn known_ids_typed(text: &str) -> Option<(Vec<u64>, bool)> {
     #[derive(serde::Deserialize)]
     struct Layout {
         model: ModelIds,
@@ -310,11 +363,13 @@ fn known_ids_typed(text: &str) -> Option<Vec<u64>> {
     #[derive(serde::Deserialize)]
     struct AddedId {
         id: u64,
+        special: bool,
     }
     let layout: Layout = serde_json::from_str(text).ok()?;
+    let all_special = layout.added_tokens.iter().all(|a| a.special);
     let mut ids = layout.model.vocab.0;
     ids.extend(layout.added_tokens.iter().map(|a| a.id));
-    id_bits(ids).ok()
+    Some((id_bits(ids).ok()?, all_special))
 }
 
 /// The ids of a `{"piece": id, ...}` vocabulary (an error for a value that is not a `u64`).
@@ -652,12 +707,14 @@ mod tests {
     #[test]
     fn embedded_fast_path_matches_the_upgrade_pass() {
         let text = std::str::from_utf8(EMBEDDED_JSON).unwrap();
-        let fast = embedded_canonical(text).expect("the embedded file has the expected spelling");
+        let fast =
+            embedded_canonical(text, true).expect("the embedded file has the expected spelling");
         let mut value: serde_json::Value = serde_json::from_str(text).unwrap();
         let ids = known_ids(&value).unwrap();
         assert!(ids.is_some());
-        assert_eq!(known_ids_typed(text), ids);
+        assert_eq!(known_ids_typed(text), ids.map(|ids| (ids, true)));
         tokenizers::canonicalize_value(&mut value).unwrap();
+        assert!(lift_nfc(&mut value));
         let fast_value: serde_json::Value = serde_json::from_str(&fast).unwrap();
         assert_eq!(fast_value, value);
         // And the two readings behave the same.
@@ -667,7 +724,62 @@ mod tests {
         assert_eq!(enc(&tok(), &text, 0), ids);
         assert_eq!(tok().decode(&ids).ok(), generic.decode(&ids).ok());
         // A file without the pieces is not edited.
-        assert_eq!(embedded_canonical(r#"{"version":"2.0"}"#), None);
+        assert_eq!(embedded_canonical(r#"{"version":"2.0"}"#, false), None);
+    }
+
+    /// With its NFC normalizer run outside the pipeline, the default tokenizer gives the
+    /// ids the file's own pipeline gives, NFC text or not, whole or in pieces.
+    #[test]
+    fn nfc_outside_the_pipeline_gives_the_pipelines_ids() {
+        let t = tok();
+        assert!(t.inner.nfc_outside);
+        let text = std::str::from_utf8(EMBEDDED_JSON).unwrap();
+        let own = tokenizers::from_json(&embedded_canonical(text, false).unwrap()).unwrap();
+        let own_ids = |piece: &str| {
+            let mut out = Vec::new();
+            own.encode_into(piece, &t.inner.options, &mut out).unwrap();
+            out.into_iter().map(u32::from).collect::<Vec<u32>>()
+        };
+        let decomposed: String = sample().nfd().collect();
+        for text in [
+            sample(),
+            decomposed.clone(),
+            "\u{0301}leading mark, Vie\u{0323}\u{0302}t Nam, q\u{0303} <|endoftext|>\u{0338}"
+                .to_string(),
+        ] {
+            assert_eq!(enc(&t, &text, 0), own_ids(&text));
+            let mut pieces = Vec::new();
+            for range in chunk_ranges(&text, 300) {
+                pieces.extend(own_ids(&text[range]));
+            }
+            assert_eq!(enc(&t, &text, 300), pieces);
+        }
+        assert!(!is_nfc(&decomposed));
+    }
+
+    #[test]
+    fn nfc_stays_in_the_pipeline_unless_it_is_the_whole_normalizer_and_tokens_are_special() {
+        let lifted = |json: serde_json::Value| {
+            let mut v = json;
+            let was = v.clone();
+            let out = lift_nfc(&mut v);
+            assert_eq!(out, v != was);
+            out
+        };
+        let nfc = serde_json::json!({"type": "NFC"});
+        let special = serde_json::json!([{"id": 1, "content": "<s>", "special": true}]);
+        let plain = serde_json::json!([{"id": 1, "content": "x\u{301}", "special": false}]);
+        assert!(lifted(
+            serde_json::json!({"normalizer": nfc, "added_tokens": special})
+        ));
+        assert!(lifted(serde_json::json!({"normalizer": nfc})));
+        assert!(!lifted(
+            serde_json::json!({"normalizer": nfc, "added_tokens": plain})
+        ));
+        let seq = serde_json::json!({"type": "Sequence", "normalizers": [nfc]});
+        assert!(!lifted(serde_json::json!({"normalizer": seq})));
+        assert!(!lifted(serde_json::json!({"normalizer": {"type": "NFKC"}})));
+        assert!(!lifted(serde_json::json!({"normalizer": null})));
     }
 
     #[test]
