@@ -116,8 +116,37 @@ pub fn surely_nfkc(s: &str) -> bool {
     surely_stable(s, &tables().stable_k)
 }
 
+/// Every character of `s` is ASCII or in `set` (which covers the Basic Multilingual
+/// Plane only). The other characters are decoded from their bytes here, on the spot: in
+/// Vietnamese every few letters carry a mark, and the general `chars` decoder made this
+/// check cost as much as the text's BPE merges.
 fn surely_stable(s: &str, set: &CharSet) -> bool {
-    s.is_ascii() || s.chars().all(|c| c.is_ascii() || set.get(c) == Some(true))
+    if s.is_ascii() {
+        return true;
+    }
+    let b = s.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] < 0x80 {
+            i += 1;
+            continue;
+        }
+        let lead = u32::from(b[i]);
+        let cont = |k: usize| u32::from(b.get(i + k).copied().unwrap_or(0) & 0x3F);
+        let (c, len) = if lead < 0xE0 {
+            ((lead & 0x1F) << 6 | cont(1), 2)
+        } else if lead < 0xF0 {
+            ((lead & 0x0F) << 12 | cont(1) << 6 | cont(2), 3)
+        } else {
+            // Beyond the plane the set covers.
+            return false;
+        };
+        if char::from_u32(c).is_none_or(|c| set.get(c) != Some(true)) {
+            return false;
+        }
+        i += len;
+    }
+    true
 }
 
 /// `c.is_numeric()`, faster.
@@ -566,6 +595,18 @@ mod tests {
             let s: String = (0..n % 50).map(|_| rng.pick(&words)).collect();
             let slow = s.split_whitespace().collect::<Vec<_>>().join(" ") == s;
             assert_eq!(is_collapsed(&s), slow, "{s:?}");
+        }
+    }
+
+    #[test]
+    fn surely_stable_decodes_like_chars() {
+        let set = &tables().stable;
+        let by_chars = |s: &str| s.chars().all(|c| c.is_ascii() || set.get(c) == Some(true));
+        for i in 0..=0x10FFFFu32 {
+            let Some(c) = char::from_u32(i) else { continue };
+            for s in [format!("{c}"), format!("ab{c}"), format!("{c}\u{1ec7}x{c}")] {
+                assert_eq!(surely_stable(&s, set), by_chars(&s), "{i:#x}");
+            }
         }
     }
 
