@@ -665,18 +665,15 @@ impl<'a> Unglue<'a> {
             ..*self
         };
         let repaired: Vec<Option<String>> = blocks.iter().map(|b| this.repair_in(b)).collect();
-        // Nothing to apply: the words need not be counted.
         if repaired.iter().all(Option::is_none) {
             return 0;
         }
-        let words: usize = blocks.iter().map(|b| b.split_whitespace().count()).sum();
+        // The markers were counted over the words `split_whitespace` gives.
+        let words = english.0;
         let splits: usize = blocks
             .iter()
             .zip(&repaired)
-            .filter_map(|(b, r)| {
-                r.as_ref()
-                    .map(|r| r.split_whitespace().count() - b.split_whitespace().count())
-            })
+            .filter_map(|(b, r)| r.as_ref().map(|r| Words(r).count() - Words(b).count()))
             .sum();
         if words == 0 || (splits as f64) < min_share * words as f64 {
             return 0;
