@@ -33,15 +33,36 @@ pub struct WordStats {
 
 /// A word of at most 15 bytes as one number: its bytes, then zeros, its length in the
 /// last byte (so distinct words get distinct keys); `None` for longer words.
+///
+/// Built from two overlapping loads rather than a copy into a buffer: a copy of a few
+/// bytes is a call to `memcpy`, and every word counted or looked up makes a key.
 fn short_key(word: &str) -> Option<u128> {
     let b = word.as_bytes();
-    if b.len() > 15 {
-        return None;
-    }
-    let mut buf = [0u8; 16];
-    buf[..b.len()].copy_from_slice(b);
-    buf[15] = b.len() as u8;
-    Some(u128::from_le_bytes(buf))
+    let n = b.len();
+    let le64 = |at: usize| {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(&b[at..at + 8]);
+        u64::from_le_bytes(w)
+    };
+    let le32 = |at: usize| {
+        let mut w = [0u8; 4];
+        w.copy_from_slice(&b[at..at + 4]);
+        u64::from(u32::from_le_bytes(w))
+    };
+    // The last load ends at the word's end; shifted right, only its bytes past the
+    // first load stay, at the bottom.
+    let (lo, hi) = match n {
+        0 => (0, 0),
+        1..=3 => {
+            let at = |i: usize| b.get(i).map_or(0, |&x| u64::from(x));
+            (at(0) | at(1) << 8 | at(2) << 16, 0)
+        }
+        4..=7 => (le32(0) | (le32(n - 4) >> ((8 - n) * 8)) << 32, 0),
+        8 => (le64(0), 0),
+        9..=15 => (le64(0), le64(n - 8) >> ((16 - n) * 8)),
+        _ => return None,
+    };
+    Some(u128::from(lo) | u128::from(hi) << 64 | (n as u128) << 120)
 }
 
 /// Letters, digits and the apostrophe inside a word.
@@ -1714,6 +1735,25 @@ mod tests {
             pieces: HashMap::default(),
         };
         (stats, lexicon)
+    }
+
+    #[test]
+    fn short_keys_are_the_bytes_then_the_length() {
+        let text = "abcdefghijklmnopqrstuvwxyzĐà";
+        for start in 0..4 {
+            for n in 0..=17 {
+                let Some(w) = text.get(start..start + n) else {
+                    continue;
+                };
+                let want = (n <= 15).then(|| {
+                    let mut buf = [0u8; 16];
+                    buf[..n].copy_from_slice(w.as_bytes());
+                    buf[15] = n as u8;
+                    u128::from_le_bytes(buf)
+                });
+                assert_eq!(short_key(w), want, "{w:?}");
+            }
+        }
     }
 
     #[test]
