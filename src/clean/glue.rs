@@ -155,7 +155,7 @@ impl WordEvents {
     pub fn push_text(&mut self, text: &str) {
         // The previous word's id, while it can be the left half of a pair.
         let mut prev: Option<u128> = None;
-        for token in Words(text) {
+        for token in Words::new(text) {
             // Most tokens are short ASCII words (letters, digits, apostrophes, a letter
             // among them): nothing to trim, and the key is made from the bytes directly.
             let b = token.as_bytes();
@@ -694,7 +694,10 @@ impl<'a> Unglue<'a> {
         let splits: usize = blocks
             .iter()
             .zip(&repaired)
-            .filter_map(|(b, r)| r.as_ref().map(|r| Words(r).count() - Words(b).count()))
+            .filter_map(|(b, r)| {
+                r.as_ref()
+                    .map(|r| Words::new(r).count() - Words::new(b).count())
+            })
             .sum();
         if words == 0 || (splits as f64) < min_share * words as f64 {
             return 0;
@@ -1363,7 +1366,7 @@ fn is_function_word(w: &str) -> bool {
 /// Latin-script languages do not use as words of their own.
 fn english_markers(text: &str) -> (usize, usize) {
     let (mut words, mut hits) = (0usize, 0usize);
-    for token in Words(text) {
+    for token in Words::new(text) {
         words += 1;
         hits += usize::from(is_marker(token));
     }
@@ -1372,13 +1375,32 @@ fn english_markers(text: &str) -> (usize, usize) {
 
 /// The words of a text as `str::split_whitespace` gives them, found a byte at a time:
 /// only the lead bytes that can start a non-ASCII space are decoded.
-struct Words<'a>(&'a str);
+struct Words<'a> {
+    rest: &'a str,
+    /// [`SPACE_LEAD`], or [`SPACE_LEAD_BUT_E1_E3`] for a text without U+1680 and U+3000.
+    lead: &'static [u8; 256],
+}
+
+impl<'a> Words<'a> {
+    fn new(text: &'a str) -> Self {
+        // E1 leads most Vietnamese letters with a tone mark, E3 most kana and CJK
+        // punctuation; the only spaces they lead are U+1680 and U+3000. Without either in
+        // the text (one vectorised search each), those bytes are read as letters, not
+        // decoded one by one.
+        let lead = if text.contains("\u{1680}") || text.contains("\u{3000}") {
+            &SPACE_LEAD
+        } else {
+            &SPACE_LEAD_BUT_E1_E3
+        };
+        Words { rest: text, lead }
+    }
+}
 
 impl<'a> Iterator for Words<'a> {
     type Item = &'a str;
 
     fn next(&mut self) -> Option<&'a str> {
-        let text = self.0;
+        let text = self.rest;
         let n = text.len();
         let mut i = 0;
         while i < n {
@@ -1388,13 +1410,13 @@ impl<'a> Iterator for Words<'a> {
             }
         }
         if i == n {
-            self.0 = "";
+            self.rest = "";
             return None;
         }
         let start = i;
         let b = text.as_bytes();
         loop {
-            while i < n && SPACE_LEAD[usize::from(b[i])] == 0 {
+            while i < n && self.lead[usize::from(b[i])] == 0 {
                 i += 1;
             }
             if i < n && space_len(text, i) == 0 {
@@ -1403,10 +1425,18 @@ impl<'a> Iterator for Words<'a> {
             }
             break;
         }
-        self.0 = &text[i..];
+        self.rest = &text[i..];
         Some(&text[start..i])
     }
 }
+
+/// [`SPACE_LEAD`] without E1 and E3, for text known to hold no U+1680 and no U+3000.
+static SPACE_LEAD_BUT_E1_E3: [u8; 256] = {
+    let mut t = SPACE_LEAD;
+    t[0xE1] = 0;
+    t[0xE3] = 0;
+    t
+};
 
 /// What a byte says about the whitespace starting there: 0 none, 1 one ASCII space
 /// (U+0009–U+000D, U+0020), 2 perhaps a Unicode space (a lead byte [`space_len`] decodes).
@@ -2344,6 +2374,21 @@ mod tests {
                 assert!(stats.pair(l, r) >= 1, "{l:?} {r:?}");
                 assert!(stats.pair(&l.to_uppercase(), r) >= 1, "{l:?} {r:?}");
             }
+        }
+    }
+
+    #[test]
+    fn words_are_split_whitespace() {
+        let pieces = [
+            "a", "Đà", "ệ", "người", "東京", "、", "。", "“x”", "—", " ", "  ", "\t", "\n",
+            "\u{b}", "\u{a0}", "\u{85}", "\u{1680}", "\u{2009}", "\u{2028}", "\u{205f}",
+            "\u{3000}", "\u{1c}", "\u{200b}", "ạ", "ぁ", "\u{e1}",
+        ];
+        let mut rng = crate::text::TestRng::new();
+        for n in 0..6000 {
+            let s: String = (0..n % 40).map(|_| rng.pick(&pieces)).collect();
+            let got: Vec<&str> = Words::new(&s).collect();
+            assert_eq!(got, s.split_whitespace().collect::<Vec<_>>(), "{s:?}");
         }
     }
 
