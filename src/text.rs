@@ -99,6 +99,12 @@ pub fn surely_nfc(s: &str) -> bool {
     surely_stable(s, &tables().stable)
 }
 
+/// Whether `s` is NFC: surely so by the character table, else by the quick check (which
+/// says "maybe" only around combining marks).
+pub fn is_nfc(s: &str) -> bool {
+    surely_nfc(s) || is_nfc_quick(s.chars()) == IsNormalized::Yes
+}
+
 /// [`surely_nfc`] for one non-ASCII character.
 #[inline]
 pub fn surely_nfc_char(c: char) -> bool {

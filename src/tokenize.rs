@@ -197,7 +197,7 @@ impl Tokenizer {
         for range in chunk_ranges(text, max_chunk_bytes) {
             let piece = &text[range.clone()];
             let composed: String;
-            let piece = if inner.nfc_outside && !is_nfc(piece) {
+            let piece = if inner.nfc_outside && !crate::text::is_nfc(piece) {
                 composed = piece.nfc().collect();
                 &composed
             } else {
@@ -339,12 +339,6 @@ fn lift_nfc(value: &mut serde_json::Value) -> bool {
     }
     value["normalizer"] = Value::Null;
     true
-}
-
-/// Whether `text` is NFC: surely so by the character table, else by the quick check
-/// (which says "maybe" only around combining marks).
-fn is_nfc(text: &str) -> bool {
-    crate::text::surely_nfc(text) || is_nfc_quick(text.chars()) == IsNormalized::Yes
 }
 
 /// The bitset of [`known_ids`] by a typed pass that keeps only the ids, for files of the
@@ -754,7 +748,7 @@ mod tests {
             }
             assert_eq!(enc(&t, &text, 300), pieces);
         }
-        assert!(!is_nfc(&decomposed));
+        assert!(!crate::text::is_nfc(&decomposed));
     }
 
     #[test]

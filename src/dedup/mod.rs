@@ -65,38 +65,22 @@ use crate::config::DedupConfig;
 use crate::error::{Error, Result};
 
 use sha2::{Digest, Sha256};
-use unicode_normalization::{is_nfc_quick, IsNormalized, UnicodeNormalization};
+use unicode_normalization::UnicodeNormalization;
 
 /// Identity of a body for exact dedup: the first 16 bytes of the sha256 of its normal form.
 pub type ContentKey = [u8; 16];
 
-/// NFC, case-folded, whitespace collapsed to single spaces.
+/// NFC, case-folded, whitespace collapsed to single spaces: [`crate::text::normal_form`]
+/// of the text's NFC, as one string (the content key hashes the same form in pieces).
 pub fn normalise(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    // Decoded input is NFC already; the quick check spares composing it again.
-    if crate::text::surely_nfc(text) || is_nfc_quick(text.chars()) == IsNormalized::Yes {
-        // One pass: a space where a run of whitespace ends, lower case otherwise.
-        let mut space = false;
-        for c in text.chars() {
-            if c.is_whitespace() {
-                space = !out.is_empty();
-                continue;
-            }
-            if space {
-                out.push(' ');
-                space = false;
-            }
-            crate::text::push_lower_char(&mut out, c);
-        }
-        return out;
+    let mut out = Vec::with_capacity(text.len());
+    if !crate::text::normal_form(text, true, &mut |piece, _| out.extend_from_slice(piece)) {
+        out.clear();
+        let nfc: String = text.nfc().collect();
+        crate::text::normal_form(&nfc, false, &mut |piece, _| out.extend_from_slice(piece));
     }
-    for word in text.split_whitespace() {
-        if !out.is_empty() {
-            out.push(' ');
-        }
-        out.extend(word.nfc().flat_map(char::to_lowercase));
-    }
-    out
+    // The pieces are whole characters, so this never replaces anything.
+    String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 
 /// Key of a body.
@@ -122,7 +106,7 @@ pub fn content_key_of_blocks(blocks: &[&str]) -> ContentKey {
 
 /// [`content_key_of_blocks`] when a character may not be NFC: the general path, on the
 /// joined text.
-fn content_key_slow(blocks: &[&str]) -> ContentKey {
+pub(crate) fn content_key_slow(blocks: &[&str]) -> ContentKey {
     let mut hasher = Sha256::new();
     hasher.update(normalise(&blocks.join("\n")).as_bytes());
     key_of_digest(&hasher.finalize())

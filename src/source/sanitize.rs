@@ -3,7 +3,7 @@
 //! can say what was done to a document.
 
 use std::borrow::Cow;
-use unicode_normalization::{is_nfc_quick, IsNormalized, UnicodeNormalization};
+use unicode_normalization::UnicodeNormalization;
 
 /// What decoding and cleaning changed in one document; rendered as notes.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -373,7 +373,7 @@ fn escape_len(b: &[u8]) -> usize {
 
 /// NFC, computed only when the quick check says it may be needed.
 fn to_nfc(s: String, r: &mut Repairs) -> String {
-    if crate::text::surely_nfc(&s) || is_nfc_quick(s.chars()) == IsNormalized::Yes {
+    if crate::text::is_nfc(&s) {
         return s;
     }
     let n: String = s.nfc().collect();
