@@ -153,15 +153,22 @@ impl LineKey {
             return;
         }
         self.buf.clear();
-        match std::str::from_utf8(piece) {
-            Ok(s) if nums.other => {
+        // Only numerals outside ASCII need the piece decoded (most pieces with a numeral
+        // hold ASCII digits alone).
+        let decoded = if nums.other {
+            std::str::from_utf8(piece).ok()
+        } else {
+            None
+        };
+        match decoded {
+            Some(s) => {
                 for c in s.chars() {
                     let c = if crate::text::is_numeric(c) { '0' } else { c };
                     let mut b = [0u8; 4];
                     self.buf.extend_from_slice(c.encode_utf8(&mut b).as_bytes());
                 }
             }
-            _ => self.buf.extend(
+            None => self.buf.extend(
                 piece
                     .iter()
                     .map(|&b| if b.is_ascii_digit() { b'0' } else { b }),
