@@ -1373,26 +1373,79 @@ fn english_markers(text: &str) -> (usize, usize) {
     (words, hits)
 }
 
-/// The words of a text as `str::split_whitespace` gives them, found a byte at a time:
-/// only the lead bytes that can start a non-ASCII space are decoded.
+/// The words of a text as `str::split_whitespace` gives them, found 64 bytes at a time:
+/// a block's ASCII spaces come from vector compares as a bit mask, and only the bytes
+/// that can start another whitespace character are looked at one by one.
 struct Words<'a> {
-    rest: &'a str,
-    /// [`SPACE_LEAD`], or [`SPACE_LEAD_BUT_E1_E3`] for a text without U+1680 and U+3000.
-    lead: &'static [u8; 256],
+    text: &'a str,
+    /// Start of the current block.
+    base: usize,
+    /// Bytes of the current block that belong to a whitespace character (bit i: byte
+    /// `base + i`).
+    ws: u64,
+    /// Bytes of the current block inside the text: all but in the last block.
+    valid: u64,
+    /// Where the next word is looked for.
+    pos: usize,
+    /// Whitespace bytes of the next block: the end of a space character the current
+    /// block's last bytes begin.
+    carry: u64,
+    /// Whether E1 and E3 may lead a space (U+1680, U+3000) in this text.
+    e1e3: bool,
 }
 
 impl<'a> Words<'a> {
     fn new(text: &'a str) -> Self {
         // E1 leads most Vietnamese letters with a tone mark, E3 most kana and CJK
         // punctuation; the only spaces they lead are U+1680 and U+3000. Without either in
-        // the text (one vectorised search each), those bytes are read as letters, not
-        // decoded one by one.
-        let lead = if text.contains("\u{1680}") || text.contains("\u{3000}") {
-            &SPACE_LEAD
-        } else {
-            &SPACE_LEAD_BUT_E1_E3
+        // the text (one vectorised search each), those bytes are letters, not bytes to
+        // look at one by one.
+        let e1e3 = text.contains("\u{1680}") || text.contains("\u{3000}");
+        let mut w = Words {
+            text,
+            base: 0,
+            ws: 0,
+            valid: 0,
+            pos: 0,
+            carry: 0,
+            e1e3,
         };
-        Words { rest: text, lead }
+        if !text.is_empty() {
+            w.load(0);
+        }
+        w
+    }
+
+    /// Make the block at `base` current.
+    fn load(&mut self, base: usize) {
+        let b = &self.text.as_bytes()[base..];
+        let len = b.len().min(64);
+        let mut padded = [0u8; 64];
+        let block = match b.first_chunk::<64>() {
+            Some(block) => block,
+            None => {
+                padded[..len].copy_from_slice(b);
+                &padded
+            }
+        };
+        let (spaces, maybe) = block_masks(block, self.e1e3);
+        self.valid = if len == 64 { !0 } else { (1u64 << len) - 1 };
+        let mut ws = (spaces | self.carry) & self.valid;
+        self.carry = 0;
+        // Lead bytes of a possible non-ASCII space, and ASCII control spaces.
+        let mut m = maybe & self.valid;
+        while m != 0 {
+            let i = m.trailing_zeros() as usize;
+            m &= m - 1;
+            let n = space_len(self.text, base + i);
+            if n > 0 {
+                let bits = ((1u128 << n) - 1) << i;
+                ws |= bits as u64;
+                self.carry |= (bits >> 64) as u64;
+            }
+        }
+        self.base = base;
+        self.ws = ws;
     }
 }
 
@@ -1400,43 +1453,98 @@ impl<'a> Iterator for Words<'a> {
     type Item = &'a str;
 
     fn next(&mut self) -> Option<&'a str> {
-        let text = self.rest;
-        let n = text.len();
-        let mut i = 0;
-        while i < n {
-            match space_len(text, i) {
-                0 => break,
-                w => i += w,
-            }
-        }
-        if i == n {
-            self.rest = "";
-            return None;
-        }
-        let start = i;
-        let b = text.as_bytes();
+        let n = self.text.len();
+        // Skip whitespace to the word's first byte.
         loop {
-            while i < n && self.lead[usize::from(b[i])] == 0 {
-                i += 1;
+            if self.pos >= n {
+                return None;
             }
-            if i < n && space_len(text, i) == 0 {
-                i += 1;
+            let off = self.pos - self.base;
+            if off >= 64 {
+                self.load(self.base + 64);
                 continue;
             }
-            break;
+            let word = !self.ws & self.valid & (!0u64 << off);
+            if word != 0 {
+                self.pos = self.base + word.trailing_zeros() as usize;
+                break;
+            }
+            self.pos = self.base + 64;
         }
-        self.rest = &text[i..];
-        Some(&text[start..i])
+        let start = self.pos;
+        // Read to the next whitespace byte or the end of the text.
+        loop {
+            let off = self.pos - self.base;
+            if off >= 64 {
+                if self.pos >= n {
+                    self.pos = n;
+                    break;
+                }
+                self.load(self.base + 64);
+                continue;
+            }
+            let stop = (self.ws | !self.valid) & (!0u64 << off);
+            if stop != 0 {
+                self.pos = self.base + stop.trailing_zeros() as usize;
+                break;
+            }
+            self.pos = self.base + 64;
+        }
+        // Whitespace is marked whole, so both ends are character boundaries.
+        self.text.get(start..self.pos)
     }
 }
 
-/// [`SPACE_LEAD`] without E1 and E3, for text known to hold no U+1680 and no U+3000.
-static SPACE_LEAD_BUT_E1_E3: [u8; 256] = {
-    let mut t = SPACE_LEAD;
-    t[0xE1] = 0;
-    t[0xE3] = 0;
-    t
-};
+/// Of a 64-byte block: the ASCII spaces, and the bytes that may start another whitespace
+/// character (tab to carriage return; C2 and E2; with `e1e3`, E1 and E3), as bit masks.
+#[inline]
+fn block_masks(block: &[u8; 64], e1e3: bool) -> (u64, u64) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        // SAFETY: SSE2 is part of the x86_64 baseline, and every load reads 16 bytes
+        // inside the 64-byte array.
+        unsafe { block_masks_sse2(block, e1e3) }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        block_masks_scalar(block, e1e3)
+    }
+}
+
+/// [`block_masks`] a byte at a time: the definition, and the path off x86_64.
+#[cfg_attr(target_arch = "x86_64", allow(dead_code))]
+fn block_masks_scalar(block: &[u8; 64], e1e3: bool) -> (u64, u64) {
+    let (mut spaces, mut maybe) = (0u64, 0u64);
+    for (i, &x) in block.iter().enumerate() {
+        spaces |= u64::from(x == b' ') << i;
+        let lead = matches!(x, 0x09..=0x0D | 0xC2 | 0xE2) || (e1e3 && matches!(x, 0xE1 | 0xE3));
+        maybe |= u64::from(lead) << i;
+    }
+    (spaces, maybe)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[inline]
+unsafe fn block_masks_sse2(block: &[u8; 64], e1e3: bool) -> (u64, u64) {
+    use std::arch::x86_64::*;
+    let (mut spaces, mut maybe) = (0u64, 0u64);
+    for k in 0..4 {
+        // SAFETY: bytes 16k..16k+16 are inside the block.
+        let v = unsafe { _mm_loadu_si128(block.as_ptr().add(16 * k).cast::<__m128i>()) };
+        let eq = |b: u8| _mm_cmpeq_epi8(v, _mm_set1_epi8(b as i8));
+        // x - 9 <= 4, unsigned: tab, line feed, vertical tab, form feed, carriage return.
+        let d = _mm_sub_epi8(v, _mm_set1_epi8(9));
+        let control = _mm_cmpeq_epi8(_mm_min_epu8(d, _mm_set1_epi8(4)), d);
+        let mut lead = _mm_or_si128(control, _mm_or_si128(eq(0xC2), eq(0xE2)));
+        if e1e3 {
+            lead = _mm_or_si128(lead, _mm_or_si128(eq(0xE1), eq(0xE3)));
+        }
+        let mask = |m: __m128i| u64::from(_mm_movemask_epi8(m) as u16);
+        spaces |= mask(eq(b' ')) << (16 * k);
+        maybe |= mask(lead) << (16 * k);
+    }
+    (spaces, maybe)
+}
 
 /// What a byte says about the whitespace starting there: 0 none, 1 one ASCII space
 /// (U+0009–U+000D, U+0020), 2 perhaps a Unicode space (a lead byte [`space_len`] decodes).
@@ -2385,10 +2493,39 @@ mod tests {
             "\u{3000}", "\u{1c}", "\u{200b}", "ạ", "ぁ", "\u{e1}",
         ];
         let mut rng = crate::text::TestRng::new();
-        for n in 0..6000 {
-            let s: String = (0..n % 40).map(|_| rng.pick(&pieces)).collect();
+        // Up to 160 pieces: texts of several 64-byte blocks, with spaces of every kind
+        // across block boundaries.
+        for n in 0..8000 {
+            let s: String = (0..n % 160).map(|_| rng.pick(&pieces)).collect();
             let got: Vec<&str> = Words::new(&s).collect();
             assert_eq!(got, s.split_whitespace().collect::<Vec<_>>(), "{s:?}");
+        }
+        // Every split of a three-byte space at a block boundary, after runs of letters.
+        for space in ["\u{3000}", "\u{2009}", "\u{1680}", "\u{a0}", "\u{85}"] {
+            for k in 50..70 {
+                let s = format!("{}{space}ệ{space}", "x".repeat(k));
+                let got: Vec<&str> = Words::new(&s).collect();
+                assert_eq!(got, s.split_whitespace().collect::<Vec<_>>(), "{s:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn block_masks_match_their_definition() {
+        let bytes = [
+            b' ', b'\t', b'\n', 0x0B, 0x0C, b'\r', 0x08, 0x0E, 0x1F, b'a', 0x80, 0xC2, 0xC3, 0xE1,
+            0xE2, 0xE3, 0xE4, 0xFF, 0x00,
+        ];
+        let mut rng = crate::text::TestRng::new();
+        for _ in 0..2000 {
+            let block: [u8; 64] = std::array::from_fn(|_| rng.pick(&bytes));
+            for e1e3 in [false, true] {
+                assert_eq!(
+                    block_masks(&block, e1e3),
+                    block_masks_scalar(&block, e1e3),
+                    "{block:?}"
+                );
+            }
         }
     }
 
