@@ -242,21 +242,30 @@ fn scrub(s: &str, r: &mut Repairs) -> Option<String> {
     scrub_runs::<true>(s, r)
 }
 
-/// [`scrub`]; `SKIP` = jump over printable ASCII runs (false only to test that jump).
+/// [`scrub`]; `SKIP` = jump straight to the next byte that may need a change (false
+/// only to test that jump against looking at every character).
 fn scrub_runs<const SKIP: bool>(s: &str, r: &mut Repairs) -> Option<String> {
     let b = s.as_bytes();
     let mut out: Option<String> = None;
     let mut last = 0;
     let mut i = 0;
     while i < b.len() {
-        // Runs of printable ASCII, most of any text, are skipped 16 bytes at a time.
-        if let Some(run) = b.get(i..i + 16).filter(|_| SKIP) {
-            if run
-                .iter()
-                .fold(true, |ok, &c| ok & (0x20..0x7F).contains(&c))
-            {
-                i += 16;
-                continue;
+        // Printable ASCII, line feeds and nearly every other character (all Vietnamese
+        // and CJK letters) are kept as they are: a vectorised search over byte pairs
+        // finds the next control byte or lead-and-second byte pair of a character
+        // [`classify`] may change. Each hit starts a character.
+        if SKIP {
+            match crate::text::find_pair(&b[i..], |x, y| {
+                ((x < 0x20) & (x != b'\n'))
+                    | (x == 0x7F)
+                    | ((x == 0xC2) & ((y <= 0x9F) | (y == 0xAD)))
+                    | ((x == 0xD8) & (y == 0x9C))
+                    | ((x == 0xE1) & (y == 0xA0))
+                    | ((x == 0xE2) & ((y == 0x80) | (y == 0x81)))
+                    | ((x == 0xEF) & ((y == 0xBB) | (y == 0xBF)))
+            }) {
+                Some(p) => i += p,
+                None => break,
             }
         }
         let x = b[i];
@@ -452,6 +461,11 @@ mod tests {
             "\u{200b}",
             "\u{feff}",
             "\u{fffd}",
+            "\u{2028}",
+            "\u{61c}",
+            "\u{180e}",
+            "\u{c2}\u{a0}",
+            "ệ“”",
             "東京",
             "~",
             "\n",
