@@ -17,7 +17,12 @@ const NOT_ONE: char = '\u{FFFF}';
 
 /// The characters below a limit for which a test holds, one bit each: the test's own
 /// answers, looked up instead of worked out again.
-pub struct CharSet(Vec<u64>);
+pub struct CharSet {
+    bits: Vec<u64>,
+    /// Whether the set holds all of U+00C0–U+01BF and U+1E80–U+1EFF: worked out once
+    /// here for [`surely_stable`].
+    latin: bool,
+}
 
 impl CharSet {
     /// `limit` at most 0x10000 (the surrogates, which are no characters, are left out).
@@ -29,22 +34,19 @@ impl CharSet {
                 bits[(u / 64) as usize] |= 1 << (u % 64);
             }
         }
-        CharSet(bits)
-    }
-
-    /// Whether the set holds every letter of Latin-1, Latin Extended-A and -B up to
-    /// U+01BF, and U+1E80–U+1EFF (most of Vietnamese): characters that
-    /// [`surely_stable`] may then pass by their lead bytes alone.
-    fn covers_latin(&self) -> bool {
-        let full = |w: usize| self.0.get(w) == Some(&u64::MAX);
-        (0xC0 / 64..=0x1BF / 64).all(full) && (0x1E80 / 64..=0x1EFF / 64).all(full)
+        // Latin-1 letters, Latin Extended-A and -B up to U+01BF, and U+1E80–U+1EFF (most
+        // of Vietnamese): characters that [`surely_stable`] may pass by their lead bytes
+        // alone when the set holds them all.
+        let full = |w: usize| bits.get(w) == Some(&u64::MAX);
+        let latin = (0xC0 / 64..=0x1BF / 64).all(full) && (0x1E80 / 64..=0x1EFF / 64).all(full);
+        CharSet { bits, latin }
     }
 
     /// The test's answer, or `None` past the limit.
     #[inline]
     pub fn get(&self, c: char) -> Option<bool> {
         let u = u32::from(c);
-        self.0
+        self.bits
             .get((u / 64) as usize)
             .map(|w| (w >> (u % 64)) & 1 == 1)
     }
@@ -142,10 +144,9 @@ fn surely_stable(s: &str, set: &CharSet) -> bool {
         return true;
     }
     let b = s.as_bytes();
-    let latin = set.covers_latin();
     let mut i = 0;
     while i < b.len() {
-        if latin {
+        if set.latin {
             // Straight to the next character outside those ranges: the lead bytes C3–C6,
             // and E1 followed by BA or BB, start characters the set holds. A vectorised
             // search over byte pairs; continuation bytes never match.
@@ -183,7 +184,7 @@ fn surely_stable(s: &str, set: &CharSet) -> bool {
             // Beyond the plane the set covers.
             return false;
         };
-        if set.0.get(word).is_none_or(|w| (w >> last) & 1 == 0) {
+        if set.bits.get(word).is_none_or(|w| (w >> last) & 1 == 0) {
             return false;
         }
         i += len;
@@ -645,8 +646,8 @@ mod tests {
         let set = &tables().stable;
         // The NFC set takes the jump over Latin letters; the NFKC set (U+0132 "Ĳ" has a
         // compatibility decomposition) does not. Both are checked below.
-        assert!(set.covers_latin());
-        assert!(!tables().stable_k.covers_latin());
+        assert!(set.latin);
+        assert!(!tables().stable_k.latin);
         for set in [set, &tables().stable_k] {
             let by_chars = |s: &str| s.chars().all(|c| c.is_ascii() || set.get(c) == Some(true));
             for i in 0..=0x10FFFFu32 {

@@ -215,16 +215,15 @@ fn classify(c: char, r: &mut Repairs) -> Action {
 /// Whether the character starting with these two UTF-8 bytes may be one [`classify`]
 /// changes: U+0080–U+009F and U+00AD (C2), U+061C (D8 9C), U+180E (E1 A0), U+2000–U+207F
 /// (E2 80/81), U+FEFF (EF BB) and U+FFF9–U+FFFF (EF BF). Everything else, e.g. every
-/// Vietnamese or CJK letter, is skipped without decoding.
+/// Vietnamese or CJK letter, is skipped without decoding. Written with `==`, `<=`, `&`
+/// and `|` only, so the search in [`scrub_runs`] that calls it stays vectorised.
+#[inline(always)]
 fn may_be_special(lead: u8, second: u8) -> bool {
-    match lead {
-        0xC2 => second <= 0x9F || second == 0xAD,
-        0xD8 => second == 0x9C,
-        0xE1 => second == 0xA0,
-        0xE2 => second == 0x80 || second == 0x81,
-        0xEF => second == 0xBB || second == 0xBF,
-        _ => false,
-    }
+    ((lead == 0xC2) & ((second <= 0x9F) | (second == 0xAD)))
+        | ((lead == 0xD8) & (second == 0x9C))
+        | ((lead == 0xE1) & (second == 0xA0))
+        | ((lead == 0xE2) & ((second == 0x80) | (second == 0x81)))
+        | ((lead == 0xEF) & ((second == 0xBB) | (second == 0xBF)))
 }
 
 fn utf8_width(lead: u8) -> usize {
@@ -256,13 +255,7 @@ fn scrub_runs<const SKIP: bool>(s: &str, r: &mut Repairs) -> Option<String> {
         // [`classify`] may change. Each hit starts a character.
         if SKIP {
             match crate::text::find_pair(&b[i..], |x, y| {
-                ((x < 0x20) & (x != b'\n'))
-                    | (x == 0x7F)
-                    | ((x == 0xC2) & ((y <= 0x9F) | (y == 0xAD)))
-                    | ((x == 0xD8) & (y == 0x9C))
-                    | ((x == 0xE1) & (y == 0xA0))
-                    | ((x == 0xE2) & ((y == 0x80) | (y == 0x81)))
-                    | ((x == 0xEF) & ((y == 0xBB) | (y == 0xBF)))
+                ((x < 0x20) & (x != b'\n')) | (x == 0x7F) | may_be_special(x, y)
             }) {
                 Some(p) => i += p,
                 None => break,
