@@ -132,16 +132,108 @@ struct TokenSplit {
     word: Option<u64>,
 }
 
+/// ASCII bytes as the split reads them: a letter or digit in lower case, 0 for a byte that
+/// only separates tokens.
+const ASCII_FOLD: [u8; 128] = {
+    let mut t = [0u8; 128];
+    let mut i = 0;
+    while i < 128 {
+        let x = i as u8;
+        if x.is_ascii_alphanumeric() {
+            t[i] = x.to_ascii_lowercase();
+        }
+        i += 1;
+    }
+    t
+};
+
+/// The split's running state, as locals: kept in the struct across characters, the word
+/// hash and the counters went through memory at every byte (each token push may
+/// reallocate the vector beside them, so the compiler could not keep them in registers).
+struct Run<'a> {
+    hashes: &'a mut Vec<u64>,
+    /// FNV-1a state of the word being read; meaningful only while `open`.
+    h: u64,
+    open: bool,
+    letters: usize,
+    unspaced: usize,
+}
+
+impl Run<'_> {
+    #[inline(always)]
+    fn flush(&mut self) {
+        if self.open {
+            self.hashes.push(mix64(self.h));
+            self.open = false;
+        }
+    }
+
+    #[inline(always)]
+    fn hash(&mut self, c: u64) {
+        let h = if self.open { self.h } else { FNV_OFFSET };
+        self.h = (h ^ c).wrapping_mul(FNV_PRIME);
+        self.open = true;
+    }
+
+    /// One ASCII byte, not yet lower-cased: all of English text and the spaces and
+    /// figures of most others, done without the Unicode tests.
+    #[inline(always)]
+    fn ascii(&mut self, x: u8) {
+        match ASCII_FOLD[usize::from(x & 0x7F)] {
+            0 => self.flush(),
+            l => {
+                self.hash(u64::from(l));
+                self.letters += 1;
+            }
+        }
+    }
+
+    /// One character, lower-cased.
+    #[inline]
+    fn push(&mut self, c: char) {
+        if is_unspaced(c) {
+            self.flush();
+            // Tagged so a one-character token never equals a word token by construction.
+            self.hashes.push(mix64((c as u64) | (1 << 40)));
+            self.letters += 1;
+            self.unspaced += 1;
+        } else if crate::text::is_alphanumeric(c) {
+            // The case folds lower-casing misses: "Straße" = "STRASSE", final sigma.
+            match c {
+                'ß' => {
+                    self.hash('s' as u64);
+                    self.hash('s' as u64);
+                }
+                'ς' => self.hash('σ' as u64),
+                _ => self.hash(c as u64),
+            }
+            self.letters += 1;
+        } else if self.open && is_combining_mark(c) {
+            self.hash(c as u64);
+        } else {
+            self.flush();
+        }
+    }
+}
+
 impl TokenSplit {
     /// Split `text` on, or stop with `false` at the first non-ASCII character that fails
     /// `accept` (the tokens before it are kept: the caller rolls them back).
     fn split(&mut self, text: &str, accept: impl Fn(char) -> bool) -> bool {
+        let mut run = Run {
+            hashes: &mut self.out.hashes,
+            h: self.word.unwrap_or(FNV_OFFSET),
+            open: self.word.is_some(),
+            letters: self.out.letters,
+            unspaced: self.out.unspaced,
+        };
         let b = text.as_bytes();
         let mut i = 0;
+        let mut accepted = true;
         while i < b.len() {
             let x = b[i];
             if x.is_ascii() {
-                self.ascii(x);
+                run.ascii(x);
                 i += 1;
                 continue;
             }
@@ -150,62 +242,30 @@ impl TokenSplit {
             };
             i += c.len_utf8();
             if !accept(c) {
-                return false;
+                accepted = false;
+                break;
             }
             match crate::text::lower_char(c) {
-                Some(l) => self.push(l),
-                None => c.to_lowercase().for_each(|l| self.push(l)),
+                Some(l) => run.push(l),
+                None => c.to_lowercase().for_each(|l| run.push(l)),
             }
         }
-        true
+        let Run {
+            h,
+            open,
+            letters,
+            unspaced,
+            ..
+        } = run;
+        self.word = open.then_some(h);
+        self.out.letters = letters;
+        self.out.unspaced = unspaced;
+        accepted
     }
 
     fn flush(&mut self) {
         if let Some(h) = self.word.take() {
             self.out.hashes.push(mix64(h));
-        }
-    }
-
-    fn hash(&mut self, c: char) {
-        let h = self.word.unwrap_or(FNV_OFFSET);
-        self.word = Some((h ^ c as u64).wrapping_mul(FNV_PRIME));
-    }
-
-    /// [`push`](TokenSplit::push) for an ASCII byte, not yet lower-cased: all of English
-    /// text and the spaces and figures of most others, done without the Unicode tests.
-    #[inline]
-    fn ascii(&mut self, x: u8) {
-        if x.is_ascii_alphanumeric() {
-            self.hash(char::from(x.to_ascii_lowercase()));
-            self.out.letters += 1;
-        } else {
-            self.flush();
-        }
-    }
-
-    /// One character, lower-cased.
-    fn push(&mut self, c: char) {
-        if is_unspaced(c) {
-            self.flush();
-            // Tagged so a one-character token never equals a word token by construction.
-            self.out.hashes.push(mix64((c as u64) | (1 << 40)));
-            self.out.letters += 1;
-            self.out.unspaced += 1;
-        } else if crate::text::is_alphanumeric(c) {
-            // The case folds lower-casing misses: "Straße" = "STRASSE", final sigma.
-            match c {
-                'ß' => {
-                    self.hash('s');
-                    self.hash('s');
-                }
-                'ς' => self.hash('σ'),
-                _ => self.hash(c),
-            }
-            self.out.letters += 1;
-        } else if self.word.is_some() && is_combining_mark(c) {
-            self.hash(c);
-        } else {
-            self.flush();
         }
     }
 }
