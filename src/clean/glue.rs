@@ -12,24 +12,32 @@
 use std::cell::RefCell;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use super::counts::{forget_threshold, CountClasses, CountTable};
+
 /// Hash tables with a fast, fixed-seed hash: the same on every run.
 type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::FixedState>;
 
 /// How often each word (lower-cased letter run) appears in the corpus.
 ///
-/// Memory is bounded: when the table reaches its cap, words seen once are forgotten
-/// (they are the long tail of names and typos, and a word seen once is not evidence).
+/// Memory is bounded: when the table reaches its cap, the rarest words are forgotten, those
+/// seen once first (the long tail of names and typos: a word seen once is not evidence);
+/// see [`forget_threshold`].
 #[derive(Debug, Clone)]
 pub struct WordStats {
-    /// Words of up to 15 bytes (nearly all), packed by [`short_key`]: no allocation per
-    /// word and no pointer to follow on a lookup.
-    short: HashMap<u128, u32>,
+    /// Words of up to 15 bytes (nearly all), packed by [`short_key`] (as two halves, which
+    /// need no 16-byte alignment): no allocation per word and no pointer to follow on a
+    /// lookup.
+    short: CountTable<(u64, u64)>,
     /// Longer words. With `short`, at most `cap` words in all.
     long: HashMap<Box<str>, u32>,
     /// Adjacent word pairs, by hash: how often `left right` is printed apart.
-    pairs: HashMap<u64, u32>,
+    pairs: CountTable<u64>,
     cap: usize,
 }
+
+/// How many events ahead [`WordStats::add_events`] asks for a table slot: far enough for
+/// the memory to answer, near enough for the slot to stay in the cache until used.
+const PREFETCH_AHEAD: usize = 32;
 
 /// A word of at most 15 bytes as one number: its bytes, then zeros, its length in the
 /// last byte (so distinct words get distinct keys); `None` for longer words.
@@ -84,22 +92,6 @@ fn pair_key_lower(left: &str, right: &str) -> u64 {
 fn pair_key_ids(left: u128, right: u128) -> u64 {
     use std::hash::BuildHasher;
     foldhash::quality::FixedState::default().hash_one((left, right))
-}
-
-/// Add one to `key`, forgetting the entries seen once when the table is full.
-fn bump<K: std::hash::Hash + Eq>(map: &mut HashMap<K, u32>, key: K, cap: usize) {
-    if let Some(c) = map.get_mut(&key) {
-        *c = c.saturating_add(1);
-        return;
-    }
-    if map.len() >= cap {
-        map.retain(|_, c| *c > 1);
-        // Everything repeats: keep the table from growing anyway.
-        if map.len() >= cap {
-            return;
-        }
-    }
-    map.insert(key, 1);
 }
 
 /// What one text adds to [`WordStats`]: computed apart from the tables, so threads can
@@ -294,9 +286,9 @@ impl WordStats {
     /// Tables of at most `cap` distinct words and `cap` distinct word pairs.
     pub fn new(cap: usize) -> Self {
         WordStats {
-            short: HashMap::default(),
+            short: CountTable::default(),
             long: HashMap::default(),
-            pairs: HashMap::default(),
+            pairs: CountTable::default(),
             cap: cap.max(1024),
         }
     }
@@ -310,34 +302,36 @@ impl WordStats {
     /// new long word.
     fn bump_word(&mut self, word: Word) {
         let hit = match word {
-            Word::Short(k) => self.short.get_mut(&k),
-            Word::Long(w) => self.long.get_mut(w),
+            Word::Short(k) => self.short.get(split_key(k)) != 0,
+            Word::Long(w) => self.long.contains_key(w),
         };
-        if let Some(c) = hit {
-            *c = c.saturating_add(1);
-            return;
+        if !hit && self.words_len() >= self.cap {
+            // Short and long words are forgotten as one table.
+            let mut classes = CountClasses::default();
+            self.short.add_classes(&mut classes);
+            self.long.values().for_each(|&c| classes.add(c));
+            let t = forget_threshold(&classes, self.words_len());
+            self.short.forget_up_to(t);
+            self.long.retain(|_, c| *c > t);
         }
-        if self.words_len() >= self.cap {
-            self.short.retain(|_, c| *c > 1);
-            self.long.retain(|_, c| *c > 1);
-            if self.words_len() >= self.cap {
-                return;
-            }
-        }
+        // Present, or room made above: the bump never forgets.
         match word {
-            Word::Short(k) => self.short.insert(k, 1),
-            Word::Long(w) => self.long.insert(w.into(), 1),
-        };
+            Word::Short(k) => self.short.bump(split_key(k), usize::MAX),
+            Word::Long(w) => match self.long.get_mut(w) {
+                Some(c) => *c = c.saturating_add(1),
+                None => {
+                    self.long.insert(w.into(), 1);
+                }
+            },
+        }
     }
 
     /// Occurrences of `word`, already in lower case.
     fn get(&self, word: &str) -> u32 {
         match short_key(word) {
-            Some(k) => self.short.get(&k),
-            None => self.long.get(word),
+            Some(k) => self.short.get(split_key(k)),
+            None => self.long.get(word).copied().unwrap_or(0),
         }
-        .copied()
-        .unwrap_or(0)
     }
 
     /// Count the words and adjacent word pairs of one text.
@@ -347,10 +341,18 @@ impl WordStats {
 
     /// Count what [`WordEvents::of`] found in a text.
     pub fn add_events(&mut self, ev: &WordEvents) {
-        for &k in &ev.pairs {
-            bump(&mut self.pairs, k, self.cap);
+        for (i, &k) in ev.pairs.iter().enumerate() {
+            if let Some(&ahead) = ev.pairs.get(i + PREFETCH_AHEAD) {
+                self.pairs.prefetch(ahead);
+            }
+            self.pairs.bump(k, self.cap);
         }
-        for w in ev.words() {
+        for (i, w) in ev.words().enumerate() {
+            if let Some(&ahead) = ev.words.get(i + PREFETCH_AHEAD) {
+                if ahead & LONG_REF != LONG_REF {
+                    self.short.prefetch(split_key(ahead));
+                }
+            }
             self.bump_word(w);
         }
     }
@@ -365,7 +367,7 @@ impl WordStats {
 
     /// Occurrences of `left right` printed as two words.
     pub fn pair(&self, left: &str, right: &str) -> u32 {
-        self.pairs.get(&pair_key(left, right)).copied().unwrap_or(0)
+        self.pairs.get(pair_key(left, right))
     }
 }
 
@@ -2588,7 +2590,7 @@ mod tests {
                 _ => format!("longerthanfifteen{}", i % 300),
             };
             stats.add_text(&w);
-            bump(&mut reference, w, 1024);
+            crate::clean::counts::tests::reference_bump(&mut reference, w, 1024);
         }
         assert_eq!(stats.words_len(), reference.len());
         assert!(stats.long.len() > 100 && stats.short.len() > 100);

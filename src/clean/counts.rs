@@ -1,0 +1,337 @@
+//! Occurrence counts keyed by numbers, for the corpus word statistics.
+//!
+//! The statistics pass bumps a few counts per word of every kept article, one thread in
+//! input order, in tables of millions of entries: nearly every bump is a cache miss, and
+//! a general hash map gives no way to fetch an entry ahead of time. This table places a
+//! key by its own hash, so the caller can [`prefetch`](CountTable::prefetch) the slot of
+//! a key a few bumps before it bumps it, and the misses overlap instead of queueing.
+
+/// A key the table can place: a fixed-width number, hashed by a fixed function (the same
+/// slots on every run).
+pub(crate) trait CountKey: Copy + Eq + Default {
+    /// 64 well-mixed bits; the table takes its slot from the top ones.
+    fn mix(self) -> u64;
+}
+
+/// Pair keys are hashes already (`foldhash::quality`): the multiply only spreads keys
+/// that differ in their low bits alone.
+impl CountKey for u64 {
+    #[inline(always)]
+    fn mix(self) -> u64 {
+        self.wrapping_mul(0x9E37_79B9_7F4A_7C15)
+    }
+}
+
+/// Short words, as their bytes: a folded 128-bit multiply of the two halves.
+impl CountKey for (u64, u64) {
+    #[inline(always)]
+    fn mix(self) -> u64 {
+        let p =
+            u128::from(self.0 ^ 0x243F_6A88_85A3_08D3) * u128::from(self.1 ^ 0x1319_8A2E_0370_7344);
+        (p as u64) ^ ((p >> 64) as u64)
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+struct Slot<K> {
+    key: K,
+    /// 0 for an empty slot: a stored count is at least 1.
+    count: u32,
+}
+
+/// Counts by key, open addressing with linear probing; at most three quarters full.
+#[derive(Debug, Clone)]
+pub(crate) struct CountTable<K> {
+    slots: Vec<Slot<K>>,
+    /// `64 - log2(slots.len())`: a key's home slot is the top bits of its mix.
+    shift: u32,
+    len: usize,
+    /// Times the table forgot keys to make room (for tests: they must stay few).
+    forgets: usize,
+}
+
+impl<K: CountKey> Default for CountTable<K> {
+    fn default() -> Self {
+        Self::with_slots(16)
+    }
+}
+
+impl<K: CountKey> CountTable<K> {
+    fn with_slots(n: usize) -> Self {
+        let n = n.next_power_of_two().max(16);
+        CountTable {
+            slots: vec![Slot::default(); n],
+            shift: 64 - n.trailing_zeros(),
+            len: 0,
+            forgets: 0,
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    #[inline(always)]
+    fn home(&self, key: K) -> usize {
+        (key.mix() >> self.shift) as usize
+    }
+
+    /// The slot holding `key`, or the empty slot where it would go.
+    #[inline(always)]
+    fn find(&self, key: K) -> usize {
+        let mask = self.slots.len() - 1;
+        let mut i = self.home(key);
+        loop {
+            let s = &self.slots[i];
+            if s.count == 0 || s.key == key {
+                return i;
+            }
+            i = (i + 1) & mask;
+        }
+    }
+
+    /// Ask the memory for `key`'s home slot now; a later [`get`](Self::get) or
+    /// [`bump`](Self::bump) of it then finds it in the cache.
+    #[inline(always)]
+    pub fn prefetch(&self, key: K) {
+        #[cfg(target_arch = "x86_64")]
+        if let Some(s) = self.slots.get(self.home(key)) {
+            // SAFETY: a prefetch is a hint; it reads nothing and cannot fault.
+            unsafe {
+                std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(
+                    (s as *const Slot<K>).cast(),
+                )
+            };
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        let _ = key;
+    }
+
+    /// Occurrences counted for `key`.
+    #[inline]
+    pub fn get(&self, key: K) -> u32 {
+        self.slots[self.find(key)].count
+    }
+
+    /// Add one to `key`. A new key when the table already holds `cap` keys first makes
+    /// room: the rarest keys are forgotten (see [`forget_threshold`]).
+    #[inline]
+    pub fn bump(&mut self, key: K, cap: usize) {
+        let i = self.find(key);
+        if self.slots[i].count != 0 {
+            let c = &mut self.slots[i].count;
+            *c = c.saturating_add(1);
+            return;
+        }
+        if self.len >= cap {
+            let mut classes = CountClasses::default();
+            self.add_classes(&mut classes);
+            self.forget_up_to(forget_threshold(&classes, self.len));
+            return self.insert_new(key);
+        }
+        if (self.len + 1) * 4 > self.slots.len() * 3 {
+            self.grow(self.slots.len() * 2);
+            return self.insert_new(key);
+        }
+        self.slots[i] = Slot { key, count: 1 };
+        self.len += 1;
+    }
+
+    /// Insert a key known to be absent, with count 1 (room is made by the caller).
+    fn insert_new(&mut self, key: K) {
+        if (self.len + 1) * 4 > self.slots.len() * 3 {
+            self.grow(self.slots.len() * 2);
+        }
+        let i = self.find(key);
+        self.slots[i] = Slot { key, count: 1 };
+        self.len += 1;
+    }
+
+    /// Add this table's entries to `classes`.
+    pub fn add_classes(&self, classes: &mut CountClasses) {
+        for s in &self.slots {
+            if s.count != 0 {
+                classes.add(s.count);
+            }
+        }
+    }
+
+    /// Forget the keys counted `t` times or fewer.
+    pub fn forget_up_to(&mut self, t: u32) {
+        let forgets = self.forgets + 1;
+        self.rebuild(self.slots.len(), |c| c > t);
+        self.forgets = forgets;
+    }
+
+    fn grow(&mut self, slots: usize) {
+        let forgets = self.forgets;
+        self.rebuild(slots, |_| true);
+        self.forgets = forgets;
+    }
+
+    fn rebuild(&mut self, slots: usize, keep: impl Fn(u32) -> bool) {
+        let old = std::mem::replace(self, Self::with_slots(slots));
+        for s in old.slots {
+            if s.count != 0 && keep(s.count) {
+                let i = self.find(s.key);
+                self.slots[i] = s;
+                self.len += 1;
+            }
+        }
+    }
+}
+
+/// How many entries have counts of each bit length (1 to 32): enough to choose what a
+/// full table forgets without sorting its counts.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct CountClasses([usize; 33]);
+
+impl Default for CountClasses {
+    fn default() -> Self {
+        CountClasses([0; 33])
+    }
+}
+
+impl CountClasses {
+    pub fn add(&mut self, count: u32) {
+        self.0[(u32::BITS - count.leading_zeros()) as usize] += 1;
+    }
+}
+
+/// The count at or below which a full table forgets its keys: 1 (the keys seen once, the
+/// long tail of names and typos) when they are at least a quarter of the `len` entries,
+/// else the least `2^b - 1` that frees a quarter. Freeing a quarter each time keeps the
+/// rebuilds few (one per `cap / 4` new keys): forgetting only the keys seen once freed
+/// nothing once every key left repeated, and then every new key cost a scan of the whole
+/// table.
+pub(crate) fn forget_threshold(classes: &CountClasses, len: usize) -> u32 {
+    let need = len.div_ceil(4).max(1);
+    let mut covered = 0;
+    for (bits, &n) in classes.0.iter().enumerate().skip(1) {
+        covered += n;
+        if covered >= need {
+            return u32::MAX >> (u32::BITS as usize - bits);
+        }
+    }
+    u32::MAX
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    /// The semantics the table replaces: a hash map bumped the same way.
+    pub(crate) fn reference_bump<K: std::hash::Hash + Eq, S: std::hash::BuildHasher>(
+        map: &mut HashMap<K, u32, S>,
+        key: K,
+        cap: usize,
+    ) {
+        if let Some(c) = map.get_mut(&key) {
+            *c = c.saturating_add(1);
+            return;
+        }
+        if map.len() >= cap {
+            // Sort the counts: the least t among 1, 3, 7, ... with a quarter at or below it.
+            let mut counts: Vec<u32> = map.values().copied().collect();
+            counts.sort_unstable();
+            let quarter = counts[map.len().div_ceil(4) - 1];
+            let t = (1..=32u32)
+                .map(|b| u32::MAX >> (32 - b))
+                .find(|&t| t >= quarter)
+                .unwrap_or(u32::MAX);
+            map.retain(|_, c| *c > t);
+        }
+        map.insert(key, 1);
+    }
+
+    fn check<K: CountKey + std::hash::Hash + std::fmt::Debug>(make: impl Fn(u64) -> K) {
+        let mut rng = 0x9E37_79B9_7F4A_7C15u64;
+        let mut next = || {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            rng
+        };
+        for cap in [1usize, 7, 100, 1000, 50_000] {
+            let mut table = CountTable::<K>::default();
+            let mut reference = HashMap::new();
+            for step in 0..40_000u64 {
+                // A skewed draw: a few keys often, many once (as words are).
+                let r = next();
+                let key = make(match r % 4 {
+                    0 => r % 16,
+                    1 => r % 500,
+                    _ => next() % 100_000,
+                });
+                table.prefetch(key);
+                table.bump(key, cap);
+                reference_bump(&mut reference, key, cap);
+                assert_eq!(table.len(), reference.len(), "cap {cap} step {step}");
+            }
+            for (k, c) in &reference {
+                assert_eq!(table.get(*k), *c, "cap {cap} key {k:?}");
+            }
+            for probe in 0..2000 {
+                let key = make(200_000 + probe);
+                assert_eq!(table.get(key), 0);
+            }
+        }
+    }
+
+    #[test]
+    fn counts_and_forgets_as_a_hash_map_does() {
+        check(|x| x);
+        check(|x| (x, x.wrapping_mul(3) ^ 0xFF));
+        // Keys equal in all but their high bits, and the zero key.
+        check(|x| x << 40);
+        check(|x| (0, x));
+    }
+
+    /// Once every key repeats, forgetting the keys seen once frees nothing: the table must
+    /// still count each new key, and make room a quarter at a time, not once per key.
+    #[test]
+    fn a_table_of_repeated_keys_still_counts_new_ones() {
+        let cap = 1000;
+        let mut t = CountTable::<u64>::default();
+        for round in 0..3 {
+            for k in 0..cap as u64 {
+                t.bump(k, cap);
+                assert_eq!(t.get(k), round + 1);
+            }
+        }
+        for k in 1_000_000..1_010_000u64 {
+            t.bump(k, cap);
+            assert_eq!(t.get(k), 1, "new key {k} not counted");
+            assert!(t.len() <= cap);
+        }
+        // 10,000 new keys, at least 250 of room each time.
+        assert!(t.forgets <= 41, "{} rebuilds", t.forgets);
+        // The repeated keys were forgotten only as a quarter of the table at a time.
+        assert!(t.forgets >= 10);
+    }
+
+    #[test]
+    fn thresholds_free_a_quarter() {
+        let classes = |counts: &[u32]| {
+            let mut c = CountClasses::default();
+            counts.iter().for_each(|&n| c.add(n));
+            c
+        };
+        assert_eq!(forget_threshold(&classes(&[1, 1, 5, 9]), 4), 1);
+        assert_eq!(forget_threshold(&classes(&[2, 3, 5, 9]), 4), 3);
+        assert_eq!(forget_threshold(&classes(&[4, 9, 9, 9]), 4), 7);
+        assert_eq!(forget_threshold(&classes(&[u32::MAX; 4]), 4), u32::MAX);
+        assert_eq!(forget_threshold(&classes(&[]), 0), u32::MAX);
+    }
+
+    #[test]
+    fn counts_saturate() {
+        let mut t = CountTable::<u64>::default();
+        t.bump(5, 10);
+        let i = t.find(5);
+        t.slots[i].count = u32::MAX;
+        t.bump(5, 10);
+        assert_eq!(t.get(5), u32::MAX);
+    }
+}
