@@ -61,8 +61,30 @@ pub struct Sketcher {
     char_share: f64,
     sample_size: usize,
     /// Multiply-shift hash functions `(a * x + b) >> 32`, `a` odd.
-    a: Vec<u64>,
+    perms: Permutations,
+}
+
+/// The permutations' multipliers `a` in halves, and their addends `b`: the form [`fold`]
+/// computes them in.
+#[derive(Debug, Clone)]
+struct Permutations {
+    a_lo: Vec<u32>,
+    a_hi: Vec<u32>,
     b: Vec<u64>,
+}
+
+impl Permutations {
+    fn new(a: &[u64], b: &[u64]) -> Self {
+        Permutations {
+            a_lo: a.iter().map(|&a| a as u32).collect(),
+            a_hi: a.iter().map(|&a| (a >> 32) as u32).collect(),
+            b: b.to_vec(),
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.b.len()
+    }
 }
 
 /// Seed of the permutation stream: fixed, so signatures are comparable across runs.
@@ -89,8 +111,7 @@ impl Sketcher {
             chars: cfg.shingle_chars,
             char_share: cfg.char_script_share,
             sample_size: cfg.sample_size,
-            a,
-            b,
+            perms: Permutations::new(&a, &b),
         })
     }
 
@@ -113,8 +134,8 @@ impl Sketcher {
         hashes.sort_unstable();
         hashes.dedup();
 
-        let mut minhash = vec![u32::MAX; self.a.len()];
-        fold(&mut minhash, &self.a, &self.b, &hashes);
+        let mut minhash = vec![u32::MAX; self.perms.len()];
+        fold(&mut minhash, &self.perms, &hashes);
 
         // The high half of an already mixed 64-bit hash is a uniform 32-bit hash. The high
         // halves of sorted hashes are sorted already: only equal neighbours go. Counted as
@@ -140,48 +161,108 @@ impl Sketcher {
 }
 
 /// Fold shingle hashes into a signature: `m[j] = min(m[j], (a[j]·x + b[j]) >> 32)` over
-/// every `x`. This loop is most of the sketch's cost; with 64-bit vector multiplies
-/// (AVX-512DQ) or their AVX2 emulation it runs several times faster than the scalar
-/// baseline the crate is compiled for. Same arithmetic, same signature, on every path.
-fn fold(minhash: &mut [u32], a: &[u64], b: &[u64], hashes: &[u64]) {
+/// every `x`, all mod 2^64. This loop is most of the sketch's cost. With `a = a_hi·2^32 +
+/// a_lo` and `x = x_hi·2^32 + x_lo`, the top half of `a·x + b` is the top half of
+/// `a_lo·x_lo + b` plus the low half of `a_hi·x_lo + a_lo·x_hi` (the other terms are
+/// multiples of 2^64): one 32 × 32 → 64-bit multiply and two 32-bit ones per value, where
+/// the 64-bit product took three of the first kind and more shuffling in vector lanes.
+/// Same arithmetic, same signature, on every path (test: against the formula).
+fn fold(minhash: &mut [u32], perms: &Permutations, hashes: &[u64]) {
     #[cfg(target_arch = "x86_64")]
     {
-        if std::arch::is_x86_feature_detected!("avx512f")
-            && std::arch::is_x86_feature_detected!("avx512dq")
-        {
-            // SAFETY: the CPU has the features `fold_avx512` is compiled for.
-            unsafe { fold_avx512(minhash, a, b, hashes) };
+        if std::arch::is_x86_feature_detected!("avx512f") {
+            // SAFETY: the CPU has the feature `fold_avx512` is compiled for.
+            unsafe { fold_avx512(minhash, perms, hashes) };
             return;
         }
         if std::arch::is_x86_feature_detected!("avx2") {
             // SAFETY: as above, for AVX2.
-            unsafe { fold_avx2(minhash, a, b, hashes) };
+            unsafe { fold_avx2(minhash, perms, hashes) };
             return;
         }
     }
-    fold_portable(minhash, a, b, hashes);
+    fold_portable(minhash, perms, hashes);
 }
 
 #[inline(always)]
-fn fold_portable(minhash: &mut [u32], a: &[u64], b: &[u64], hashes: &[u64]) {
+fn fold_portable(minhash: &mut [u32], perms: &Permutations, hashes: &[u64]) {
+    fold_range(minhash, &perms.a_lo, &perms.a_hi, &perms.b, hashes);
+}
+
+/// [`fold`] over the permutations the slices hold.
+#[inline(always)]
+fn fold_range(minhash: &mut [u32], a_lo: &[u32], a_hi: &[u32], b: &[u64], hashes: &[u64]) {
     for &x in hashes {
-        for ((m, &a), &b) in minhash.iter_mut().zip(a).zip(b) {
-            let v = (a.wrapping_mul(x).wrapping_add(b) >> 32) as u32;
-            *m = (*m).min(v);
+        let (x_lo, x_hi) = (x as u32, (x >> 32) as u32);
+        for (((m, &a_lo), &a_hi), &b) in minhash.iter_mut().zip(a_lo).zip(a_hi).zip(b) {
+            let low = (u64::from(a_lo) * u64::from(x_lo)).wrapping_add(b);
+            let cross = a_hi
+                .wrapping_mul(x_lo)
+                .wrapping_add(a_lo.wrapping_mul(x_hi));
+            *m = (*m).min(((low >> 32) as u32).wrapping_add(cross));
         }
     }
 }
 
 #[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f,avx512dq")]
-unsafe fn fold_avx512(minhash: &mut [u32], a: &[u64], b: &[u64], hashes: &[u64]) {
-    fold_portable(minhash, a, b, hashes);
+#[target_feature(enable = "avx512f")]
+unsafe fn fold_avx512(minhash: &mut [u32], perms: &Permutations, hashes: &[u64]) {
+    fold_portable(minhash, perms, hashes);
 }
 
+/// [`fold`] eight permutations at a time, each eight held in registers over all the
+/// hashes: the 32 × 32 → 64-bit products come from two multiplies (even and odd lanes),
+/// whose top halves one blend puts back in lane order; the cross terms are two 32-bit
+/// multiplies of all eight lanes.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-unsafe fn fold_avx2(minhash: &mut [u32], a: &[u64], b: &[u64], hashes: &[u64]) {
-    fold_portable(minhash, a, b, hashes);
+unsafe fn fold_avx2(minhash: &mut [u32], perms: &Permutations, hashes: &[u64]) {
+    use std::arch::x86_64::*;
+    let n = minhash.len().min(perms.len());
+    let whole = n - n % 8;
+    for j in (0..whole).step_by(8) {
+        let (Some(a_lo), Some(a_hi), Some(b), Some(m_out)) = (
+            perms.a_lo.get(j..j + 8),
+            perms.a_hi.get(j..j + 8),
+            perms.b.get(j..j + 8),
+            minhash.get_mut(j..j + 8),
+        ) else {
+            return fold_portable(minhash, perms, hashes);
+        };
+        // SAFETY: each slice holds 8 u32 (32 bytes), as the unaligned loads and the
+        // store read and write.
+        let (a_lo, a_hi, mut m) = unsafe {
+            (
+                _mm256_loadu_si256(a_lo.as_ptr().cast()),
+                _mm256_loadu_si256(a_hi.as_ptr().cast()),
+                _mm256_loadu_si256(m_out.as_ptr().cast()),
+            )
+        };
+        let a_lo_odd = _mm256_srli_epi64::<32>(a_lo);
+        let b_even = _mm256_set_epi64x(b[6] as i64, b[4] as i64, b[2] as i64, b[0] as i64);
+        let b_odd = _mm256_set_epi64x(b[7] as i64, b[5] as i64, b[3] as i64, b[1] as i64);
+        for &x in hashes {
+            let x_lo = _mm256_set1_epi32(x as u32 as i32);
+            let x_hi = _mm256_set1_epi32((x >> 32) as u32 as i32);
+            let even = _mm256_add_epi64(_mm256_mul_epu32(a_lo, x_lo), b_even);
+            let odd = _mm256_add_epi64(_mm256_mul_epu32(a_lo_odd, x_lo), b_odd);
+            let high = _mm256_blend_epi32::<0b1010_1010>(_mm256_srli_epi64::<32>(even), odd);
+            let cross = _mm256_add_epi32(
+                _mm256_mullo_epi32(a_hi, x_lo),
+                _mm256_mullo_epi32(a_lo, x_hi),
+            );
+            m = _mm256_min_epu32(m, _mm256_add_epi32(high, cross));
+        }
+        // SAFETY: as above.
+        unsafe { _mm256_storeu_si256(m_out.as_mut_ptr().cast(), m) };
+    }
+    fold_range(
+        &mut minhash[whole..n],
+        &perms.a_lo[whole..n],
+        &perms.a_hi[whole..n],
+        &perms.b[whole..n],
+        hashes,
+    );
 }
 
 /// `Vec<u32>` as little-endian bytes: base64 text for human-readable formats, raw bytes
@@ -282,21 +363,60 @@ mod compact {
 #[cfg(test)]
 mod tests {
     #[test]
-    fn vector_fold_equals_the_portable_loop() {
+    fn split_fold_equals_the_definition() {
         let mut state = 7u64;
         let mut next = || {
             state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
             super::super::shingle::mix64(state)
         };
-        let a: Vec<u64> = (0..120).map(|_| next() | 1).collect();
-        let b: Vec<u64> = (0..120).map(|_| next()).collect();
         let xs: Vec<u64> = (0..1000).map(|_| next()).collect();
-        let mut fast = vec![u32::MAX; 120];
-        super::fold(&mut fast, &a, &b, &xs);
-        let mut slow = vec![u32::MAX; 120];
-        super::fold_portable(&mut slow, &a, &b, &xs);
-        assert_eq!(fast, slow);
-        assert!(fast.iter().all(|&m| m < u32::MAX / 64));
+        let edge = [
+            0,
+            1,
+            u64::MAX,
+            1 << 32,
+            (1 << 32) - 1,
+            0x8000_0000_8000_0000,
+        ];
+        // 120 is the default (bands × rows); the others leave a remainder past the blocks
+        // of eight.
+        for n in [120, 13, 7, 1] {
+            let a: Vec<u64> = (0..n).map(|_| next() | 1).collect();
+            let b: Vec<u64> = (0..n).map(|_| next()).collect();
+            let perms = super::Permutations::new(&a, &b);
+            let definition = |m: &mut [u32], xs: &[u64]| {
+                for &x in xs {
+                    for ((m, &a), &b) in m.iter_mut().zip(&a).zip(&b) {
+                        *m = (*m).min((a.wrapping_mul(x).wrapping_add(b) >> 32) as u32);
+                    }
+                }
+            };
+            let mut want = vec![u32::MAX; n];
+            definition(&mut want, &xs);
+            let mut fast = vec![u32::MAX; n];
+            super::fold(&mut fast, &perms, &xs);
+            let mut portable = vec![u32::MAX; n];
+            super::fold_portable(&mut portable, &perms, &xs);
+            assert_eq!(fast, want, "{n} permutations");
+            assert_eq!(portable, want, "{n} permutations");
+            // The AVX2 path also where `fold` would take the AVX-512 one.
+            #[cfg(target_arch = "x86_64")]
+            if std::arch::is_x86_feature_detected!("avx2") {
+                let mut avx2 = vec![u32::MAX; n];
+                // SAFETY: the CPU has AVX2.
+                unsafe { super::fold_avx2(&mut avx2, &perms, &xs) };
+                assert_eq!(avx2, want, "{n} permutations");
+            }
+            assert!(fast.iter().all(|&m| m < u32::MAX / 64));
+            // Each value on its own too (a minimum hides most of them), with extremes.
+            for &x in xs.iter().take(200).chain(&edge) {
+                let mut one = vec![u32::MAX; n];
+                super::fold(&mut one, &perms, &[x]);
+                let mut want = vec![u32::MAX; n];
+                definition(&mut want, &[x]);
+                assert_eq!(one, want, "{x:#x}");
+            }
+        }
     }
 
     use super::*;
