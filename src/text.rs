@@ -424,6 +424,9 @@ fn normal_form_in(
     // The last byte written is a space, or nothing is written yet: a space now is dropped.
     let mut space = true;
     let mut nums = Numerals::default();
+    // The letters `latin_letter_lower` reads are all NFC on their own when the NFC set
+    // holds their whole ranges (it does; `CharSet` checks).
+    let latin = !check_nfc || tables().stable.latin;
     loop {
         let mut digits = false;
         while i < b.len() && n < NORMAL_CHUNK {
@@ -450,6 +453,14 @@ fn normal_form_in(
             continue;
         }
         // `i` is at a character boundary: only whole characters are stepped over.
+        if latin {
+            if let Some((l, len)) = latin_letter_lower(&b[i..]) {
+                n += l.encode_utf8(&mut out[n..]).len();
+                space = false;
+                i += len;
+                continue;
+            }
+        }
         let Some(c) = text.get(i..).and_then(|rest| rest.chars().next()) else {
             break;
         };
@@ -481,6 +492,23 @@ fn normal_form_in(
         sink(&out[..n], nums);
     }
     true
+}
+
+/// The lower case of the character `b` starts with, and its length in bytes, when it is
+/// in U+00C0–U+01BF (lead bytes C3–C6) or U+1E80–U+1EFF (E1 BA, E1 BB) and its lower case
+/// is one character: the accented Latin letters, Vietnamese's among them (and × and ÷),
+/// decoded from their bytes. None of them is whitespace or a numeral. `None` for anything
+/// else.
+#[inline(always)]
+fn latin_letter_lower(b: &[u8]) -> Option<(char, usize)> {
+    let (cp, len) = match *b {
+        [x @ 0xC3..=0xC6, y, ..] => ((u32::from(x & 0x1F) << 6) | u32::from(y & 0x3F), 2),
+        [0xE1, y @ (0xBA | 0xBB), z, ..] => {
+            (0x1000 | (u32::from(y & 0x3F) << 6) | u32::from(z & 0x3F), 3)
+        }
+        _ => return None,
+    };
+    Some((char::from_u32(cp).and_then(lower_char)?, len))
 }
 
 #[cfg(test)]
@@ -547,6 +575,55 @@ mod tests {
                 let other = p.chars().any(|c| !c.is_ascii() && c.is_numeric());
                 assert_eq!(nums.other, other, "{p:?}");
             }
+        }
+    }
+
+    /// The accented Latin and Vietnamese letters the normal form reads from their bytes:
+    /// every code point of their ranges, between ASCII, spaces and each other.
+    #[test]
+    fn latin_letters_read_from_bytes_lower_as_the_standard_library() {
+        let mut answered = 0;
+        for cp in (0xC0..0x1C0).chain(0x1E80..0x1F00) {
+            let c = char::from_u32(cp).unwrap();
+            let mut buf = [0u8; 4];
+            let bytes = c.encode_utf8(&mut buf).as_bytes();
+            match latin_letter_lower(bytes) {
+                Some((l, len)) => {
+                    answered += 1;
+                    assert_eq!(len, c.len_utf8());
+                    assert_eq!(c.to_lowercase().collect::<String>(), l.to_string(), "{c:?}");
+                    assert!(!c.is_whitespace() && !c.is_numeric() && surely_nfc_char(c));
+                }
+                None => assert_ne!(
+                    c.to_lowercase().count(),
+                    1,
+                    "{c:?} left to the general path"
+                ),
+            }
+            for t in [
+                format!("A{c}b {c}{c}\tx"),
+                format!("{c}"),
+                format!(" {c}Ể9 "),
+            ] {
+                let joined: Vec<u8> = pieces(&t, true)
+                    .unwrap()
+                    .iter()
+                    .flat_map(|(p, _)| p.clone())
+                    .collect();
+                assert_eq!(String::from_utf8(joined).unwrap(), normal_by_words(&t));
+                assert_eq!(pieces(&t, true), pieces(&t, false), "{t:?}");
+            }
+        }
+        assert!(answered > 370, "{answered}");
+        // Other lead bytes, and a text cut short, are not read here.
+        for b in [
+            &[0xC2, 0xA0][..],
+            &[0xC7, 0x84],
+            &[0xE1, 0xB8, 0x80],
+            &[0xC3],
+            &[0xE1, 0xBA],
+        ] {
+            assert_eq!(latin_letter_lower(b), None, "{b:x?}");
         }
     }
 
