@@ -129,18 +129,23 @@ impl<K: CountKey> CountTable<K> {
             self.forget_up_to(forget_threshold(&classes, self.len));
             return self.insert_new(key);
         }
-        if (self.len + 1) * 4 > self.slots.len() * 3 {
-            self.grow(self.slots.len() * 2);
+        if self.one_more_overfills() {
             return self.insert_new(key);
         }
         self.slots[i] = Slot { key, count: 1 };
         self.len += 1;
     }
 
-    /// Insert a key known to be absent, with count 1 (room is made by the caller).
+    /// Whether one more key would fill the slots past three quarters.
+    fn one_more_overfills(&self) -> bool {
+        (self.len + 1) * 4 > self.slots.len() * 3
+    }
+
+    /// Insert a key known to be absent, with count 1, growing the slots if need be (the
+    /// caller has kept the keys under its cap).
     fn insert_new(&mut self, key: K) {
-        if (self.len + 1) * 4 > self.slots.len() * 3 {
-            self.grow(self.slots.len() * 2);
+        if self.one_more_overfills() {
+            self.rebuild(self.slots.len() * 2, |_| true);
         }
         let i = self.find(key);
         self.slots[i] = Slot { key, count: 1 };
@@ -158,19 +163,14 @@ impl<K: CountKey> CountTable<K> {
 
     /// Forget the keys counted `t` times or fewer.
     pub fn forget_up_to(&mut self, t: u32) {
-        let forgets = self.forgets + 1;
         self.rebuild(self.slots.len(), |c| c > t);
-        self.forgets = forgets;
+        self.forgets += 1;
     }
 
-    fn grow(&mut self, slots: usize) {
-        let forgets = self.forgets;
-        self.rebuild(slots, |_| true);
-        self.forgets = forgets;
-    }
-
+    /// The same table in `slots` slots, holding the keys whose counts `keep` accepts.
     fn rebuild(&mut self, slots: usize, keep: impl Fn(u32) -> bool) {
         let old = std::mem::replace(self, Self::with_slots(slots));
+        self.forgets = old.forgets;
         for s in old.slots {
             if s.count != 0 && keep(s.count) {
                 let i = self.find(s.key);

@@ -301,11 +301,12 @@ impl WordStats {
     /// [`bump`] for a word (lower case) across both word tables, allocating only for a
     /// new long word.
     fn bump_word(&mut self, word: Word) {
-        let hit = match word {
-            Word::Short(k) => self.short.get(split_key(k)) != 0,
-            Word::Long(w) => self.long.contains_key(w),
+        // Looked up here only when the tables are full: the bump below finds the word.
+        let known = |s: &Self| match word {
+            Word::Short(k) => s.short.get(split_key(k)) != 0,
+            Word::Long(w) => s.long.contains_key(w),
         };
-        if !hit && self.words_len() >= self.cap {
+        if self.words_len() >= self.cap && !known(self) {
             // Short and long words are forgotten as one table.
             let mut classes = CountClasses::default();
             self.short.add_classes(&mut classes);
