@@ -150,11 +150,7 @@ fn surely_stable(s: &str, set: &CharSet) -> bool {
             // Straight to the next character outside those ranges: the lead bytes C3–C6,
             // and E1 followed by BA or BB, start characters the set holds. A vectorised
             // search over byte pairs; continuation bytes never match.
-            match find_pair(&b[i..], |x, y| {
-                (x >= 0xC0)
-                    & (x.wrapping_sub(0xC3) > 3)
-                    & !((x == 0xE1) & ((y == 0xBA) | (y == 0xBB)))
-            }) {
+            match find_pair(&b[i..], |x, y| (x >= 0xC0) & !starts_latin(x, y)) {
                 Some(p) => i += p,
                 None => return true,
             }
@@ -494,16 +490,26 @@ fn normal_form_in(
     true
 }
 
+/// Whether a character whose UTF-8 form starts with bytes `x`, `y` is in the ranges
+/// [`CharSet`]'s `latin` covers: U+00C0–U+01BF (lead bytes C3–C6) or U+1E80–U+1EFF (E1 BA,
+/// E1 BB). Written with `==`, `&` and `|` only, so the byte-pair searches that call it
+/// stay vectorised.
+#[inline(always)]
+fn starts_latin(x: u8, y: u8) -> bool {
+    (x.wrapping_sub(0xC3) <= 3) | ((x == 0xE1) & ((y == 0xBA) | (y == 0xBB)))
+}
+
 /// The lower case of the character `b` starts with, and its length in bytes, when it is
-/// in U+00C0–U+01BF (lead bytes C3–C6) or U+1E80–U+1EFF (E1 BA, E1 BB) and its lower case
-/// is one character: the accented Latin letters, Vietnamese's among them (and × and ÷),
-/// decoded from their bytes. None of them is whitespace or a numeral. `None` for anything
-/// else.
+/// in the [`starts_latin`] ranges and its lower case is one character: the accented Latin
+/// letters, Vietnamese's among them (and × and ÷), decoded from their bytes. None of them
+/// is whitespace or a numeral. `None` for anything else.
 #[inline(always)]
 fn latin_letter_lower(b: &[u8]) -> Option<(char, usize)> {
     let (cp, len) = match *b {
-        [x @ 0xC3..=0xC6, y, ..] => ((u32::from(x & 0x1F) << 6) | u32::from(y & 0x3F), 2),
-        [0xE1, y @ (0xBA | 0xBB), z, ..] => {
+        [x, y, ..] if x < 0xE0 && starts_latin(x, y) => {
+            ((u32::from(x & 0x1F) << 6) | u32::from(y & 0x3F), 2)
+        }
+        [x, y, z, ..] if starts_latin(x, y) => {
             (0x1000 | (u32::from(y & 0x3F) << 6) | u32::from(z & 0x3F), 3)
         }
         _ => return None,

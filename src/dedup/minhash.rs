@@ -220,16 +220,13 @@ unsafe fn fold_avx2(minhash: &mut [u32], perms: &Permutations, hashes: &[u64]) {
     use std::arch::x86_64::*;
     let n = minhash.len().min(perms.len());
     let whole = n - n % 8;
-    for j in (0..whole).step_by(8) {
-        let (Some(a_lo), Some(a_hi), Some(b), Some(m_out)) = (
-            perms.a_lo.get(j..j + 8),
-            perms.a_hi.get(j..j + 8),
-            perms.b.get(j..j + 8),
-            minhash.get_mut(j..j + 8),
-        ) else {
-            return fold_portable(minhash, perms, hashes);
-        };
-        // SAFETY: each slice holds 8 u32 (32 bytes), as the unaligned loads and the
+    let blocks = minhash[..whole]
+        .chunks_exact_mut(8)
+        .zip(perms.a_lo[..whole].chunks_exact(8))
+        .zip(perms.a_hi[..whole].chunks_exact(8))
+        .zip(perms.b[..whole].chunks_exact(8));
+    for (((m_out, a_lo), a_hi), b) in blocks {
+        // SAFETY: each chunk holds 8 u32 (32 bytes), as the unaligned loads and the
         // store read and write.
         let (a_lo, a_hi, mut m) = unsafe {
             (
