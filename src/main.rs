@@ -8,6 +8,7 @@ use std::process::ExitCode;
 static GLOBAL: quire::alloc::Allocator = quire::alloc::Allocator;
 
 fn main() -> ExitCode {
+    quire::alloc::Allocator::keep_freed_memory();
     let cli = quire::cli::Cli::parse();
     match quire::cli::run(cli) {
         Ok(code) => ExitCode::from(code),
