@@ -551,6 +551,9 @@ struct Counted {
     words: Option<WordEvents>,
 }
 
+// Not inlined: benches/instructions.sh counts the build proper as this function's
+// instructions, and link-time optimisation would otherwise fold it into its caller.
+#[inline(never)]
 fn build_with(
     cfg: &BuildConfig,
     prepared: Prepared,

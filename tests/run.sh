@@ -2,7 +2,7 @@
 # Run every test of quire on a fresh machine:   bash tests/run.sh
 #
 # Steps: Python test venv (.venv, pinned deps) · cargo fmt --check · clippy -D warnings ·
-# cargo test --release · release binary · pytest tests/python · and, when ../shared exists
+# cargo test --profile ci · binary (profile ci) · pytest tests/python · and, when ../shared exists
 # beside the repo, the shared tamper suite and bad-input corpus against the binary.
 # Every step runs even if an earlier one failed (so one run shows everything); the last
 # line is "N passed, N failed" over the steps, and the exit status is non-zero on any failure.
@@ -18,7 +18,9 @@ SHARED="$ROOT/../shared"
 WORK="$ROOT/tests/.work"
 VENV="$ROOT/.venv"
 PY="$VENV/bin/python"
-BIN="$ROOT/target/release/quire"
+# The ci profile is release without link-time optimisation (Cargo.toml): the same code,
+# built once for the tests and the binary instead of linked whole for each test binary.
+BIN="$ROOT/target/ci/quire"
 REQ="tests/python/requirements.txt"
 CONSTRAINTS="tests/python/constraints.txt"
 
@@ -135,8 +137,8 @@ wait_venv() {
 
 step "cargo fmt --check" cargo fmt --all -- --check --color=never
 step "cargo clippy --all-targets -D warnings" cargo clippy --all-targets --quiet -- -D warnings
-step "cargo test --release" cargo test --release
-step "release binary" cargo build --release --bins --quiet
+step "cargo test --profile ci" cargo test --profile ci
+step "binary (profile ci)" cargo build --profile ci --bins --quiet
 step "python venv (.venv)" wait_venv
 step "pytest tests/python" pytest_suite
 

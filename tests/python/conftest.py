@@ -1,6 +1,7 @@
 """Shared fixtures for the interop tests: the real `quire` binary and releases built with it.
 
-The binary is `target/release/quire` (tests/run.sh builds it first) or `$QUIRE_BIN`.
+The binary is `$QUIRE_BIN` (tests/run.sh passes the `target/ci/quire` it builds), else
+`target/ci/quire` or `target/release/quire`, whichever exists.
 Releases are built once per session into pytest's temporary directory; tests that modify a
 release work on a copy.
 """
@@ -30,14 +31,17 @@ os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 
 
 def quire_bin() -> pathlib.Path:
-    return pathlib.Path(os.environ.get("QUIRE_BIN", ROOT / "target" / "release" / "quire"))
+    if "QUIRE_BIN" in os.environ:
+        return pathlib.Path(os.environ["QUIRE_BIN"])
+    built = [ROOT / "target" / p / "quire" for p in ("ci", "release")]
+    return next((b for b in built if b.exists()), built[0])
 
 
 def run_quire(*args, cwd=None, check=True, timeout=600):
     """Run the binary; with `check`, fail the test (showing stderr) on a non-zero exit."""
     binary = quire_bin()
     if not binary.exists():
-        pytest.fail(f"{binary} does not exist: run `cargo build --release` (tests/run.sh does)")
+        pytest.fail(f"{binary} does not exist: run `cargo build --profile ci` (tests/run.sh does)")
     proc = subprocess.run(
         [str(binary), *map(str, args)],
         cwd=cwd,
