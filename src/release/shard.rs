@@ -16,6 +16,7 @@ use parquet::file::metadata::KeyValue;
 use parquet::file::properties::{EnabledStatistics, WriterProperties};
 use parquet::file::writer::SerializedFileWriter;
 use parquet::schema::types::ColumnPath;
+use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 
 use super::batch::{batch_arrow_bytes, DocBatch};
@@ -131,8 +132,11 @@ impl ParquetFile {
         })
     }
 
-    /// Encode one batch's columns (in schema order) into the current row group.
-    fn write(&mut self, columns: Vec<ArrayRef>) -> PqResult<()> {
+    /// Encode one batch's columns (in schema order) into the current row group. With
+    /// `parallel`, the columns are encoded on the worker threads at once (each column
+    /// chunk has its own writer and buffers, so the bytes are the same); otherwise one
+    /// after another, each freed as soon as it is encoded.
+    fn write(&mut self, columns: Vec<ArrayRef>, parallel: bool) -> PqResult<()> {
         let writers = match &mut self.row_group {
             Some(writers) => writers,
             slot => slot.insert(
@@ -140,13 +144,24 @@ impl ParquetFile {
                     .create_column_writers(self.file.flushed_row_groups().len())?,
             ),
         };
+        let too_many = || ParquetError::General("more leaf columns than column writers".into());
         let mut writers = writers.iter_mut();
+        if parallel {
+            let mut jobs = Vec::with_capacity(writers.len());
+            for (field, column) in self.schema.fields().iter().zip(&columns) {
+                for leaf in compute_leaves(field, column)? {
+                    jobs.push((writers.next().ok_or_else(too_many)?, leaf));
+                }
+            }
+            // Text and token ids are nearly all the work: one job each, one per thread.
+            return jobs
+                .into_par_iter()
+                .with_max_len(1)
+                .try_for_each(|(writer, leaf)| writer.write(&leaf));
+        }
         for (field, column) in self.schema.fields().iter().zip(columns) {
             for leaf in compute_leaves(field, &column)? {
-                let writer = writers.next().ok_or_else(|| {
-                    ParquetError::General("more leaf columns than column writers".into())
-                })?;
-                writer.write(&leaf)?;
+                writers.next().ok_or_else(too_many)?.write(&leaf)?;
             }
             // `column` (the batch's only reference to it) is freed here.
         }
@@ -313,9 +328,12 @@ fn write_batch(schema: &SchemaRef, shard: &mut OpenShard) -> Result<()> {
     shard.arrow_bytes += size;
     shard.row_group_bytes += size;
     let (_, columns, _) = batch.into_parts();
+    // An ordinary batch (up to BATCH_BYTES and one document) is encoded column by column
+    // in parallel; a batch of one huge document one column at a time, to hold less.
+    let parallel = size <= 2 * BATCH_BYTES;
     shard
         .writer
-        .write(columns)
+        .write(columns, parallel)
         .map_err(|e| parquet_err(&shard.path, e))
 }
 
@@ -385,25 +403,41 @@ mod tests {
         let batches = batches(&schema);
         assert!(batches.len() >= 3);
 
-        let mut ours =
-            ParquetFile::create(sink(dir.path(), "ours"), schema.clone(), props()).unwrap();
-        let mut theirs =
-            ArrowWriter::try_new(sink(dir.path(), "theirs"), schema.clone(), Some(props()))
-                .unwrap();
-        for (i, batch) in batches.iter().enumerate() {
-            ours.write(batch.columns().to_vec()).unwrap();
-            theirs.write(batch).unwrap();
-            assert_eq!(ours.in_progress_size(), theirs.in_progress_size());
-            if i == 0 {
-                ours.flush().unwrap();
-                theirs.flush().unwrap();
+        // One column at a time, all at once on a pool of threads, and alternately.
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(3)
+            .build()
+            .unwrap();
+        for (name, parallel) in [
+            ("serial", [false; 2]),
+            ("parallel", [true; 2]),
+            ("mixed", [true, false]),
+        ] {
+            let mut ours =
+                ParquetFile::create(sink(dir.path(), name), schema.clone(), props()).unwrap();
+            let theirs_name = format!("theirs-{name}");
+            let mut theirs = ArrowWriter::try_new(
+                sink(dir.path(), &theirs_name),
+                schema.clone(),
+                Some(props()),
+            )
+            .unwrap();
+            for (i, batch) in batches.iter().enumerate() {
+                pool.install(|| ours.write(batch.columns().to_vec(), parallel[i % 2]))
+                    .unwrap();
+                theirs.write(batch).unwrap();
+                assert_eq!(ours.in_progress_size(), theirs.in_progress_size());
+                if i == 0 {
+                    ours.flush().unwrap();
+                    theirs.flush().unwrap();
+                }
             }
+            let ours = ours.into_inner().unwrap();
+            let theirs = theirs.into_inner().unwrap();
+            assert_eq!(ours.bytes, theirs.bytes);
+            let read = |name: &str| std::fs::read(dir.path().join(name)).unwrap();
+            assert_eq!(read(name), read(&theirs_name), "{name}");
+            assert_eq!(ours.hasher.finalize(), Sha256::digest(read(name)));
         }
-        let ours = ours.into_inner().unwrap();
-        let theirs = theirs.into_inner().unwrap();
-        assert_eq!(ours.bytes, theirs.bytes);
-        let read = |name: &str| std::fs::read(dir.path().join(name)).unwrap();
-        assert_eq!(read("ours"), read("theirs"));
-        assert_eq!(ours.hasher.finalize(), Sha256::digest(read("ours")));
     }
 }
