@@ -143,11 +143,19 @@ enum WriteOutcome {
     Dropped(&'static str, String, BTreeMap<&'static str, u64>),
 }
 
-/// The stages, shared by the worker threads.
+/// The stages of the read pass, shared by the worker threads.
 pub struct Stages {
     pub cleaner: Cleaner,
-    pub lang: LangId,
     pub sketcher: Sketcher,
+}
+
+/// What only the write pass needs, prepared on a thread of its own while the read pass
+/// runs: the tokenizer, its lexicon for glued-word repair, and the language identifier
+/// (building the tokenizer's tables and unpacking the language model take ~0.4 CPU-s).
+struct Tools {
+    tokenizer: Tokenizer,
+    lexicon: Lexicon,
+    lang: LangId,
 }
 
 /// Corpus statistics the write pass cleans with.
@@ -160,7 +168,6 @@ impl Stages {
     pub fn new(cfg: &BuildConfig) -> Result<Self> {
         Ok(Stages {
             cleaner: Cleaner::new(&cfg.clean),
-            lang: LangId::new(&cfg.lang),
             sketcher: Sketcher::new(&cfg.dedup)?,
         })
     }
@@ -236,21 +243,19 @@ impl Stages {
         cfg: &BuildConfig,
         spilled: Spilled,
         corpus: &Corpus,
-        tokenizer: &Tokenizer,
+        tools: &Tools,
         clocks: &Clocks,
     ) -> Result<WriteOutcome> {
         let source = spilled.article.source.clone();
         // The panic's message is already on stderr (the default hook prints it); the
         // article is counted and warned about as dropped.
-        isolated(|| self.write_article(cfg, spilled, corpus, tokenizer, clocks)).unwrap_or_else(
-            |_| {
-                Ok(WriteOutcome::Dropped(
-                    "internal_error",
-                    source,
-                    BTreeMap::new(),
-                ))
-            },
-        )
+        isolated(|| self.write_article(cfg, spilled, corpus, tools, clocks)).unwrap_or_else(|_| {
+            Ok(WriteOutcome::Dropped(
+                "internal_error",
+                source,
+                BTreeMap::new(),
+            ))
+        })
     }
 
     /// Finish cleaning one spilled article with the corpus evidence, then repair, tag and
@@ -260,7 +265,7 @@ impl Stages {
         cfg: &BuildConfig,
         spilled: Spilled,
         corpus: &Corpus,
-        tokenizer: &Tokenizer,
+        tools: &Tools,
         clocks: &Clocks,
     ) -> Result<WriteOutcome> {
         let Spilled {
@@ -284,7 +289,7 @@ impl Stages {
                 unglue.repair_document(&mut texts, cfg.clean.unglue_min_share);
             });
         }
-        let annotated = clocks.time(Stage::Lang, || self.lang.annotate(&mut cleaned));
+        let annotated = clocks.time(Stage::Lang, || tools.lang.annotate(&mut cleaned));
         let mut dropped_blocks = BTreeMap::new();
         for b in &cleaned.blocks {
             if let Decision::Drop(reason) = b.decision {
@@ -314,7 +319,9 @@ impl Stages {
             .collect::<Vec<_>>()
             .join("\n\n");
         let tokens = clocks.time(Stage::Tokenize, || {
-            tokenizer.encode(&text, cfg.release.encode_chunk_bytes)
+            tools
+                .tokenizer
+                .encode(&text, cfg.release.encode_chunk_bytes)
         })?;
         let id = clocks.time(Stage::Sketch, || {
             // The key hashes the normal form of all the article's blocks, and the normal
@@ -405,9 +412,8 @@ pub fn build(cfg: &BuildConfig, reporter: &dyn Reporter) -> Result<BuildReport> 
         None => None,
     };
     std::thread::scope(|scope| {
-        // The write pass is the first to need the tokenizer and its lexicon: prepare them
-        // while the read pass runs.
-        let prepared = scope.spawn(|| -> Result<(Tokenizer, Lexicon)> {
+        // Only the write pass needs these: prepare them while the read pass runs.
+        let prepared = scope.spawn(|| -> Result<Tools> {
             let tokenizer = match given {
                 Some(t) => t,
                 None => clocks.time(Stage::Tokenize, Tokenizer::embedded)?,
@@ -415,14 +421,19 @@ pub fn build(cfg: &BuildConfig, reporter: &dyn Reporter) -> Result<BuildReport> 
             let lexicon = clocks.time(Stage::Unglue, || {
                 Lexicon::from_tokenizer_json(tokenizer.json())
             });
-            Ok((tokenizer, lexicon))
+            let lang = clocks.time(Stage::Lang, || LangId::new(&cfg.lang));
+            Ok(Tools {
+                tokenizer,
+                lexicon,
+                lang,
+            })
         });
         in_pool(cfg, || build_with(cfg, prepared, &clocks, reporter))
     })
 }
 
-/// The tokenizer and its lexicon, being prepared beside the read pass.
-type Prepared<'scope> = std::thread::ScopedJoinHandle<'scope, Result<(Tokenizer, Lexicon)>>;
+/// The write pass's [`Tools`], being prepared beside the read pass.
+type Prepared<'scope> = std::thread::ScopedJoinHandle<'scope, Result<Tools>>;
 
 /// Run `f` on a pool of `cfg.jobs` worker threads (0 = one per core).
 fn in_pool<T: Send>(cfg: &BuildConfig, f: impl FnOnce() -> Result<T> + Send) -> Result<T> {
@@ -644,14 +655,15 @@ fn build_with(
             },
         )?;
     }
-    let (tokenizer, lexicon) = prepared
+    let tools = prepared
         .join()
         .map_err(|_| Error::Config("loading the tokenizer failed unexpectedly".into()))??;
-    let tokenizer = &tokenizer;
+    let tools = &tools;
+    let tokenizer = &tools.tokenizer;
     reporter.pass_done(&timer.done());
     let corpus = Corpus {
         lines: lines.as_ref(),
-        unglue: words.as_ref().map(|w| Unglue::new(w, &lexicon, 3)),
+        unglue: words.as_ref().map(|w| Unglue::new(w, &tools.lexicon, 3)),
     };
 
     let timer = clocks.pass("write");
@@ -678,7 +690,7 @@ fn build_with(
                     let s = clocks.time(Stage::Spill, || Spilled::decode(&line))?;
                     drop(line);
                     let key = s.key;
-                    let outcome = stages.write(cfg, s, &corpus, tokenizer, clocks)?;
+                    let outcome = stages.write(cfg, s, &corpus, tools, clocks)?;
                     Written::Kept(outcome, dup_count, key)
                 }
                 Verdict::Duplicate {
