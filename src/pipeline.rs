@@ -655,9 +655,9 @@ fn build_with(
             },
         )?;
     }
-    let tools = prepared
-        .join()
-        .map_err(|_| Error::Config("loading the tokenizer failed unexpectedly".into()))??;
+    let tools = prepared.join().map_err(|_| {
+        Error::Config("preparing the tokenizer and language model failed unexpectedly".into())
+    })??;
     let tools = &tools;
     let tokenizer = &tools.tokenizer;
     reporter.pass_done(&timer.done());

@@ -136,7 +136,7 @@ impl Local {
     }
 
     /// Make `totals` this thread's build, settling what another build left pending.
-    fn join(&mut self, totals: &Arc<Totals>, now: Instant) {
+    fn belong_to(&mut self, totals: &Arc<Totals>, now: Instant) {
         if !self.totals.as_ref().is_some_and(|t| Arc::ptr_eq(t, totals)) {
             self.settle(now);
             self.totals = Some(Arc::clone(totals));
@@ -169,7 +169,7 @@ impl Clocks {
     pub fn time<T>(&self, stage: Stage, f: impl FnOnce() -> T) -> T {
         let start = Instant::now();
         LOCAL.with_borrow_mut(|l| {
-            l.join(&self.cpu, start);
+            l.belong_to(&self.cpu, start);
             // After a pause, start a fresh window: the pause is no stage's.
             if start.saturating_duration_since(l.at) >= WINDOW {
                 l.settle(start);
@@ -178,7 +178,7 @@ impl Clocks {
         let out = f();
         let end = Instant::now();
         LOCAL.with_borrow_mut(|l| {
-            l.join(&self.cpu, end);
+            l.belong_to(&self.cpu, end);
             let ns = end.saturating_duration_since(start).as_nanos();
             let slot = &mut l.pending[stage as usize];
             *slot = slot.saturating_add(u64::try_from(ns).unwrap_or(u64::MAX));
