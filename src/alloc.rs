@@ -92,7 +92,6 @@ const MI_OPTION_PURGE_DELAY: std::ffi::c_int = 15;
 
 extern "C" {
     fn mi_option_set(option: std::ffi::c_int, value: std::ffi::c_long);
-    fn mi_option_get(option: std::ffi::c_int) -> std::ffi::c_long;
 }
 
 impl Allocator {
@@ -107,12 +106,6 @@ impl Allocator {
             // SAFETY: setting a mimalloc option has no preconditions; -1 means never purge.
             unsafe { mi_option_set(MI_OPTION_PURGE_DELAY, -1) };
         }
-    }
-
-    /// mimalloc's purge delay, in milliseconds (-1: never).
-    pub fn purge_delay() -> std::ffi::c_long {
-        // SAFETY: reading a mimalloc option has no preconditions.
-        unsafe { mi_option_get(MI_OPTION_PURGE_DELAY) }
     }
 }
 
@@ -203,15 +196,21 @@ mod tests {
         }
     }
 
+    extern "C" {
+        fn mi_option_get(option: std::ffi::c_int) -> std::ffi::c_long;
+    }
+
     #[test]
     fn freed_memory_is_kept() {
         if std::env::var_os("MIMALLOC_PURGE_DELAY").is_some() {
             return;
         }
+        // SAFETY: reading a mimalloc option has no preconditions.
+        let purge_delay = || unsafe { mi_option_get(MI_OPTION_PURGE_DELAY) };
         // mimalloc's own default (1000 ms) first: the option index is the purge delay's.
-        assert_eq!(Allocator::purge_delay(), 1000);
+        assert_eq!(purge_delay(), 1000);
         Allocator::keep_freed_memory();
-        assert_eq!(Allocator::purge_delay(), -1);
+        assert_eq!(purge_delay(), -1);
     }
 
     #[test]

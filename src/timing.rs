@@ -135,9 +135,14 @@ impl Local {
         }
     }
 
+    /// Whether this thread's pending times are `totals`' build's.
+    fn serves(&self, totals: &Arc<Totals>) -> bool {
+        self.totals.as_ref().is_some_and(|t| Arc::ptr_eq(t, totals))
+    }
+
     /// Make `totals` this thread's build, settling what another build left pending.
     fn belong_to(&mut self, totals: &Arc<Totals>, now: Instant) {
-        if !self.totals.as_ref().is_some_and(|t| Arc::ptr_eq(t, totals)) {
+        if !self.serves(totals) {
             self.settle(now);
             self.totals = Some(Arc::clone(totals));
         }
@@ -195,7 +200,7 @@ impl Clocks {
     /// times in, or is lost.
     fn settle_here(&self) {
         LOCAL.with_borrow_mut(|l| {
-            if l.totals.as_ref().is_some_and(|t| Arc::ptr_eq(t, &self.cpu)) {
+            if l.serves(&self.cpu) {
                 l.settle(Instant::now());
             }
         });
