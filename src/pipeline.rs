@@ -34,7 +34,7 @@ use crate::release::{Document, Manifest, ReleaseWriter, Stats, TokenizerInfo};
 use crate::source::{self, RawDoc, RejectReason, Rejection, Unit};
 use crate::spill;
 use crate::timing::{Clocks, PassTime, Stage, Timings};
-use crate::tokenize::Tokenizer;
+use crate::tokenize::{self, Tokenizer};
 
 /// Documents processed together in one batch of a pass (bounded further by
 /// [`BATCH_BYTES`]). Three batches are in flight at a time.
@@ -149,9 +149,9 @@ pub struct Stages {
     pub sketcher: Sketcher,
 }
 
-/// What only the write pass needs, prepared on a thread of its own while the read pass
-/// runs: the tokenizer, its lexicon for glued-word repair, and the language identifier
-/// (building the tokenizer's tables and unpacking the language model take ~0.4 CPU-s).
+/// What only the write pass needs, prepared beside the read pass ([`Prepared`]): the
+/// tokenizer, its lexicon for glued-word repair, and the language identifier (building
+/// the tokenizer's tables and unpacking the language model take ~0.4 CPU-s).
 struct Tools {
     tokenizer: Tokenizer,
     lexicon: Lexicon,
@@ -411,29 +411,53 @@ pub fn build(cfg: &BuildConfig, reporter: &dyn Reporter) -> Result<BuildReport> 
         Some(path) => Some(clocks.time(Stage::Tokenize, || Tokenizer::from_file(path))?),
         None => None,
     };
+    // The lexicon reads the same file the tokenizer is built from, so it need not wait
+    // for the tokenizer's tables.
+    let json: &[u8] = given
+        .as_ref()
+        .map_or(tokenize::embedded_json(), Tokenizer::json);
     std::thread::scope(|scope| {
         // Only the write pass needs these: prepare them while the read pass runs.
-        let prepared = scope.spawn(|| -> Result<Tools> {
-            let tokenizer = match given {
-                Some(t) => t,
-                None => clocks.time(Stage::Tokenize, Tokenizer::embedded)?,
-            };
-            let lexicon = clocks.time(Stage::Unglue, || {
-                Lexicon::from_tokenizer_json(tokenizer.json())
-            });
-            let lang = clocks.time(Stage::Lang, || LangId::new(&cfg.lang));
-            Ok(Tools {
-                tokenizer,
-                lexicon,
-                lang,
-            })
-        });
+        let prepared = Prepared {
+            tokenizer: scope.spawn(|| match given.clone() {
+                Some(t) => Ok(t),
+                None => clocks.time(Stage::Tokenize, Tokenizer::embedded),
+            }),
+            rest: scope.spawn(|| {
+                let lexicon = clocks.time(Stage::Unglue, || Lexicon::from_tokenizer_json(json));
+                let lang = clocks.time(Stage::Lang, || LangId::new(&cfg.lang));
+                (lexicon, lang)
+            }),
+        };
         in_pool(cfg, || build_with(cfg, prepared, &clocks, reporter))
     })
 }
 
-/// The write pass's [`Tools`], being prepared beside the read pass.
-type Prepared<'scope> = std::thread::ScopedJoinHandle<'scope, Result<Tools>>;
+/// The write pass's [`Tools`], being prepared beside the read pass on two threads of
+/// their own: the tokenizer's tables on one, the lexicon and the language model on the
+/// other. On a small build the read pass is over at once and the write pass waits for
+/// these; split in two, it waits for the longer one only.
+struct Prepared<'scope> {
+    tokenizer: std::thread::ScopedJoinHandle<'scope, Result<Tokenizer>>,
+    rest: std::thread::ScopedJoinHandle<'scope, (Lexicon, LangId)>,
+}
+
+impl Prepared<'_> {
+    fn join(self) -> Result<Tools> {
+        let failed =
+            |what: &str| Error::Config(format!("preparing the {what} failed unexpectedly"));
+        let tokenizer = self.tokenizer.join().map_err(|_| failed("tokenizer"))??;
+        let (lexicon, lang) = self
+            .rest
+            .join()
+            .map_err(|_| failed("lexicon and language model"))?;
+        Ok(Tools {
+            tokenizer,
+            lexicon,
+            lang,
+        })
+    }
+}
 
 /// Run `f` on a pool of `cfg.jobs` worker threads (0 = one per core).
 fn in_pool<T: Send>(cfg: &BuildConfig, f: impl FnOnce() -> Result<T> + Send) -> Result<T> {
@@ -655,9 +679,7 @@ fn build_with(
             },
         )?;
     }
-    let tools = prepared.join().map_err(|_| {
-        Error::Config("preparing the tokenizer and language model failed unexpectedly".into())
-    })??;
+    let tools = prepared.join()?;
     let tools = &tools;
     let tokenizer = &tools.tokenizer;
     reporter.pass_done(&timer.done());

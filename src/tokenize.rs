@@ -28,6 +28,11 @@ pub const EMBEDDED_NAME: &str = "qwen2-bytelevel-bpe";
 /// matches the file in `src/tokenize/` and in `../shared/tokenizers/`.
 static EMBEDDED_JSON: &[u8] = include_bytes!("tokenize/qwen2-bytelevel-bpe.tokenizer.json");
 
+/// The embedded default's `tokenizer.json`, without building the tokenizer.
+pub fn embedded_json() -> &'static [u8] {
+    EMBEDDED_JSON
+}
+
 /// A loaded tokenizer plus what a release records about it. Cloning is cheap (one `Arc`).
 #[derive(Clone)]
 pub struct Tokenizer {
