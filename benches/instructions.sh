@@ -14,7 +14,8 @@
 # Each count is `valgrind --tool=callgrind BIN build SAMPLE -o OUT -q -j 1` (one thread, so
 # the count does not depend on scheduling). Printed per binary: all instructions; those of
 # the build proper (`quire::pipeline::build_with`, inclusive: everything but argument
-# parsing and the embedded tokenizer's construction, which runs on a thread of its own);
+# parsing and the write pass's tools, the embedded tokenizer, its lexicon and the language
+# model, which are built on two threads of their own);
 # and the costliest functions by their own instructions. valgrind emulates neither SHA-NI
 # nor AVX-512, so hashing and the MinHash fold take their portable paths here: compare
 # binaries with each other, not with the wall-clock figures of benches/corpus.sh.
