@@ -150,8 +150,8 @@ pub struct Stages {
 }
 
 /// What only the write pass needs, prepared beside the read pass ([`Prepared`]): the
-/// tokenizer, its lexicon for glued-word repair, and the language identifier (building
-/// the tokenizer's tables and unpacking the language model take ~0.4 CPU-s).
+/// tokenizer, its lexicon for glued-word repair, and the language identifier (~0.6 CPU-s
+/// in all, two thirds of it the tokenizer's tables).
 struct Tools {
     tokenizer: Tokenizer,
     lexicon: Lexicon,
