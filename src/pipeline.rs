@@ -289,7 +289,9 @@ impl Stages {
                 unglue.repair_document(&mut texts, cfg.clean.unglue_min_share);
             });
         }
-        let annotated = clocks.time(Stage::Lang, || tools.lang.annotate(&mut cleaned));
+        let annotated = clocks.time(Stage::Lang, || {
+            tools.lang.annotate_taking_body(&mut cleaned)
+        });
         let mut dropped_blocks = BTreeMap::new();
         for b in &cleaned.blocks {
             if let Decision::Drop(reason) = b.decision {
