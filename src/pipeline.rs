@@ -147,6 +147,8 @@ enum WriteOutcome {
 pub struct Stages {
     pub cleaner: Cleaner,
     pub sketcher: Sketcher,
+    /// Text bytes from which the write pass cleans an article in place: [`LEAN_ARTICLE`].
+    lean_article: usize,
 }
 
 /// What only the write pass needs, prepared beside the read pass ([`Prepared`]): the
@@ -169,6 +171,7 @@ impl Stages {
         Ok(Stages {
             cleaner: Cleaner::new(&cfg.clean),
             sketcher: Sketcher::new(&cfg.dedup)?,
+            lean_article: LEAN_ARTICLE,
         })
     }
 
@@ -270,13 +273,20 @@ impl Stages {
     ) -> Result<WriteOutcome> {
         let Spilled {
             key,
-            article,
+            mut article,
             line_keys,
             draft,
         } = spilled;
+        // A huge article is cleaned from its own block texts, not from copies of them.
+        let lean = article.blocks.iter().map(|b| b.text.len()).sum::<usize>() >= self.lean_article;
         let mut cleaned = clocks.time(Stage::Clean, || {
-            self.cleaner
-                .finish_with_keys(&article, draft, corpus.lines, &line_keys)
+            if lean {
+                self.cleaner
+                    .finish_taking_text(&mut article, draft, corpus.lines, &line_keys)
+            } else {
+                self.cleaner
+                    .finish_with_keys(&article, draft, corpus.lines, &line_keys)
+            }
         });
         if let Some(unglue) = &corpus.unglue {
             clocks.time(Stage::Unglue, || {
@@ -314,29 +324,38 @@ impl Stages {
                 ));
             }
         }
-        let text = annotated
+        let paragraphs: Vec<&str> = annotated
             .paragraphs
             .iter()
             .map(|(t, _)| t.as_str())
-            .collect::<Vec<_>>()
-            .join("\n\n");
+            .collect();
+        let id = clocks.time(Stage::Sketch, || {
+            // The key hashes the normal form of all the article's blocks, and the normal
+            // form only collapses whitespace between them: when the release text is those
+            // blocks, unchanged and in order, its key is the one already computed. (A
+            // lean article's blocks were taken by the clean stage.) Else it is the key of
+            // the paragraphs, which is the key of the text that joins them.
+            let same = !lean
+                && paragraphs.len() == article.blocks.len()
+                && paragraphs
+                    .iter()
+                    .zip(&article.blocks)
+                    .all(|(p, b)| *p == b.text);
+            let key = if same {
+                key
+            } else {
+                dedup::content_key_of_blocks(&paragraphs)
+            };
+            dedup::doc_id(&key)
+        });
+        drop(article);
+        let text = paragraphs.join("\n\n");
+        drop(paragraphs);
         let tokens = clocks.time(Stage::Tokenize, || {
             tools
                 .tokenizer
                 .encode(&text, cfg.release.encode_chunk_bytes)
         })?;
-        let id = clocks.time(Stage::Sketch, || {
-            // The key hashes the normal form of all the article's blocks, and the normal
-            // form only collapses whitespace between them: when the release text is those
-            // blocks, unchanged and in order, its key is the one already computed.
-            let same = annotated.paragraphs.len() == article.blocks.len()
-                && annotated
-                    .paragraphs
-                    .iter()
-                    .zip(&article.blocks)
-                    .all(|((p, _), b)| *p == b.text);
-            dedup::doc_id(&if same { key } else { dedup::content_key(&text) })
-        });
         let doc = Document {
             id,
             source: cleaned.source,
@@ -387,6 +406,11 @@ fn content_and_line_keys(blocks: &[&str], count_lines: bool) -> (ContentKey, Vec
     }
     (content.finish(), line_keys)
 }
+
+/// Text bytes from which an article is cleaned in place ([`Cleaner::finish_taking_text`])
+/// in the write pass, its paragraphs' key worked out rather than compared with its blocks.
+/// Copying the text costs little below this; above it the copy is the article's size again.
+const LEAN_ARTICLE: usize = 8 << 20;
 
 /// Run one article's work. A panic in it is a bug in quire, never expected; caught here, it
 /// costs that article (counted, with the panic's message) instead of the whole build.
@@ -1040,7 +1064,60 @@ fn output_parent(output: &Path) -> PathBuf {
 
 #[cfg(test)]
 mod tests {
-    use super::isolated;
+    use super::*;
+    use crate::source::Format;
+
+    #[test]
+    fn a_lean_article_is_written_as_a_copied_one() {
+        let cfg = BuildConfig::default();
+        let mut stages = Stages::new(&cfg).unwrap();
+        let clocks = Clocks::new();
+        let tools = Tools {
+            tokenizer: Tokenizer::embedded().unwrap(),
+            lexicon: Lexicon::from_tokenizer_json(tokenize::embedded_json()),
+            lang: LangId::new(&cfg.lang),
+        };
+        let corpus = Corpus {
+            lines: None,
+            unglue: None,
+        };
+        let plain = "Hanoi hosts the talks\n\nThe two ministers met in Hanoi on Monday to sign \
+                     the agreement on trade and investment between both countries.\n\nThey \
+                     will meet again next year in Tokyo, the ministry said.";
+        // Cleaning drops the furniture, and decomposed marks take the general key path.
+        let furnished = format!(
+            "{plain}\n\nHome / News / World\n\nToàn cảnh hội nghi\u{0323}.\n\nLeave a Reply"
+        );
+        for text in [plain.to_string(), furnished] {
+            let raw = RawDoc {
+                source: "t.txt".into(),
+                format: Some(Format::Text),
+                text,
+                ..Default::default()
+            };
+            let ReadOutcome::Article(read) = stages.read_article(raw, true, &clocks) else {
+                panic!("not an article");
+            };
+            let mut docs = Vec::new();
+            for lean in [usize::MAX, 0] {
+                stages.lean_article = lean;
+                let spilled = Spilled::decode(&read.line[8..]).unwrap();
+                match stages
+                    .write(&cfg, spilled, &corpus, &tools, &clocks)
+                    .unwrap()
+                {
+                    WriteOutcome::Doc(doc, _) => docs.push(*doc),
+                    WriteOutcome::Dropped(reason, ..) => panic!("dropped: {reason}"),
+                }
+            }
+            assert_eq!(docs[0], docs[1]);
+            assert_eq!(
+                docs[0].id,
+                dedup::doc_id(&dedup::content_key(&docs[0].text))
+            );
+            assert!(!docs[0].tokens.is_empty());
+        }
+    }
 
     #[test]
     fn a_panic_in_one_article_becomes_its_message() {

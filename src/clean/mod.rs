@@ -169,6 +169,11 @@ pub struct CleanBlock {
     pub decision: Decision,
 }
 
+/// The block texts of `article`, copied, for [`Cleaner::finish_sized`].
+fn copied(article: &Article) -> Vec<String> {
+    article.blocks.iter().map(|b| b.text.clone()).collect()
+}
+
 /// An article after cleaning: head fields plus every block with its decision.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct CleanArticle {
@@ -468,7 +473,7 @@ impl Cleaner {
     /// print each line; without it only evidence inside the article counts.
     pub fn clean(&self, article: &Article, lines: Option<&LineStats>) -> CleanArticle {
         let (draft, sizes) = self.draft_sized(article);
-        self.finish_sized(article, draft, Some(sizes), lines, None)
+        self.finish_sized(article, copied(article), draft, Some(sizes), lines, None)
     }
 
     /// The decisions the article's own evidence settles (rules, captions, repeats,
@@ -483,7 +488,14 @@ impl Cleaner {
     /// for both.
     pub fn draft_and_clean(&self, article: &Article) -> (Draft, CleanArticle) {
         let (draft, sizes) = self.draft_sized(article);
-        let cleaned = self.finish_sized(article, draft.clone(), Some(sizes), None, None);
+        let cleaned = self.finish_sized(
+            article,
+            copied(article),
+            draft.clone(),
+            Some(sizes),
+            None,
+            None,
+        );
         (draft, cleaned)
     }
 
@@ -650,7 +662,7 @@ impl Cleaner {
         draft: Draft,
         lines: Option<&LineStats>,
     ) -> CleanArticle {
-        self.finish_sized(article, draft, None, lines, None)
+        self.finish_sized(article, copied(article), draft, None, lines, None)
     }
 
     /// [`Cleaner::finish`] with each block's [`LineStats::key`] already worked out
@@ -663,14 +675,33 @@ impl Cleaner {
         lines: Option<&LineStats>,
         keys: &[u64],
     ) -> CleanArticle {
-        self.finish_sized(article, draft, None, lines, Some(keys))
+        self.finish_sized(article, copied(article), draft, None, lines, Some(keys))
+    }
+
+    /// [`Cleaner::finish_with_keys`], moving the blocks' text out of `article` (each left
+    /// empty) instead of copying it: a huge article is then held once, not twice.
+    pub fn finish_taking_text(
+        &self,
+        article: &mut Article,
+        draft: Draft,
+        lines: Option<&LineStats>,
+        keys: &[u64],
+    ) -> CleanArticle {
+        let texts = article
+            .blocks
+            .iter_mut()
+            .map(|b| std::mem::take(&mut b.text))
+            .collect();
+        self.finish_sized(article, texts, draft, None, lines, Some(keys))
     }
 
     /// [`Cleaner::finish`], given the `sizes` that [`Cleaner::draft_sized`] returned with
     /// this draft of this article, or `None` to work them out here.
+    /// `texts` are the article's block texts (`article`'s own may have been taken).
     fn finish_sized(
         &self,
         article: &Article,
+        mut texts: Vec<String>,
         draft: Draft,
         drafted: Option<Vec<f64>>,
         lines: Option<&LineStats>,
@@ -682,7 +713,6 @@ impl Cleaner {
             shortened,
             credit,
         } = draft;
-        let mut texts: Vec<String> = article.blocks.iter().map(|b| b.text.clone()).collect();
         let keys = keys.filter(|k| k.len() == n);
         // A given key is of the block as printed: a shortened block (rare) is looked up
         // by its new text.
