@@ -350,7 +350,6 @@ impl Stages {
         });
         drop(article);
         let text = paragraphs.join("\n\n");
-        drop(paragraphs);
         let tokens = clocks.time(Stage::Tokenize, || {
             tools
                 .tokenizer

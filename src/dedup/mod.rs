@@ -106,9 +106,10 @@ pub fn content_key_of_blocks(blocks: &[&str]) -> ContentKey {
 
 /// [`content_key_of_blocks`] when a character may not be NFC: the normal form of each
 /// block's NFC, made a stretch at a time. A stretch ends before an ASCII whitespace byte
-/// once it is [`STRETCH`] bytes long: NFC never composes or reorders across such a
-/// character, and the normal form turns it into the space [`ContentHasher`] puts between
-/// blocks, so the key is that of the whole text while only one stretch is ever copied.
+/// (vertical tab included) once it is [`STRETCH`] bytes long: NFC never composes or
+/// reorders across such a character, and the normal form turns it into the space
+/// [`ContentHasher`] puts between blocks, so the key is that of the whole text while only
+/// one stretch is ever copied.
 /// (Joining a huge article and taking its NFC whole held four copies of it at once.)
 pub(crate) fn content_key_slow(blocks: &[&str]) -> ContentKey {
     key_by_stretches(blocks, STRETCH)
@@ -140,7 +141,8 @@ fn key_by_stretches(blocks: &[&str], min: usize) -> ContentKey {
 const STRETCH: usize = 64 << 10;
 
 /// `text` cut into consecutive stretches of at least `min` bytes (the last may be shorter),
-/// each after the first starting at an ASCII whitespace byte.
+/// each after the first starting at an ASCII whitespace byte or a vertical tab (what
+/// [`crate::text::normal_form`] reads as a space).
 fn stretches(text: &str, min: usize) -> impl Iterator<Item = &str> {
     let mut rest = text;
     std::iter::from_fn(move || {
