@@ -329,23 +329,33 @@ mod tests {
 
     #[test]
     fn short_stages_share_the_threads_cpu_time_by_their_length() {
-        let clocks = Clocks::new();
-        let before = thread_cpu_nanos();
-        let mut sink = 0u64;
-        // Thousands of stages far shorter than a window, the one three times the other.
-        for _ in 0..3_000 {
-            sink ^= clocks.time(Stage::Lang, || spin(30_000));
-            sink ^= clocks.time(Stage::Clean, || spin(10_000));
+        // A window's CPU time is shared by the stages' wall time, so a thread descheduled
+        // inside one stage tilts the split towards it: on a loaded machine (tests run in
+        // parallel) one round can land outside the range. Sharing that is wrong lands
+        // outside it every round.
+        let mut ratios = Vec::new();
+        for _ in 0..5 {
+            let clocks = Clocks::new();
+            let before = thread_cpu_nanos();
+            let mut sink = 0u64;
+            // Thousands of stages far shorter than a window, the one three times the other.
+            for _ in 0..3_000 {
+                sink ^= clocks.time(Stage::Lang, || spin(30_000));
+                sink ^= clocks.time(Stage::Clean, || spin(10_000));
+            }
+            let lang = clocks.cpu_seconds(Stage::Lang);
+            let clean = clocks.cpu_seconds(Stage::Clean);
+            let used = (thread_cpu_nanos() - before) as f64 / 1e9;
+            assert_ne!(sink, 1);
+            // Nothing is charged twice, and nearly all of the thread's time is charged.
+            assert!(lang + clean <= used * 1.001, "{lang} + {clean} > {used}");
+            assert!(lang + clean >= used * 0.7, "{lang} + {clean} << {used}");
+            ratios.push(lang / clean);
+            if (2.0..4.5).contains(&(lang / clean)) {
+                return;
+            }
         }
-        let lang = clocks.cpu_seconds(Stage::Lang);
-        let clean = clocks.cpu_seconds(Stage::Clean);
-        let used = (thread_cpu_nanos() - before) as f64 / 1e9;
-        assert_ne!(sink, 1);
-        // Nothing is charged twice, and nearly all of the thread's time is charged.
-        assert!(lang + clean <= used * 1.001, "{lang} + {clean} > {used}");
-        assert!(lang + clean >= used * 0.7, "{lang} + {clean} << {used}");
-        let ratio = lang / clean;
-        assert!((2.0..4.5).contains(&ratio), "lang/clean = {ratio}");
+        panic!("lang/clean outside 2.0..4.5 in every round: {ratios:?}");
     }
 
     #[test]
