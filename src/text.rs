@@ -206,6 +206,14 @@ pub fn is_alphanumeric(c: char) -> bool {
     is_alphabetic(c) || is_numeric(c)
 }
 
+/// An ASCII byte [`normal_form`] reads as a space: space, tab, line feed, vertical tab,
+/// form feed, carriage return (the ASCII characters `char::is_whitespace` accepts).
+/// Written with `==`, `<` and `|`, so [`find_byte`] can search for it vectorised.
+#[inline]
+pub const fn is_ascii_space(x: u8) -> bool {
+    (x == b' ') | (x.wrapping_sub(b'\t') < 5)
+}
+
 /// The index of the first byte of `b` that `hit` accepts. Bytes are tested a block of
 /// 32 at a time without an early exit inside the block, which the compiler turns into a
 /// few vector steps; `position` alone reads one byte per step. (It does so only when
@@ -370,9 +378,10 @@ static NORMAL_ASCII: [u8; 128] = {
     let mut i = 0;
     while i < 128 {
         let b = i as u8;
-        t[i] = match b {
-            b'\t' | b'\n' | 0x0B | 0x0C | b'\r' => b' ',
-            _ => b.to_ascii_lowercase(),
+        t[i] = if is_ascii_space(b) {
+            b' '
+        } else {
+            b.to_ascii_lowercase()
         };
         i += 1;
     }
@@ -556,6 +565,14 @@ mod tests {
             .map(|w| w.chars().flat_map(char::to_lowercase).collect())
             .collect();
         words.join(" ")
+    }
+
+    #[test]
+    fn ascii_space_bytes_are_the_ascii_whitespace_characters() {
+        for x in 0..=255u8 {
+            let want = x.is_ascii() && char::from(x).is_whitespace();
+            assert_eq!(is_ascii_space(x), want, "{x:#04x}");
+        }
     }
 
     #[test]

@@ -106,7 +106,7 @@ pub fn content_key_of_blocks(blocks: &[&str]) -> ContentKey {
 
 /// [`content_key_of_blocks`] when a character may not be NFC: the normal form of each
 /// block's NFC, made a stretch at a time. A stretch ends before an ASCII whitespace byte
-/// (vertical tab included) once it is [`STRETCH`] bytes long: NFC never composes or
+/// ([`crate::text::is_ascii_space`]) once it is [`STRETCH`] bytes long: NFC never composes or
 /// reorders across such a character, and the normal form turns it into the space
 /// [`ContentHasher`] puts between blocks, so the key is that of the whole text while only
 /// one stretch is ever copied.
@@ -141,22 +141,17 @@ fn key_by_stretches(blocks: &[&str], min: usize) -> ContentKey {
 const STRETCH: usize = 64 << 10;
 
 /// `text` cut into consecutive stretches of at least `min` bytes (the last may be shorter),
-/// each after the first starting at an ASCII whitespace byte or a vertical tab (what
-/// [`crate::text::normal_form`] reads as a space).
+/// each after the first starting at a byte [`crate::text::is_ascii_space`] accepts.
 fn stretches(text: &str, min: usize) -> impl Iterator<Item = &str> {
     let mut rest = text;
     std::iter::from_fn(move || {
         if rest.is_empty() {
             return None;
         }
-        let cut = rest
-            .as_bytes()
-            .iter()
-            .enumerate()
-            // Past the first byte, so every stretch is non-empty.
-            .skip(min.max(1))
-            .find(|(_, b)| b.is_ascii_whitespace() || **b == 0x0B)
-            .map_or(rest.len(), |(i, _)| i);
+        // Past the first byte, so every stretch is non-empty.
+        let from = min.max(1).min(rest.len());
+        let cut = crate::text::find_byte(&rest.as_bytes()[from..], crate::text::is_ascii_space)
+            .map_or(rest.len(), |i| from + i);
         // ASCII bytes are character boundaries.
         let (stretch, tail) = rest.split_at(cut);
         rest = tail;
