@@ -107,6 +107,25 @@ impl Allocator {
             unsafe { mi_option_set(MI_OPTION_PURGE_DELAY, -1) };
         }
     }
+
+    /// Fault memory in 4 KiB pages rather than 2 MiB transparent huge pages, for the
+    /// whole process (`prctl(PR_SET_THP_DISABLE)`, which also covers what mimalloc has
+    /// already asked huge pages for). On the virtual machines we measure on, a huge
+    /// page the host has taken back costs ~3.5 ms per MB to fault in again against
+    /// ~0.65 ms for small pages, and much of what a build touches is touched once (the
+    /// tokenizer's and language model's tables while they are built, batch buffers). A
+    /// 16 MB build after a pause: 0.97 → 0.29 s system time, 2.01 → 1.83 s wall; run
+    /// back to back, 1.95 → 1.89 s. The whole corpus gains in kernel time what it loses
+    /// in user time (more TLB misses), and peaks ~20 MB lower. `MIMALLOC_ALLOW_THP` in
+    /// the environment leaves the choice to mimalloc.
+    pub fn small_pages() {
+        #[cfg(target_os = "linux")]
+        if std::env::var_os("MIMALLOC_ALLOW_THP").is_none() {
+            // SAFETY: PR_SET_THP_DISABLE takes plain integers and touches no memory.
+            // Failure (an old kernel) leaves huge pages on, which is only slower.
+            unsafe { libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0) };
+        }
+    }
 }
 
 // SAFETY: every block is freed by the allocator that made it: which one is decided by the
@@ -211,6 +230,20 @@ mod tests {
         assert_eq!(purge_delay(), 1000);
         Allocator::keep_freed_memory();
         assert_eq!(purge_delay(), -1);
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn huge_pages_are_off_for_the_process() {
+        if std::env::var_os("MIMALLOC_ALLOW_THP").is_some() {
+            return;
+        }
+        Allocator::small_pages();
+        // SAFETY: PR_GET_THP_DISABLE takes plain integers and touches no memory.
+        assert_eq!(
+            unsafe { libc::prctl(libc::PR_GET_THP_DISABLE, 0, 0, 0, 0) },
+            1
+        );
     }
 
     #[test]

@@ -9,6 +9,7 @@ static GLOBAL: quire::alloc::Allocator = quire::alloc::Allocator;
 
 fn main() -> ExitCode {
     quire::alloc::Allocator::keep_freed_memory();
+    quire::alloc::Allocator::small_pages();
     let cli = quire::cli::Cli::parse();
     match quire::cli::run(cli) {
         Ok(code) => ExitCode::from(code),
