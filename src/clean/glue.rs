@@ -360,6 +360,9 @@ impl WordStats {
 
     /// Occurrences of `word` (case-insensitive).
     pub fn count(&self, word: &str) -> u32 {
+        if let Some(k) = ascii_lower_key(word) {
+            return self.short.get(split_key(k));
+        }
         if word.chars().all(|c| !c.is_uppercase()) {
             return self.get(word);
         }
@@ -380,11 +383,75 @@ impl WordStats {
 #[derive(Debug, Clone, Default)]
 pub struct Lexicon {
     /// Word-initial entries, lower case, with their rank among such entries.
-    words: HashMap<Box<str>, u32>,
+    words: RankTable,
     /// Entries that continue a word ("board" of "keyboard"), with their rank among such
     /// entries: a common one is as likely the second part of a closed compound as a word
     /// of its own.
-    pieces: HashMap<Box<str>, u32>,
+    pieces: RankTable,
+}
+
+/// Lower-case words with their ranks. Words of up to 15 bytes (nearly all) are kept by
+/// [`short_key`] in a flat table, as the corpus counts are: the glued-word search looks up
+/// every half of every chunk it judges, and a lookup then reads one slot, where a hash
+/// map of strings read a control byte, a bucket and the string apart.
+#[derive(Debug, Clone, Default)]
+struct RankTable {
+    /// Rank plus one (0 marks an empty slot).
+    short: CountTable<(u64, u64)>,
+    long: HashMap<Box<str>, u32>,
+}
+
+impl RankTable {
+    /// Give `word` (lower case) `rank`, unless it has one.
+    fn insert_first(&mut self, word: &str, rank: u32) {
+        match short_key(word) {
+            Some(k) => {
+                if self.short.get(split_key(k)) == 0 {
+                    self.short.set(split_key(k), rank.saturating_add(1));
+                }
+            }
+            None => {
+                self.long.entry(word.into()).or_insert(rank);
+            }
+        }
+    }
+
+    /// `word`'s rank, whatever its case.
+    fn get(&self, word: &str) -> Option<u32> {
+        if let Some(k) = ascii_lower_key(word) {
+            return self.short.get(split_key(k)).checked_sub(1);
+        }
+        let lower;
+        let word = if word.chars().any(char::is_uppercase) {
+            lower = crate::text::to_lower(word);
+            lower.as_str()
+        } else {
+            word
+        };
+        match short_key(word) {
+            Some(k) => self.short.get(split_key(k)).checked_sub(1),
+            None => self.long.get(word).copied(),
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.short.len() + self.long.len()
+    }
+}
+
+/// [`short_key`] of an ASCII word of up to 15 bytes in lower case, made from its bytes
+/// with no lower-cased copy; `None` for other words.
+fn ascii_lower_key(word: &str) -> Option<u128> {
+    let b = word.as_bytes();
+    if b.len() > 15 || !b.is_ascii() {
+        return None;
+    }
+    let mut k = [0u8; 16];
+    for (d, &x) in k.iter_mut().zip(b) {
+        *d = x.to_ascii_lowercase();
+    }
+    k[15] = b.len() as u8;
+    Some(u128::from_le_bytes(k))
 }
 
 impl Lexicon {
@@ -440,9 +507,7 @@ impl Lexicon {
                     false => &mut lexicon.pieces,
                 };
                 let rank = table.len() as u32;
-                table
-                    .entry(crate::text::to_lower(&word).into_boxed_str())
-                    .or_insert(rank);
+                table.insert_first(&crate::text::to_lower(&word), rank);
             }
         }
         lexicon
@@ -454,12 +519,12 @@ impl Lexicon {
 
     /// The word's rank among the word-initial entries (0: the commonest), if it is one.
     pub fn rank(&self, word: &str) -> Option<u32> {
-        lookup(&self.words, word)
+        self.words.get(word)
     }
 
     /// The rank of `piece` among the entries that continue a word, if it is one.
     pub fn piece_rank(&self, piece: &str) -> Option<u32> {
-        lookup(&self.pieces, piece)
+        self.pieces.get(piece)
     }
 
     pub fn len(&self) -> usize {
@@ -467,16 +532,7 @@ impl Lexicon {
     }
 
     pub fn is_empty(&self) -> bool {
-        self.words.is_empty()
-    }
-}
-
-/// `word`'s entry in a table of lower-case words, lower-casing only when it has a capital.
-fn lookup(table: &HashMap<Box<str>, u32>, word: &str) -> Option<u32> {
-    if word.chars().any(char::is_uppercase) {
-        table.get(crate::text::to_lower(word).as_str()).copied()
-    } else {
-        table.get(word).copied()
+        self.words.len() == 0
     }
 }
 
@@ -574,14 +630,14 @@ pub struct Unglue<'a> {
 }
 
 /// Chunk → its repair (`None`: left as it is). Chunks of up to 15 bytes, nearly all,
-/// are keyed by [`short_key`]: a lookup then hashes one number and compares it in the
-/// table, with no string behind a pointer to read and compare. The repairs themselves
-/// (few) are kept aside and the tables hold their place, 0 for none: 24 bytes an entry
-/// instead of 32 (no 16-byte alignment, no 16-byte answer) keep the memo of the thread
-/// in its core's cache, where a lookup that misses it waited on memory.
+/// are keyed by [`short_key`] in a flat table ([`CountTable`]): a lookup then hashes one
+/// number and finds it in one slot, with no string behind a pointer to read and compare,
+/// and no control byte apart from the entry (the memo is larger than the core's cache,
+/// and each of those was a cache miss). The repairs themselves (few) are kept aside and
+/// the tables hold their place plus one, 1 for none.
 #[derive(Default)]
 struct Memo {
-    short: HashMap<(u64, u64), u32>,
+    short: CountTable<(u64, u64)>,
     long: HashMap<Box<str>, u32>,
     repairs: Vec<Box<str>>,
 }
@@ -590,13 +646,14 @@ impl Memo {
     /// `Some(answer)` when `chunk` was judged already.
     fn get(&self, chunk: &str) -> Option<Option<&str>> {
         let place = match short_key(chunk) {
-            Some(k) => self.short.get(&split_key(k)),
-            None => self.long.get(chunk),
-        }?;
-        Some(match place {
+            Some(k) => self.short.get(split_key(k)),
+            None => self.long.get(chunk).copied().unwrap_or(0),
+        };
+        match place {
             0 => None,
-            p => self.repairs.get(*p as usize - 1).map(|r| &**r),
-        })
+            1 => Some(None),
+            p => Some(self.repairs.get(p as usize - 2).map(|r| &**r)),
+        }
     }
 
     /// Remember an answer, starting over when [`MEMO_CAP`] chunks are remembered.
@@ -607,13 +664,15 @@ impl Memo {
         let place = match answer {
             Some(r) => {
                 self.repairs.push(r.into());
-                self.repairs.len() as u32
+                self.repairs.len() as u32 + 1
             }
-            None => 0,
+            None => 1,
         };
         match short_key(chunk) {
-            Some(k) => self.short.insert(split_key(k), place),
-            None => self.long.insert(chunk.into(), place),
+            Some(k) => self.short.set(split_key(k), place),
+            None => {
+                self.long.insert(chunk.into(), place);
+            }
         };
     }
 
@@ -1836,10 +1895,11 @@ mod tests {
     impl Lexicon {
         /// A lexicon of `words`, none ranked among the commonest: only membership counts.
         fn listed(words: &[&str]) -> Self {
-            Lexicon {
-                words: words.iter().map(|&w| (w.into(), COMMON_RANK)).collect(),
-                pieces: HashMap::default(),
+            let mut lexicon = Lexicon::default();
+            for w in words {
+                lexicon.words.insert_first(w, COMMON_RANK);
             }
+            lexicon
         }
     }
 
@@ -1871,11 +1931,47 @@ mod tests {
         for _ in 0..4 {
             stats.add_text(&text);
         }
-        let lexicon = Lexicon {
-            words: words.iter().map(|w| (w.as_str().into(), 0)).collect(),
-            pieces: HashMap::default(),
-        };
+        let mut lexicon = Lexicon::default();
+        for w in &words {
+            lexicon.words.insert_first(w, 0);
+        }
         (stats, lexicon)
+    }
+
+    #[test]
+    fn ascii_lower_keys_are_the_keys_of_the_lower_case() {
+        for w in [
+            "",
+            "a",
+            "The",
+            "HANOI",
+            "McAllen",
+            "it's",
+            "abcdefghijklmnO",
+        ] {
+            assert_eq!(ascii_lower_key(w), short_key(&w.to_lowercase()), "{w}");
+        }
+        // Longer or not ASCII: left to the general path.
+        assert_eq!(ascii_lower_key("abcdefghijklmnop"), None);
+        assert_eq!(ascii_lower_key("Đà"), None);
+    }
+
+    #[test]
+    fn lexicon_ranks_any_case_and_long_words() {
+        let mut t = RankTable::default();
+        for (rank, w) in ["the", "vietnamese", "đà", "internationalisation", "the"]
+            .iter()
+            .enumerate()
+        {
+            t.insert_first(w, rank as u32);
+        }
+        assert_eq!(t.len(), 4);
+        assert_eq!(t.get("The"), Some(0), "the first rank stays");
+        assert_eq!(t.get("VIETNAMESE"), Some(1));
+        assert_eq!(t.get("Đà"), Some(2));
+        assert_eq!(t.get("Internationalisation"), Some(3));
+        assert_eq!(t.get("then"), None);
+        assert_eq!(t.get("internationalisations"), None);
     }
 
     #[test]
