@@ -920,10 +920,6 @@ impl<'a> Unglue<'a> {
     /// out, as is a capitalised opener ("Theragenics").
     /// `known` is [`known`](Unglue::known) of each half, as the caller has it already.
     fn rare_beside_function_word(&self, left: &str, right: &str, known: (bool, bool)) -> bool {
-        const CLOSERS: &[&str] = &[
-            "could", "from", "have", "said", "says", "should", "that", "their", "there", "this",
-            "the", "told", "were", "when", "which", "while", "will", "with", "would",
-        ];
         let alphabetic = |w: &str| w.chars().all(crate::text::is_alphabetic);
         let (opener, closer) = (in_list(OPENERS, left), in_list(CLOSERS, right));
         if !self.english || !(opener || closer) || !alphabetic(left) || !alphabetic(right) {
@@ -1296,7 +1292,16 @@ impl<'a> Unglue<'a> {
     /// Two words run together. Case changes and letter/digit boundaries are strong
     /// evidence; a split inside a lower-case run needs both halves to be common words.
     fn split_letters(&self, core: &str) -> Option<String> {
+        // Both halves must be letters only: a core with anything else has no split.
+        if !core.chars().all(crate::text::is_alphabetic) {
+            return None;
+        }
         let chars: Vec<(usize, char)> = core.char_indices().collect();
+        // The last capital: a right half from `k` has one when `k <= last_upper`.
+        let last_upper = chars.iter().rposition(|&(_, c)| c.is_uppercase());
+        // How often the corpus prints the whole chunk, looked up once for all splits.
+        let glued = std::cell::OnceCell::new();
+        let glued = || *glued.get_or_init(|| self.words.count(core));
         let mut best: Option<((u32, f64), usize, bool)> = None;
         let mut fallback: Option<usize> = None;
         for k in 1..chars.len() {
@@ -1305,14 +1310,9 @@ impl<'a> Unglue<'a> {
             let left = &core[..i];
             let right = &core[i..];
             let case_break = prev.is_lowercase() && c.is_uppercase();
-            if !left.chars().all(crate::text::is_alphabetic)
-                || !right.chars().all(crate::text::is_alphabetic)
-            {
-                continue;
-            }
             // Inside a word, the right half is lower case ("Hanoion") or starts a
             // capitalised word ("TheVietnamese").
-            if !case_break && right.chars().any(char::is_uppercase) {
+            if !case_break && last_upper.is_some_and(|u| k <= u) {
                 continue;
             }
             // A capital inside a word the corpus prints more than once is a brand
@@ -1328,7 +1328,7 @@ impl<'a> Unglue<'a> {
                     left.len() >= 2 && self.function_word(left) && right.chars().count() >= 2;
                 // Glued more than once, the pair must also be printed apart as often:
                 // "the|Internet", "United|States" (but "DoorDash" is a name).
-                let glued = self.words.count(core);
+                let glued = glued();
                 let often_apart = glued <= self.words.pair(left, right);
                 if (glued <= 1 || often_apart)
                     && (name_after_function_word || (self.known(left) && self.known(right)))
@@ -1337,14 +1337,31 @@ impl<'a> Unglue<'a> {
                 }
                 continue;
             }
+            // Outside English the only evidence is the pair printed apart (the other
+            // tests need English), and a split never printed apart scores below any that
+            // was: it can neither be taken nor stand in the way of one. One lookup then
+            // rules out most splits, before the halves' two or four.
+            if !self.english && self.words.pair(left, right) == 0 {
+                continue;
+            }
             let ln = |w: &str| f64::from(self.words.count(w)).ln_1p();
-            let known = (self.known(left), self.known(right));
+            let known_left = self.known(left);
+            // With a half unknown only the fallback can take the split, and only in
+            // English beside a listed function word (as `rare_beside_function_word` asks
+            // first): otherwise the right half need not be looked up.
+            let may_fall_back = fallback.is_none()
+                && self.english
+                && (in_list(OPENERS, left) || in_list(CLOSERS, right));
+            if !known_left && !may_fall_back {
+                continue;
+            }
+            let known = (known_left, self.known(right));
             if !(known.0 && known.1) {
                 // Taken only when no split into known words exists: the rare half may
                 // itself be glued ("the|irconflict" is "their|conflict").
-                if fallback.is_none()
+                if may_fall_back
                     && self.rare_beside_function_word(left, right, known)
-                    && self.words.count(core) <= 1
+                    && glued() <= 1
                 {
                     fallback = Some(i);
                 }
@@ -1353,7 +1370,7 @@ impl<'a> Unglue<'a> {
             // The pair printed apart at least as often as glued is strong evidence; a glued
             // form seen more often than that is a word the lexicon lacks.
             let apart = self.words.pair(left, right);
-            let glued = self.words.count(core);
+            let glued = glued();
             let evidence = if apart >= 1 && apart >= glued {
                 true
             } else {
@@ -1821,6 +1838,12 @@ fn is_cased_start(w: &str) -> bool {
 const OPENERS: &[&str] = &[
     "and", "from", "has", "have", "its", "of", "that", "the", "their", "this", "was", "were",
     "which", "with",
+];
+
+/// Function words that close a clause a rare word glued before them belongs to: "Armentano|said".
+const CLOSERS: &[&str] = &[
+    "could", "from", "have", "said", "says", "should", "that", "their", "there", "this", "the",
+    "told", "were", "when", "which", "while", "will", "with", "would",
 ];
 
 /// Words that take "n't": "doesn't", "can't" ("ca"), "won't" ("wo").
