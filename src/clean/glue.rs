@@ -79,12 +79,9 @@ fn word_char(c: char) -> bool {
 }
 
 fn pair_key(left: &str, right: &str) -> u64 {
-    pair_key_lower(&crate::text::to_lower(left), &crate::text::to_lower(right))
-}
-
-/// [`pair_key`] of two words already in lower case.
-fn pair_key_lower(left: &str, right: &str) -> u64 {
-    pair_key_ids(word_id(left), word_id(right))
+    // Short ASCII words (nearly all) are keyed from their bytes, with no lower-cased copy.
+    let id = |w: &str| ascii_lower_key(w).unwrap_or_else(|| word_id(&crate::text::to_lower(w)));
+    pair_key_ids(id(left), id(right))
 }
 
 /// [`pair_key`] of two words by their [`word_id`]. A fixed seed, so the same key on every
@@ -1174,6 +1171,12 @@ impl<'a> Unglue<'a> {
     /// "untreated,this", "activity,”he", "alive.Transcona", "Tairua(including",
     /// "—подчеркнул". Straight double quotes are left alone: "a"self" could open or close.
     fn split_at_mark(&self, chunk: &str) -> Option<String> {
+        // Most chunks hold none of the marks below: ruled out in one pass.
+        if !chunk.contains([
+            '–', '—', '(', '“', '«', '„', ',', ';', ':', '?', '!', '.', '”', '»', ')',
+        ]) {
+            return None;
+        }
         let repair = |s: &str| self.split_chunk(s).unwrap_or_else(|| s.to_string());
         // A dash glued to the word after or before it.
         for dash in ['–', '—'] {
@@ -1259,6 +1262,9 @@ impl<'a> Unglue<'a> {
     }
 
     fn split_at_punct(&self, core: &str) -> Option<String> {
+        if !core.contains([',', ';', '.', ':', '?', '!']) {
+            return None;
+        }
         let chars: Vec<(usize, char)> = core.char_indices().collect();
         let inner = chars.len().saturating_sub(1);
         for &(i, c) in chars.iter().take(inner).skip(1) {
@@ -1349,17 +1355,18 @@ impl<'a> Unglue<'a> {
             // With a half unknown only the fallback can take the split, and only in
             // English beside a listed function word (as `rare_beside_function_word` asks
             // first): otherwise the right half need not be looked up.
-            let may_fall_back = fallback.is_none()
-                && self.english
-                && (in_list(OPENERS, left) || in_list(CLOSERS, right));
-            if !known_left && !may_fall_back {
+            if !known_left
+                && !(fallback.is_none()
+                    && self.english
+                    && (in_list(OPENERS, left) || in_list(CLOSERS, right)))
+            {
                 continue;
             }
             let known = (known_left, self.known(right));
             if !(known.0 && known.1) {
                 // Taken only when no split into known words exists: the rare half may
                 // itself be glued ("the|irconflict" is "their|conflict").
-                if may_fall_back
+                if fallback.is_none()
                     && self.rare_beside_function_word(left, right, known)
                     && glued() <= 1
                 {
@@ -1959,6 +1966,26 @@ mod tests {
             lexicon.words.insert_first(w, 0);
         }
         (stats, lexicon)
+    }
+
+    /// [`pair_key`] by its definition: of the two words in lower case.
+    fn pair_key_lower(left: &str, right: &str) -> u64 {
+        pair_key_ids(word_id(left), word_id(right))
+    }
+
+    #[test]
+    fn pair_keys_ignore_case_on_every_path() {
+        let pairs = [
+            ("The", "Vietnamese"),
+            ("AND", "it's"),
+            ("Đà", "Nẵng"),
+            ("Internationalisation", "Of"),
+            ("a", "abcdefghijklmnop"),
+        ];
+        for (l, r) in pairs {
+            let want = pair_key_lower(&l.to_lowercase(), &r.to_lowercase());
+            assert_eq!(pair_key(l, r), want, "{l} {r}");
+        }
     }
 
     #[test]
