@@ -40,6 +40,16 @@ impl ScriptCounts {
         let mut s = ScriptCounts::default();
         let mut in_latin = false;
         for c in text.chars() {
+            // ASCII (most of English and Vietnamese text) settled without the general
+            // lookup: a letter is Latin and never one only Vietnamese writes.
+            if c.is_ascii() {
+                let latin = c.is_ascii_alphabetic();
+                s.latin_words += usize::from(latin && !in_latin);
+                in_latin = latin;
+                s.letters += usize::from(latin);
+                s.latin += usize::from(latin);
+                continue;
+            }
             let script = script_of(c);
             let latin = script == Some(Script::Latin);
             s.latin_words += usize::from(latin && !in_latin);
@@ -54,7 +64,7 @@ impl ScriptCounts {
                 Script::Cyrillic => s.cyrillic += 1,
                 Script::Han => {
                     s.han += 1;
-                    if JA_ONLY_KANJI.contains(c) {
+                    if is_ja_only_kanji(c) {
                         s.ja_kanji += 1;
                     }
                 }
@@ -123,6 +133,32 @@ pub fn script_of(c: char) -> Option<Script> {
     })
 }
 
+/// Whether `c` is one of [`JA_ONLY_KANJI`]: one load from a bitmap, where a search of the
+/// string ran for every kanji of Japanese text.
+fn is_ja_only_kanji(c: char) -> bool {
+    let u = u32::from(c) as usize;
+    JA_ONLY_KANJI_BITS
+        .get(u / 64)
+        .is_some_and(|w| w >> (u % 64) & 1 == 1)
+}
+
+/// [`JA_ONLY_KANJI`] as a bitmap of the Basic Multilingual Plane (8 KiB), made at compile
+/// time; every character there is three bytes of UTF-8 (the build fails otherwise).
+static JA_ONLY_KANJI_BITS: [u64; 1024] = {
+    let b = JA_ONLY_KANJI.as_bytes();
+    let mut bits = [0u64; 1024];
+    let mut i = 0;
+    while i < b.len() {
+        assert!(b[i] & 0xF0 == 0xE0 && i + 2 < b.len());
+        let u = ((b[i] as usize & 0x0F) << 12)
+            | ((b[i + 1] as usize & 0x3F) << 6)
+            | (b[i + 2] as usize & 0x3F);
+        bits[u / 64] |= 1 << (u % 64);
+        i += 3;
+    }
+    bits
+};
+
 /// Kanji in the forms Japanese writes and neither simplified nor traditional Chinese does
 /// (shinjitai such as 気 for 氣/气, 駅 for 驛/驿), and kokuji (込, 働, 峠). One of these in a
 /// kanji-only line is strong evidence of Japanese. Characters whose Japanese form is also
@@ -180,6 +216,53 @@ pub fn ja_only_words(text: &str) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ja_only_kanji_bitmap_is_the_list() {
+        for u in (0..0x11000u32).chain([0x20000, 0x2A6D6]) {
+            if let Some(c) = char::from_u32(u) {
+                assert_eq!(is_ja_only_kanji(c), JA_ONLY_KANJI.contains(c), "U+{u:04X}");
+            }
+        }
+        assert!(is_ja_only_kanji('駅') && is_ja_only_kanji('々') && !is_ja_only_kanji('国'));
+    }
+
+    #[test]
+    fn counts_are_the_same_on_the_ascii_path() {
+        // By the definition: every character through `script_of`.
+        let plain = |text: &str| {
+            let mut s = ScriptCounts::default();
+            let mut in_latin = false;
+            for c in text.chars() {
+                let script = script_of(c);
+                let latin = script == Some(Script::Latin);
+                s.latin_words += usize::from(latin && !in_latin);
+                in_latin = latin;
+                if script.is_some() {
+                    s.letters += 1;
+                }
+                if latin {
+                    s.latin += 1;
+                    s.vi_only += usize::from(crate::article::is_vietnamese_only(c));
+                }
+            }
+            (s.letters, s.latin, s.latin_words, s.vi_only)
+        };
+        for text in [
+            "",
+            "Hanoi on November 16, 2023: the Vietnamese",
+            "Người dân Đà Nẵng đón Tết",
+            "東京の駅でATMを使った (ＣＤ)",
+            "a1b2 c-d e'f Ａb",
+        ] {
+            let s = ScriptCounts::of(text);
+            assert_eq!(
+                (s.letters, s.latin, s.latin_words, s.vi_only),
+                plain(text),
+                "{text}"
+            );
+        }
+    }
 
     #[test]
     fn scripts_of_letters() {
