@@ -152,14 +152,7 @@ impl WordEvents {
                 && b.iter().all(|&x| x.is_ascii_alphanumeric() || x == b'\'')
                 && b.iter().any(u8::is_ascii_alphabetic)
             {
-                // Copied and lower-cased in one loop: a `copy_from_slice` of a few bytes
-                // is a call to `memcpy` per word.
-                let mut k = [0u8; 16];
-                for (d, &x) in k.iter_mut().zip(b) {
-                    *d = x.to_ascii_lowercase();
-                }
-                k[15] = b.len() as u8;
-                let key = u128::from_le_bytes(k);
+                let key = lower_key_of_short_ascii(b);
                 self.words.push(key);
                 if let Some(p) = prev {
                     self.pairs.push(pair_key_ids(p, key));
@@ -440,15 +433,21 @@ impl RankTable {
 /// with no lower-cased copy; `None` for other words.
 fn ascii_lower_key(word: &str) -> Option<u128> {
     let b = word.as_bytes();
-    if b.len() > 15 || !b.is_ascii() {
-        return None;
-    }
+    (b.len() <= 15 && b.is_ascii()).then(|| lower_key_of_short_ascii(b))
+}
+
+/// [`ascii_lower_key`] of bytes the caller knows to be ASCII, at most 15 of them. Copied
+/// and lower-cased in one loop: a `copy_from_slice` of a few bytes is a call to `memcpy`
+/// per word.
+#[inline]
+fn lower_key_of_short_ascii(b: &[u8]) -> u128 {
+    debug_assert!(b.len() <= 15 && b.is_ascii());
     let mut k = [0u8; 16];
     for (d, &x) in k.iter_mut().zip(b) {
         *d = x.to_ascii_lowercase();
     }
     k[15] = b.len() as u8;
-    Some(u128::from_le_bytes(k))
+    u128::from_le_bytes(k)
 }
 
 impl Lexicon {
