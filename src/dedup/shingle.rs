@@ -81,10 +81,10 @@ pub(crate) fn tokens_of_parts(parts: &[&str]) -> Tokens {
         // split; only a part that fails it is split again from its normal form.
         let mark = t.out.hashes.len();
         let (letters, unspaced) = (t.out.letters, t.out.unspaced);
-        if !t.split(&decoded, crate::text::surely_nfkc_char) {
+        if !t.split(&decoded, true) {
             t.out.hashes.truncate(mark);
             (t.out.letters, t.out.unspaced, t.word) = (letters, unspaced, None);
-            t.split(&nfkc_by_segments(&decoded), |_| true);
+            t.split(&nfkc_by_segments(&decoded), false);
         }
         t.flush();
     }
@@ -122,6 +122,55 @@ fn nfkc_by_segments(s: &str) -> String {
         out.push_str(&s[copied..]);
     }
     out
+}
+
+/// [`split_table`] entries: the character's lower case in the low 21 bits, what the split
+/// does with it in [`KIND`], and [`NOT_NFKC`].
+const KIND: u32 = 0x7 << 24;
+/// Not a letter, digit or mark: ends the word being read.
+const SEPARATOR: u32 = 1 << 24;
+/// A letter or digit whose lower case is the one character stored.
+const LETTER: u32 = 2 << 24;
+/// A combining mark: part of the word being read, if any.
+const MARK: u32 = 3 << 24;
+/// Left to the general path (kind 0): an unspaced script, a lower case of several
+/// characters, or a fold beyond lower-casing (`ß`, `ς`).
+const GENERAL: u32 = 0;
+/// Not surely NFKC on its own ([`crate::text::surely_nfkc_char`] is false).
+const NOT_NFKC: u32 = 1 << 31;
+/// Characters below this are looked up in [`split_table`]: Latin, Greek, Cyrillic,
+/// Vietnamese, and the general punctuation news uses (dashes, curly quotes).
+const SPLIT_TABLE: u32 = 0x2100;
+
+/// For each character below [`SPLIT_TABLE`], what [`TokenSplit::split`] does with it,
+/// worked out once from the general path's own tests: one lookup instead of the NFKC,
+/// lower-case, script and letter tests, each a lookup of its own (Vietnamese has a
+/// non-ASCII letter every few bytes). `tokens_match_the_reference` checks every
+/// character of the plane against the tokens' definition.
+fn split_table() -> &'static [u32] {
+    static T: std::sync::OnceLock<Vec<u32>> = std::sync::OnceLock::new();
+    T.get_or_init(|| {
+        (0..SPLIT_TABLE)
+            .map(|u| char::from_u32(u).map_or(GENERAL, split_entry))
+            .collect()
+    })
+}
+
+/// The [`split_table`] entry of `c`.
+fn split_entry(c: char) -> u32 {
+    let nfkc = if crate::text::surely_nfkc_char(c) {
+        0
+    } else {
+        NOT_NFKC
+    };
+    let kind = match crate::text::lower_char(c) {
+        Some(l) if is_unspaced(l) || matches!(l, 'ß' | 'ς') => GENERAL,
+        Some(l) if crate::text::is_alphanumeric(l) => LETTER | l as u32,
+        Some(l) if is_combining_mark(l) => MARK | l as u32,
+        Some(_) => SEPARATOR,
+        None => GENERAL,
+    };
+    nfkc | kind
 }
 
 /// The state of a split: the tokens so far and the word being read.
@@ -217,9 +266,11 @@ impl Run<'_> {
 }
 
 impl TokenSplit {
-    /// Split `text` on, or stop with `false` at the first non-ASCII character that fails
-    /// `accept` (the tokens before it are kept: the caller rolls them back).
-    fn split(&mut self, text: &str, accept: impl Fn(char) -> bool) -> bool {
+    /// Split `text` on, or, when `check_nfkc`, stop with `false` at the first non-ASCII
+    /// character that is not surely NFKC on its own (the tokens before it are kept: the
+    /// caller rolls them back).
+    fn split(&mut self, text: &str, check_nfkc: bool) -> bool {
+        let accept = |c: char| !check_nfkc || crate::text::surely_nfkc_char(c);
         let mut run = Run {
             hashes: &mut self.out.hashes,
             h: self.word.unwrap_or(FNV_OFFSET),
@@ -241,6 +292,35 @@ impl TokenSplit {
                 break;
             };
             i += c.len_utf8();
+            // Latin, Greek, Cyrillic, Vietnamese and the common punctuation: one lookup
+            // settles the character.
+            if let Some(&entry) = split_table().get(c as usize) {
+                if check_nfkc && entry & NOT_NFKC != 0 {
+                    accepted = false;
+                    break;
+                }
+                let l = entry & 0x1F_FFFF;
+                match entry & KIND {
+                    SEPARATOR => run.flush(),
+                    LETTER => {
+                        run.hash(u64::from(l));
+                        run.letters += 1;
+                    }
+                    MARK => {
+                        if run.open {
+                            run.hash(u64::from(l));
+                        }
+                    }
+                    _ => {
+                        // Unspaced scripts, several lower-case characters, special folds.
+                        match crate::text::lower_char(c) {
+                            Some(l) => run.push(l),
+                            None => c.to_lowercase().for_each(|l| run.push(l)),
+                        }
+                    }
+                }
+                continue;
+            }
             if !accept(c) {
                 accepted = false;
                 break;
