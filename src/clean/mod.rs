@@ -1925,10 +1925,11 @@ fn is_credited_caption(s: &str) -> bool {
     // The credit is the last thing on the line and short. "Credit:" closes a sentence
     // or two of caption ("… equivalent. Credit: ESA"); after a few words it is a label
     // ("Tax credit: $500").
-    let credit_words = tail.split_whitespace().count();
-    size_upto(t, MAX_CAPTION_WORDS + 1.0) <= MAX_CAPTION_WORDS
-        && credit_words <= 5
+    // The tests on the tail first, its words counted only up to the sixth: a marker
+    // followed by a long text settles it without a count of the whole block.
+    tail.split_whitespace().nth(5).is_none()
         && (tail.ends_with(')') || !tail.contains('.'))
+        && size_upto(t, MAX_CAPTION_WORDS + 1.0) <= MAX_CAPTION_WORDS
         && (!credit || word_count(&lower[..at]) >= 6)
 }
 

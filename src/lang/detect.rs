@@ -249,8 +249,9 @@ impl Detector {
 
     fn evidence_whole(&self, text: &str) -> Evidence {
         // Decomposed Vietnamese (e + combining marks) is composed first, as the model is.
-        // U+0300..U+036F start with byte 0xCC or 0xCD in UTF-8: a byte scan finds them.
-        let text: Cow<str> = if text.bytes().any(|b| b == 0xCC || b == 0xCD)
+        // U+0300..U+036F start with byte 0xCC or 0xCD in UTF-8: a byte scan finds them
+        // (memchr2's vector search; a plain `any` over the bytes does not vectorise).
+        let text: Cow<str> = if memchr::memchr2(0xCC, 0xCD, text.as_bytes()).is_some()
             && text.chars().any(|c| ('\u{300}'..='\u{36f}').contains(&c))
         {
             Cow::Owned(text.nfc().collect())
