@@ -792,18 +792,8 @@ impl<'a> Unglue<'a> {
             // The copy starts at the first repair: most texts have none.
             let mut out: Option<String> = None;
             let mut copied = 0;
-            let bytes = text.as_bytes();
-            let mut start = 0;
-            // `text.split(' ')`, by a byte loop: words are short, and `split` calls
-            // `memchr` once per word.
-            while start <= bytes.len() {
-                let end = bytes[start..]
-                    .iter()
-                    .position(|&x| x == b' ')
-                    .map_or(bytes.len(), |p| start + p);
-                let chunk = &text[start..end];
-                let chunk_start = start;
-                start = end + 1;
+            for (chunk_start, end) in SpaceSplit::new(text.as_bytes()) {
+                let chunk = &text[chunk_start..end];
                 if let Some(fixed) = self.split_chunk_memo(chunk, memo) {
                     let o = out.get_or_insert_with(|| String::with_capacity(text.len() + 8));
                     o.push_str(&text[copied..chunk_start]);
@@ -1580,6 +1570,71 @@ impl<'a> Iterator for Words<'a> {
     }
 }
 
+/// The byte ranges of the pieces `str::split(' ')` gives, with the spaces found 64 bytes
+/// at a time as a bit mask: a loop over the bytes stopped at the end of every word, a
+/// branch the processor cannot guess, and `split` calls `memchr` once per word.
+struct SpaceSplit<'a> {
+    bytes: &'a [u8],
+    /// Start of the current block, and its spaces not yet passed (bit i: byte `base + i`).
+    base: usize,
+    spaces: u64,
+    /// Where the next piece starts.
+    start: usize,
+    done: bool,
+}
+
+impl<'a> SpaceSplit<'a> {
+    fn new(bytes: &'a [u8]) -> Self {
+        SpaceSplit {
+            bytes,
+            base: 0,
+            spaces: space_mask(bytes, 0),
+            start: 0,
+            done: false,
+        }
+    }
+}
+
+impl Iterator for SpaceSplit<'_> {
+    type Item = (usize, usize);
+
+    fn next(&mut self) -> Option<(usize, usize)> {
+        if self.done {
+            return None;
+        }
+        loop {
+            if self.spaces != 0 {
+                let end = self.base + self.spaces.trailing_zeros() as usize;
+                self.spaces &= self.spaces - 1;
+                let start = std::mem::replace(&mut self.start, end + 1);
+                return Some((start, end));
+            }
+            let next = self.base + 64;
+            if next >= self.bytes.len() {
+                self.done = true;
+                return Some((self.start, self.bytes.len()));
+            }
+            self.base = next;
+            self.spaces = space_mask(self.bytes, next);
+        }
+    }
+}
+
+/// The ASCII spaces among the 64 bytes of `bytes` from `base` (fewer at the end), as a
+/// bit mask.
+fn space_mask(bytes: &[u8], base: usize) -> u64 {
+    let rest = bytes.get(base..).unwrap_or_default();
+    let mut padded = [0u8; 64];
+    let block = match rest.first_chunk::<64>() {
+        Some(block) => block,
+        None => {
+            padded[..rest.len()].copy_from_slice(rest);
+            &padded
+        }
+    };
+    block_masks(block, false).0
+}
+
 /// Of a 64-byte block: the ASCII spaces, and the bytes that may start another whitespace
 /// character (tab to carriage return; C2 and E2; with `e1e3`, E1 and E3), as bit masks.
 #[inline]
@@ -2021,6 +2076,42 @@ mod tests {
         assert_eq!(t.get("Internationalisation"), Some(3));
         assert_eq!(t.get("then"), None);
         assert_eq!(t.get("internationalisations"), None);
+    }
+
+    #[test]
+    fn space_split_is_split_on_spaces() {
+        let mut rng = crate::text::TestRng::new();
+        let pieces = [
+            "",
+            " ",
+            "  ",
+            "a",
+            "word",
+            "Việt",
+            "x\ty",
+            "\u{a0}",
+            "longer-word,",
+        ];
+        let mut texts: Vec<String> = vec![String::new(), " ".into(), "a".into()];
+        for len in [1, 2, 5, 20, 40, 63, 64, 65, 130] {
+            for _ in 0..20 {
+                let t: String = (0..len)
+                    .map(|_| pieces[rng.next() as usize % pieces.len()])
+                    .collect();
+                texts.push(t);
+            }
+        }
+        for n in [63, 64, 65, 127, 128, 129] {
+            texts.push(" ".repeat(n));
+            texts.push(format!("{} ", "a".repeat(n)));
+        }
+        for t in texts {
+            let expected: Vec<&str> = t.split(' ').collect();
+            let got: Vec<&str> = SpaceSplit::new(t.as_bytes())
+                .map(|(a, b)| &t[a..b])
+                .collect();
+            assert_eq!(got, expected, "{t:?}");
+        }
     }
 
     #[test]
