@@ -1913,6 +1913,11 @@ fn is_credited_caption(s: &str) -> bool {
     {
         return false;
     }
+    // "Minh:", "nhanh:" pass the test above: lower-case the whole block only when one of
+    // the markers is there in some case.
+    if !has_credit_marker(t) {
+        return false;
+    }
     let lower = crate::text::to_lower(t);
     let (at, credit) = match lower.rfind("photo:").or_else(|| lower.rfind("ảnh:")) {
         Some(i) => (i, false),
@@ -1931,6 +1936,27 @@ fn is_credited_caption(s: &str) -> bool {
         && (tail.ends_with(')') || !tail.contains('.'))
         && size_upto(t, MAX_CAPTION_WORDS + 1.0) <= MAX_CAPTION_WORDS
         && (!credit || word_count(&lower[..at]) >= 6)
+}
+
+/// Whether the lower case of `t` holds `photo:`, `ảnh:` or `credit:`, told without
+/// lower-casing it: the only characters whose lower case is one of those letters are
+/// the letter itself and its ASCII capital, and `Ả` for `ả` (the test
+/// `credit_markers_are_found_in_any_case` checks every character), so each colon is
+/// looked behind for the marker in any such case.
+fn has_credit_marker(t: &str) -> bool {
+    let b = t.as_bytes();
+    memchr::memchr_iter(b':', b).any(|i| {
+        let before = &b[..i];
+        let ends = |m: &[u8]| {
+            before.len() >= m.len() && before[before.len() - m.len()..].eq_ignore_ascii_case(m)
+        };
+        ends(b"photo")
+            || ends(b"credit")
+            // `ả` is E1 BA A3 in UTF-8, `Ả` E1 BA A2.
+            || (ends(b"nh")
+                && before.len() >= 5
+                && matches!(before[before.len() - 5..before.len() - 2], [0xE1, 0xBA, 0xA2 | 0xA3]))
+    })
 }
 
 /// Words a caption with its credit may have.
@@ -2102,6 +2128,48 @@ fn is_name_line(s: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
+    /// `has_credit_marker` never misses a marker the lower-cased block holds: every
+    /// character in place of one, two or three of a marker's characters, in blocks
+    /// around it.
+    #[test]
+    fn credit_markers_are_found_in_any_case() {
+        let markers = ["photo:", "ảnh:", "credit:"];
+        for m in markers {
+            let chars: Vec<char> = m.chars().collect();
+            for i in 0..=0x10FFFFu32 {
+                let Some(c) = char::from_u32(i) else { continue };
+                // A character with no marker letter in its lower case cannot make one.
+                if !c.to_lowercase().any(|l| "photoảnh:credit".contains(l)) {
+                    continue;
+                }
+                for span in 1..=3 {
+                    for at in 0..=chars.len().saturating_sub(span) {
+                        let t: String = chars[..at]
+                            .iter()
+                            .chain(std::iter::once(&c))
+                            .chain(&chars[at + span..])
+                            .collect();
+                        let lower = crate::text::to_lower(&t);
+                        if markers.iter().any(|m| lower.contains(m)) {
+                            assert!(has_credit_marker(&t), "{t:?}");
+                        }
+                    }
+                }
+            }
+        }
+        for (t, want) in [
+            ("A fire in Hanoi (PHOTO: VNA)", true),
+            ("Lễ hội. ẢNH: Minh", true),
+            ("ẢnH: Minh", true),
+            ("CrEdIt: ESA", true),
+            ("Ông Minh: tôi đồng ý", false),
+            ("photo : no", false),
+            ("", false),
+        ] {
+            assert_eq!(has_credit_marker(t), want, "{t:?}");
+        }
+    }
+
     #[test]
     fn drafts_round_trip_through_the_spill_encoding() {
         let mut decisions: Vec<Option<Decision>> = vec![None, Some(Decision::Body)];
