@@ -163,6 +163,15 @@ impl WordEvents {
                     .then_some(key);
                 continue;
             }
+            // Most of the others are words of ASCII and Latin letters (Vietnamese).
+            if let Some(key) = latin_word_key(b) {
+                self.words.push(key);
+                if let Some(p) = prev {
+                    self.pairs.push(pair_key_ids(p, key));
+                }
+                prev = Some(key);
+                continue;
+            }
             // A token with punctuation inside ("Economic,trade") is not counted as a pair.
             let core = token.trim_matches(|c: char| !word_char(c));
             self.buf.clear();
@@ -217,6 +226,59 @@ impl WordEvents {
             }
         })
     }
+}
+
+/// The lower-case [`short_key`] of a token of ASCII letters and digits and of Latin
+/// letters its UTF-8 lead bytes tell (U+00C0–U+01BF but × and ÷, U+1E80–U+1EFF: most
+/// Vietnamese syllables), a letter among them, at most 15 bytes once lower-cased: the key
+/// [`WordEvents::push_text`]'s general path gives such a token (nothing to trim, every
+/// character a letter or digit), without its decoding, trimming and tests of every
+/// character. `None` for any other token.
+fn latin_word_key(b: &[u8]) -> Option<u128> {
+    let mut k = [0u8; 16];
+    let (mut i, mut n, mut letter) = (0, 0, false);
+    while i < b.len() {
+        let x = b[i];
+        let (code, len) = if x < 0x80 {
+            if x.is_ascii_alphabetic() {
+                letter = true;
+            } else if !x.is_ascii_digit() {
+                return None;
+            }
+            if n == 15 {
+                return None;
+            }
+            k[n] = x.to_ascii_lowercase();
+            n += 1;
+            i += 1;
+            continue;
+        } else if (0xC3..=0xC6).contains(&x) {
+            let y = *b.get(i + 1)?;
+            if x == 0xC3 && matches!(y, 0x97 | 0xB7) {
+                return None;
+            }
+            ((u32::from(x & 0x1F) << 6) | u32::from(y & 0x3F), 2)
+        } else if x == 0xE1 && matches!(b.get(i + 1), Some(0xBA | 0xBB)) {
+            let (y, z) = (b[i + 1], *b.get(i + 2)?);
+            (0x1000 | (u32::from(y & 0x3F) << 6) | u32::from(z & 0x3F), 3)
+        } else {
+            return None;
+        };
+        let lower = crate::text::lower_char(char::from_u32(code)?)?;
+        letter = true;
+        let w = lower.len_utf8();
+        if n + w > 15 {
+            return None;
+        }
+        lower.encode_utf8(&mut k[n..n + w]);
+        n += w;
+        i += len;
+    }
+    if !letter {
+        return None;
+    }
+    k[15] = n as u8;
+    Some(u128::from_le_bytes(k))
 }
 
 /// Append `core` in lower case, as [`crate::text::push_lower`] does, if it is a word
@@ -2111,6 +2173,41 @@ mod tests {
                 .map(|(a, b)| &t[a..b])
                 .collect();
             assert_eq!(got, expected, "{t:?}");
+        }
+    }
+
+    /// Where the Latin-word shortcut answers, it answers what the general path of
+    /// `push_text` does: for every character of the plane alone and inside words.
+    #[test]
+    fn latin_word_keys_are_the_general_paths_keys() {
+        let general = |t: &str| {
+            let core = t.trim_matches(|c: char| !word_char(c));
+            let mut buf = String::new();
+            let ok = push_plain_word(&mut buf, core);
+            (core == t && ok && t.ends_with(crate::text::is_alphanumeric))
+                .then(|| short_key(&buf))
+                .flatten()
+        };
+        for i in 0..0x1_0000u32 {
+            let Some(c) = char::from_u32(i) else { continue };
+            for t in [
+                format!("{c}"),
+                format!("a{c}"),
+                format!("{c}9"),
+                format!("Vi{c}t"),
+                format!("{c}{c}{c}{c}{c}{c}"),
+                format!("ĐƯỢC{c}"),
+            ] {
+                if let Some(key) = latin_word_key(t.as_bytes()) {
+                    assert_eq!(Some(key), general(&t), "{i:#x} {t:?}");
+                }
+            }
+        }
+        for t in ["Việt", "NGƯỜI", "được", "Đà", "ÉCOLE", "x1ệ"] {
+            assert!(latin_word_key(t.as_bytes()).is_some(), "{t}");
+        }
+        for t in ["Nội,", "×2", "l'ảnh", "nghiêngnghiêngx", "123"] {
+            assert_eq!(latin_word_key(t.as_bytes()), None, "{t}");
         }
     }
 
