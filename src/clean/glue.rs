@@ -235,7 +235,9 @@ impl WordEvents {
 /// character a letter or digit), without its decoding, trimming and tests of every
 /// character. `None` for any other token.
 fn latin_word_key(b: &[u8]) -> Option<u128> {
-    let mut k = [0u8; 16];
+    // The key is built in a register: byte stores into an array read back as one
+    // 16-byte value stalled on every word (a store cannot be forwarded to a wider load).
+    let mut key = 0u128;
     let (mut i, mut n, mut letter) = (0, 0, false);
     while i < b.len() {
         let x = b[i];
@@ -248,7 +250,7 @@ fn latin_word_key(b: &[u8]) -> Option<u128> {
             if n == 15 {
                 return None;
             }
-            k[n] = x.to_ascii_lowercase();
+            key |= u128::from(x.to_ascii_lowercase()) << (8 * n);
             n += 1;
             i += 1;
             continue;
@@ -266,19 +268,39 @@ fn latin_word_key(b: &[u8]) -> Option<u128> {
         };
         let lower = crate::text::lower_char(char::from_u32(code)?)?;
         letter = true;
-        let w = lower.len_utf8();
+        let (bytes, w) = utf8_le(lower);
         if n + w > 15 {
             return None;
         }
-        lower.encode_utf8(&mut k[n..n + w]);
+        key |= u128::from(bytes) << (8 * n);
         n += w;
         i += len;
     }
     if !letter {
         return None;
     }
-    k[15] = n as u8;
-    Some(u128::from_le_bytes(k))
+    Some(key | (n as u128) << 120)
+}
+
+/// The UTF-8 form of `c` as a little-endian number (first byte lowest), and its length:
+/// worked out in registers, where `encode_utf8` writes bytes to memory.
+fn utf8_le(c: char) -> (u32, usize) {
+    let u = c as u32;
+    match u {
+        0..=0x7F => (u, 1),
+        0x80..=0x7FF => (0xC0 | u >> 6 | (0x80 | (u & 0x3F)) << 8, 2),
+        0x800..=0xFFFF => (
+            0xE0 | u >> 12 | (0x80 | ((u >> 6) & 0x3F)) << 8 | (0x80 | (u & 0x3F)) << 16,
+            3,
+        ),
+        _ => (
+            0xF0 | u >> 18
+                | (0x80 | ((u >> 12) & 0x3F)) << 8
+                | (0x80 | ((u >> 6) & 0x3F)) << 16
+                | (0x80 | (u & 0x3F)) << 24,
+            4,
+        ),
+    }
 }
 
 /// Append `core` in lower case, as [`crate::text::push_lower`] does, if it is a word
@@ -2117,6 +2139,18 @@ mod tests {
         ] {
             assert_eq!(ascii_lower_key(w), short_key(&w.to_lowercase()), "{w}");
         }
+        // Every ASCII byte at every place of words of every length.
+        let base: Vec<u8> = b"aZ0'bY9mQ@zA[k`".to_vec();
+        for x in 0..0x80u8 {
+            for len in 1..=15 {
+                for at in 0..len {
+                    let mut w = base[..len].to_vec();
+                    w[at] = x;
+                    let w = String::from_utf8(w).unwrap();
+                    assert_eq!(ascii_lower_key(&w), short_key(&w.to_lowercase()), "{w:?}");
+                }
+            }
+        }
         // Longer or not ASCII: left to the general path.
         assert_eq!(ascii_lower_key("abcdefghijklmnop"), None);
         assert_eq!(ascii_lower_key("Đà"), None);
@@ -2208,6 +2242,16 @@ mod tests {
         }
         for t in ["Nội,", "×2", "l'ảnh", "nghiêngnghiêngx", "123"] {
             assert_eq!(latin_word_key(t.as_bytes()), None, "{t}");
+        }
+    }
+
+    #[test]
+    fn utf8_numbers_are_the_encoding() {
+        for i in 0..=0x10FFFFu32 {
+            let Some(c) = char::from_u32(i) else { continue };
+            let mut buf = [0u8; 4];
+            let len = c.encode_utf8(&mut buf).len();
+            assert_eq!(utf8_le(c), (u32::from_le_bytes(buf), len), "{i:#x}");
         }
     }
 
