@@ -1577,17 +1577,8 @@ impl<'a> Words<'a> {
 
     /// Make the block at `base` current.
     fn load(&mut self, base: usize) {
-        let b = &self.text.as_bytes()[base..];
-        let len = b.len().min(64);
-        let mut padded = [0u8; 64];
-        let block = match b.first_chunk::<64>() {
-            Some(block) => block,
-            None => {
-                padded[..len].copy_from_slice(b);
-                &padded
-            }
-        };
-        let (spaces, maybe) = block_masks(block, self.e1e3);
+        let len = self.text.len().saturating_sub(base).min(64);
+        let (spaces, maybe) = masks_at(self.text.as_bytes(), base, self.e1e3);
         self.valid = if len == 64 { !0 } else { (1u64 << len) - 1 };
         let mut ws = (spaces | self.carry) & self.valid;
         self.carry = 0;
@@ -1672,7 +1663,7 @@ impl<'a> SpaceSplit<'a> {
         SpaceSplit {
             bytes,
             base: 0,
-            spaces: space_mask(bytes, 0),
+            spaces: masks_at(bytes, 0, false).0,
             start: 0,
             done: false,
         }
@@ -1699,14 +1690,14 @@ impl Iterator for SpaceSplit<'_> {
                 return Some((self.start, self.bytes.len()));
             }
             self.base = next;
-            self.spaces = space_mask(self.bytes, next);
+            self.spaces = masks_at(self.bytes, next, false).0;
         }
     }
 }
 
-/// The ASCII spaces among the 64 bytes of `bytes` from `base` (fewer at the end), as a
-/// bit mask.
-fn space_mask(bytes: &[u8], base: usize) -> u64 {
+/// [`block_masks`] of the 64 bytes of `bytes` from `base` (fewer at the end, padded with
+/// zeros, which are neither).
+fn masks_at(bytes: &[u8], base: usize, e1e3: bool) -> (u64, u64) {
     let rest = bytes.get(base..).unwrap_or_default();
     let mut padded = [0u8; 64];
     let block = match rest.first_chunk::<64>() {
@@ -1716,7 +1707,7 @@ fn space_mask(bytes: &[u8], base: usize) -> u64 {
             &padded
         }
     };
-    block_masks(block, false).0
+    block_masks(block, e1e3)
 }
 
 /// Of a 64-byte block: the ASCII spaces, and the bytes that may start another whitespace

@@ -301,25 +301,25 @@ impl TokenSplit {
                 }
                 let l = entry & 0x1F_FFFF;
                 match entry & KIND {
-                    SEPARATOR => run.flush(),
+                    SEPARATOR => {
+                        run.flush();
+                        continue;
+                    }
                     LETTER => {
                         run.hash(u64::from(l));
                         run.letters += 1;
+                        continue;
                     }
                     MARK => {
                         if run.open {
                             run.hash(u64::from(l));
                         }
+                        continue;
                     }
-                    _ => {
-                        // Unspaced scripts, several lower-case characters, special folds.
-                        match crate::text::lower_char(c) {
-                            Some(l) => run.push(l),
-                            None => c.to_lowercase().for_each(|l| run.push(l)),
-                        }
-                    }
+                    // Unspaced scripts, several lower-case characters, special folds: the
+                    // general path below (which accepts the character, as just checked).
+                    _ => {}
                 }
-                continue;
             }
             if !accept(c) {
                 accepted = false;
