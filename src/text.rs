@@ -504,7 +504,7 @@ fn normal_form_in(
 /// E1 BB). Written with `==`, `&` and `|` only, so the byte-pair searches that call it
 /// stay vectorised.
 #[inline(always)]
-fn starts_latin(x: u8, y: u8) -> bool {
+pub(crate) fn starts_latin(x: u8, y: u8) -> bool {
     (x.wrapping_sub(0xC3) <= 3) | ((x == 0xE1) & ((y == 0xBA) | (y == 0xBB)))
 }
 
@@ -513,7 +513,7 @@ fn starts_latin(x: u8, y: u8) -> bool {
 /// letters, Vietnamese's among them (and × and ÷), decoded from their bytes. None of them
 /// is whitespace or a numeral. `None` for anything else.
 #[inline(always)]
-fn latin_letter_lower(b: &[u8]) -> Option<(char, usize)> {
+pub(crate) fn latin_letter_lower(b: &[u8]) -> Option<(char, usize)> {
     let (cp, len) = match *b {
         [x, y, ..] if x < 0xE0 && starts_latin(x, y) => {
             ((u32::from(x & 0x1F) << 6) | u32::from(y & 0x3F), 2)

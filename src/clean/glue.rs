@@ -241,7 +241,7 @@ fn latin_word_key(b: &[u8]) -> Option<u128> {
     let (mut i, mut n, mut letter) = (0, 0, false);
     while i < b.len() {
         let x = b[i];
-        let (code, len) = if x < 0x80 {
+        if x < 0x80 {
             if x.is_ascii_alphabetic() {
                 letter = true;
             } else if !x.is_ascii_digit() {
@@ -254,19 +254,12 @@ fn latin_word_key(b: &[u8]) -> Option<u128> {
             n += 1;
             i += 1;
             continue;
-        } else if (0xC3..=0xC6).contains(&x) {
-            let y = *b.get(i + 1)?;
-            if x == 0xC3 && matches!(y, 0x97 | 0xB7) {
-                return None;
-            }
-            ((u32::from(x & 0x1F) << 6) | u32::from(y & 0x3F), 2)
-        } else if x == 0xE1 && matches!(b.get(i + 1), Some(0xBA | 0xBB)) {
-            let (y, z) = (b[i + 1], *b.get(i + 2)?);
-            (0x1000 | (u32::from(y & 0x3F) << 6) | u32::from(z & 0x3F), 3)
-        } else {
+        }
+        // The ranges hold no digit and no punctuation but × and ÷.
+        let (lower, len) = crate::text::latin_letter_lower(&b[i..])?;
+        if matches!(lower, '×' | '÷') {
             return None;
-        };
-        let lower = crate::text::lower_char(char::from_u32(code)?)?;
+        }
         letter = true;
         let (bytes, w) = utf8_le(lower);
         if n + w > 15 {

@@ -1108,8 +1108,9 @@ fn size_upto(s: &str, cap: f64) -> f64 {
                 in_word = true;
                 words += 1;
             } else if (0xC4..0xE0).contains(&x)
-                || (x == 0xC3 && !matches!(b.get(i + 1), Some(0x97 | 0xB7)))
-                || (x == 0xE1 && matches!(b.get(i + 1), Some(0xBA | 0xBB)))
+                || b.get(i + 1).is_some_and(|&y| {
+                    crate::text::starts_latin(x, y) && !(x == 0xC3 && matches!(y, 0x97 | 0xB7))
+                })
             {
                 // U+0100–U+07FF (Latin Extended, Greek, Cyrillic …): all word characters
                 // (no punctuation, symbol or space block starts there) and none CJK; so
