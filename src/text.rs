@@ -146,10 +146,13 @@ fn surely_stable(s: &str, set: &CharSet) -> bool {
     let b = s.as_bytes();
     let mut i = 0;
     while i < b.len() {
-        if set.latin {
-            // Straight to the next character outside those ranges: the lead bytes C3–C6,
-            // and E1 followed by BA or BB, start characters the set holds. A vectorised
-            // search over byte pairs; continuation bytes never match.
+        let x = b[i];
+        // From ASCII or a Latin letter, straight to the next character outside those
+        // ranges: the lead bytes C3–C6, and E1 followed by BA or BB, start characters the
+        // set holds. A vectorised search over byte pairs; continuation bytes never match.
+        // At any other character (in CJK text, nearly every one) the search would stop
+        // where it starts.
+        if set.latin && (x < 0x80 || starts_latin(x, b.get(i + 1).copied().unwrap_or(0))) {
             match find_pair(&b[i..], |x, y| (x >= 0xC0) & !starts_latin(x, y)) {
                 Some(p) => i += p,
                 None => return true,
