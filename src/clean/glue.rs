@@ -762,7 +762,7 @@ fn split_key(k: u128) -> (u64, u64) {
 }
 
 /// Chunks remembered per thread before the memo starts over. The Vietnamese corpus file
-/// prints ~130,000 distinct chunks a thread: at 2^16 its memo started over 9 times, and
+/// prints ~130,000 distinct chunks a thread: at 2^16 its memo started over 5 times, and
 /// each time asked again about the common syllables it had just forgotten (396,000
 /// judgements; 305,000 at 2^17, 266,000 never starting over). `benches/ab.sh`, that file,
 /// 20 rotations: repair −3.5% and −6.6% CPU (lower in 14); Reuters, 8: +1.4% (noise).
