@@ -118,6 +118,13 @@ impl Local {
         *slot = slot.saturating_add(u64::try_from(ns).unwrap_or(u64::MAX));
     }
 
+    /// [`settle`](Local::settle) once a window has passed since the last reading.
+    fn settle_if_due(&mut self, now: Instant) {
+        if now.saturating_duration_since(self.at) >= WINDOW {
+            self.settle(now);
+        }
+    }
+
     /// Read the CPU clock and share what it advanced since the last reading among the
     /// pending stages: each gets its wall time, scaled down when the thread had less CPU
     /// time than that (the excess is time off the CPU). CPU time spent outside any
@@ -174,9 +181,7 @@ impl Drop for OpenStage<'_> {
                 l.charge(stage, since, end);
             }
             l.open = self.outer.map(|o| (o, end));
-            if end.saturating_duration_since(l.at) >= WINDOW {
-                l.settle(end);
-            }
+            l.settle_if_due(end);
         });
     }
 }
@@ -203,7 +208,8 @@ impl Clocks {
         Self::default()
     }
 
-    /// Run `f`, charging the calling thread's CPU time to `stage` (see [`WINDOW`]).
+    /// Run `f`, charging the calling thread's CPU time to `stage` (see [`WINDOW`]). A stage
+    /// started inside `f` pauses this one: time is charged to the innermost stage only.
     pub fn time<T>(&self, stage: Stage, f: impl FnOnce() -> T) -> T {
         let start = Instant::now();
         let outer = LOCAL.with_borrow_mut(|l| {
@@ -217,9 +223,7 @@ impl Clocks {
                 l.charge(o, since, start);
             }
             // After a pause, start a fresh window: the pause is no stage's.
-            if start.saturating_duration_since(l.at) >= WINDOW {
-                l.settle(start);
-            }
+            l.settle_if_due(start);
             outer.map(|(o, _)| o)
         });
         // Closed by its drop, so a stage that unwinds still gives the thread back to the
