@@ -14,8 +14,8 @@
 # single changes gain: figures of separate runs, or a few of each, cannot tell a 5%
 # change from the drift. So the builds alternate, and each rotation's B is compared with
 # its own A, run seconds before it: the mean of those paired differences and how many
-# rotations B won say more than the two means. Per stage CPU seconds come from
-# `quire build --json`; wall and process CPU (user + sys) from /usr/bin/time.
+# rotations B won say more than the two means. Per pass wall seconds and per stage CPU
+# seconds come from `quire build --json`; wall and process CPU (user + sys) from /usr/bin/time.
 #
 # Both binaries must make the same release: the script compares their SHA256SUMS after
 # every rotation and stops at the first difference (a speed change must not change data).
@@ -78,8 +78,9 @@ work, n = sys.argv[1], int(sys.argv[2])
 
 def figures(who, k):
     wall, user, sys_ = (float(x) for x in open(f"{work}/{who}-{k}.time").read().split())
-    stages = json.load(open(f"{work}/{who}-{k}.json"))["timings"]["cpu_seconds"]
-    return {"wall s": wall, "CPU s": user + sys_, **stages}
+    timings = json.load(open(f"{work}/{who}-{k}.json"))["timings"]
+    passes = {f"{p} pass wall s": s for p, s in timings["pass_seconds"].items()}
+    return {"wall s": wall, "CPU s": user + sys_, **passes, **timings["cpu_seconds"]}
 
 a = [figures("a", k) for k in range(1, n + 1)]
 b = [figures("b", k) for k in range(1, n + 1)]

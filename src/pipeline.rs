@@ -678,26 +678,38 @@ fn build_with(
             },
             |counted| {
                 let counted = counted.into_iter().collect::<Result<Vec<Counted>>>()?;
-                // The two tables are independent: fill them side by side, each in input
-                // order. Each half is timed on the thread that runs it.
+                let (keys, events): (Vec<_>, Vec<_>) =
+                    counted.into_iter().map(|c| (c.line_keys, c.words)).unzip();
+                let events: Vec<WordEvents> = events.into_iter().flatten().collect();
+                let (mut pairs, mut word_tables) = match &mut words {
+                    Some(w) => {
+                        let (p, t) = w.tables_mut();
+                        (Some(p), Some(t))
+                    }
+                    None => (None, None),
+                };
+                // The three tables are independent: fill them side by side, each in input
+                // order. Each part is timed on the thread that runs it.
+                let count = |add: &mut dyn FnMut()| clocks.time(Stage::Stats, add);
                 rayon::join(
                     || {
                         if let Some(lines) = &mut lines {
-                            clocks.time(Stage::Stats, || {
-                                for keys in counted.iter().filter_map(|c| c.line_keys.as_ref()) {
-                                    lines.add_keys(keys);
-                                }
-                            })
+                            count(&mut || keys.iter().flatten().for_each(|k| lines.add_keys(k)));
                         }
                     },
                     || {
-                        if let Some(words) = &mut words {
-                            clocks.time(Stage::Stats, || {
-                                for ev in counted.iter().filter_map(|c| c.words.as_ref()) {
-                                    words.add_events(ev);
+                        rayon::join(
+                            || {
+                                if let Some(p) = &mut pairs {
+                                    count(&mut || events.iter().for_each(|ev| p.add(ev)));
                                 }
-                            })
-                        }
+                            },
+                            || {
+                                if let Some(t) = &mut word_tables {
+                                    count(&mut || events.iter().for_each(|ev| t.add(ev)));
+                                }
+                            },
+                        )
                     },
                 );
                 Ok(())

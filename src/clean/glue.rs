@@ -361,37 +361,9 @@ impl WordStats {
     }
 
     /// Distinct words counted.
+    #[cfg(test)]
     fn words_len(&self) -> usize {
         self.short.len() + self.long.len()
-    }
-
-    /// [`bump`] for a word (lower case) across both word tables, allocating only for a
-    /// new long word.
-    fn bump_word(&mut self, word: Word) {
-        // Looked up here only when the tables are full: the bump below finds the word.
-        let known = |s: &Self| match word {
-            Word::Short(k) => s.short.get(split_key(k)) != 0,
-            Word::Long(w) => s.long.contains_key(w),
-        };
-        if self.words_len() >= self.cap && !known(self) {
-            // Short and long words are forgotten as one table.
-            let mut classes = CountClasses::default();
-            self.short.add_classes(&mut classes);
-            self.long.values().for_each(|&c| classes.add(c));
-            let t = forget_threshold(&classes, self.words_len());
-            self.short.forget_up_to(t);
-            self.long.retain(|_, c| *c > t);
-        }
-        // Present, or room made above: the bump never forgets.
-        match word {
-            Word::Short(k) => self.short.bump(split_key(k), usize::MAX),
-            Word::Long(w) => match self.long.get_mut(w) {
-                Some(c) => *c = c.saturating_add(1),
-                None => {
-                    self.long.insert(w.into(), 1);
-                }
-            },
-        }
     }
 
     /// Occurrences of `word`, already in lower case.
@@ -409,20 +381,22 @@ impl WordStats {
 
     /// Count what [`WordEvents::of`] found in a text.
     pub fn add_events(&mut self, ev: &WordEvents) {
-        for (i, &k) in ev.pairs.iter().enumerate() {
-            if let Some(&ahead) = ev.pairs.get(i + PREFETCH_AHEAD) {
-                self.pairs.prefetch(ahead);
-            }
-            self.pairs.bump(k, self.cap);
-        }
-        for (i, w) in ev.words().enumerate() {
-            if let Some(&ahead) = ev.words.get(i + PREFETCH_AHEAD) {
-                if ahead & LONG_REF != LONG_REF {
-                    self.short.prefetch(split_key(ahead));
-                }
-            }
-            self.bump_word(w);
-        }
+        let (mut pairs, mut words) = self.tables_mut();
+        pairs.add(ev);
+        words.add(ev);
+    }
+
+    /// The pair table and the word tables apart, to be filled side by side: each only
+    /// depends on its own contents, so as long as each sees the texts in the same order,
+    /// the counts (and what the tables forget when full) are those of [`add_events`].
+    ///
+    /// [`add_events`]: WordStats::add_events
+    pub fn tables_mut(&mut self) -> (PairTable<'_>, WordTables<'_>) {
+        let cap = self.cap;
+        let WordStats {
+            short, long, pairs, ..
+        } = self;
+        (PairTable { pairs, cap }, WordTables { short, long, cap })
     }
 
     /// Occurrences of `word` (case-insensitive).
@@ -439,6 +413,79 @@ impl WordStats {
     /// Occurrences of `left right` printed as two words.
     pub fn pair(&self, left: &str, right: &str) -> u32 {
         self.pairs.get(pair_key(left, right))
+    }
+}
+
+/// The pair table of a [`WordStats`] ([`WordStats::tables_mut`]).
+pub struct PairTable<'a> {
+    pairs: &'a mut CountTable<u64>,
+    cap: usize,
+}
+
+impl PairTable<'_> {
+    /// Count one text's word pairs.
+    pub fn add(&mut self, ev: &WordEvents) {
+        for (i, &k) in ev.pairs.iter().enumerate() {
+            if let Some(&ahead) = ev.pairs.get(i + PREFETCH_AHEAD) {
+                self.pairs.prefetch(ahead);
+            }
+            self.pairs.bump(k, self.cap);
+        }
+    }
+}
+
+/// The word tables of a [`WordStats`] ([`WordStats::tables_mut`]).
+pub struct WordTables<'a> {
+    short: &'a mut CountTable<(u64, u64)>,
+    long: &'a mut HashMap<Box<str>, u32>,
+    cap: usize,
+}
+
+impl WordTables<'_> {
+    /// Count one text's words.
+    pub fn add(&mut self, ev: &WordEvents) {
+        for (i, w) in ev.words().enumerate() {
+            if let Some(&ahead) = ev.words.get(i + PREFETCH_AHEAD) {
+                if ahead & LONG_REF != LONG_REF {
+                    self.short.prefetch(split_key(ahead));
+                }
+            }
+            self.bump(w);
+        }
+    }
+
+    /// Distinct words counted.
+    fn len(&self) -> usize {
+        self.short.len() + self.long.len()
+    }
+
+    /// [`bump`] for a word (lower case) across both word tables, allocating only for a
+    /// new long word.
+    fn bump(&mut self, word: Word) {
+        // Looked up here only when the tables are full: the bump below finds the word.
+        let known = |s: &Self| match word {
+            Word::Short(k) => s.short.get(split_key(k)) != 0,
+            Word::Long(w) => s.long.contains_key(w),
+        };
+        if self.len() >= self.cap && !known(self) {
+            // Short and long words are forgotten as one table.
+            let mut classes = CountClasses::default();
+            self.short.add_classes(&mut classes);
+            self.long.values().for_each(|&c| classes.add(c));
+            let t = forget_threshold(&classes, self.len());
+            self.short.forget_up_to(t);
+            self.long.retain(|_, c| *c > t);
+        }
+        // Present, or room made above: the bump never forgets.
+        match word {
+            Word::Short(k) => self.short.bump(split_key(k), usize::MAX),
+            Word::Long(w) => match self.long.get_mut(w) {
+                Some(c) => *c = c.saturating_add(1),
+                None => {
+                    self.long.insert(w.into(), 1);
+                }
+            },
+        }
     }
 }
 
@@ -2974,5 +3021,45 @@ mod tests {
         }
         assert!(w.words_len() <= 1024);
         assert!(w.count("common") >= 1);
+    }
+
+    #[test]
+    fn tables_filled_apart_count_as_one_thread() {
+        // Enough distinct words and pairs that both bounded tables forget (the forgetting
+        // depends on each table's history): filling them apart, all the pairs first, must
+        // give the counts of filling both text by text.
+        let texts: Vec<String> = (0..3000)
+            .map(|i| {
+                format!(
+                    "word{i}x common w{} the w{} Đà{} common",
+                    i % 700,
+                    i % 97,
+                    i % 50
+                )
+            })
+            .collect();
+        let events: Vec<WordEvents> = texts.iter().map(|t| WordEvents::of(t)).collect();
+        let mut one = WordStats::new(1024);
+        events.iter().for_each(|ev| one.add_events(ev));
+        let mut apart = WordStats::new(1024);
+        let (mut pairs, mut words) = apart.tables_mut();
+        events.iter().for_each(|ev| pairs.add(ev));
+        events.iter().for_each(|ev| words.add(ev));
+        // Both tables forgot: the first text's own word and its pair.
+        assert_eq!(one.count("word0x"), 0);
+        assert_eq!(one.pair("word0x", "common"), 0);
+        assert_eq!(one.count("word2999x"), 1);
+        assert_eq!(one.pair("word2999x", "common"), 1);
+        for t in &texts {
+            let ws: Vec<&str> = t.split(' ').collect();
+            for w in &ws {
+                assert_eq!(one.count(w), apart.count(w), "{w}");
+            }
+            for p in ws.windows(2) {
+                assert_eq!(one.pair(p[0], p[1]), apart.pair(p[0], p[1]), "{p:?}");
+            }
+        }
+        assert_eq!(one.words_len(), apart.words_len());
+        assert_eq!(one.pairs.len(), apart.pairs.len());
     }
 }
