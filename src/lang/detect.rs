@@ -1000,9 +1000,28 @@ mod tests {
         let model = model::shared().unwrap();
         let n = model.codes().len();
         let mut buf = Vec::new();
-        for w in ["the", "Người", "Starbucks", "internationalisation", "a"] {
+        // Cased, punctuated, expanding in lower case, beyond the cache's length.
+        let long = "x".repeat(30);
+        for w in [
+            "the",
+            "The",
+            "Người",
+            "NGƯỜI",
+            "Starbucks",
+            "internationalisation",
+            "a",
+            "U.S.",
+            "don't",
+            "İstanbul",
+            "ΣΟΦΟΣ",
+            &long,
+        ] {
             let mut direct: Scores = [0.0; MAX_LANGS];
-            let lower: Vec<char> = w.chars().flat_map(char::to_lowercase).collect();
+            let lower: Vec<char> = w
+                .chars()
+                .flat_map(char::to_lowercase)
+                .filter(|&c| crate::text::is_alphabetic(c))
+                .collect();
             model.word_logprob(&lower, &mut direct);
             let best = direct[..n]
                 .iter()
