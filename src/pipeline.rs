@@ -681,13 +681,7 @@ fn build_with(
                 let (keys, events): (Vec<_>, Vec<_>) =
                     counted.into_iter().map(|c| (c.line_keys, c.words)).unzip();
                 let events: Vec<WordEvents> = events.into_iter().flatten().collect();
-                let (mut pairs, mut word_tables) = match &mut words {
-                    Some(w) => {
-                        let (p, t) = w.tables_mut();
-                        (Some(p), Some(t))
-                    }
-                    None => (None, None),
-                };
+                let (pairs, word_tables) = words.as_mut().map(WordStats::tables_mut).unzip();
                 // The three tables are independent: fill them side by side, each in input
                 // order. Each part is timed on the thread that runs it.
                 let count = |add: &mut dyn FnMut()| clocks.time(Stage::Stats, add);
@@ -700,12 +694,12 @@ fn build_with(
                     || {
                         rayon::join(
                             || {
-                                if let Some(p) = &mut pairs {
+                                if let Some(mut p) = pairs {
                                     count(&mut || events.iter().for_each(|ev| p.add(ev)));
                                 }
                             },
                             || {
-                                if let Some(t) = &mut word_tables {
+                                if let Some(mut t) = word_tables {
                                     count(&mut || events.iter().for_each(|ev| t.add(ev)));
                                 }
                             },
