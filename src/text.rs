@@ -54,6 +54,10 @@ impl CharSet {
 
 struct Tables {
     lower: Vec<char>,
+    /// [`latin_letter_lower`]'s answers by [`latin_index`]: the lower case as UTF-8 (first
+    /// byte lowest) with its length in the top byte, 0 where the lower case is not one
+    /// character.
+    latin_lower: Vec<u32>,
     /// Letters over the whole Basic Multilingual Plane: kana, han and hangul are tested
     /// as often as Latin letters.
     alpha: CharSet,
@@ -69,7 +73,7 @@ struct Tables {
 fn tables() -> &'static Tables {
     static T: OnceLock<Tables> = OnceLock::new();
     T.get_or_init(|| {
-        let lower = (0..TABLE as u32)
+        let lower: Vec<char> = (0..TABLE as u32)
             .map(|i| {
                 let mut l = char::from_u32(i).map(char::to_lowercase);
                 match l.as_mut().map(|l| (l.next(), l.next())) {
@@ -79,8 +83,22 @@ fn tables() -> &'static Tables {
             })
             .collect();
         let starter = |c: char| canonical_combining_class(c) == 0;
+        let latin_lower = (0..LATIN_INDEXES)
+            .map(|i| {
+                let cp = if i < 256 { 0xC0 + i } else { 0x1E80 + i - 256 };
+                match char::from_u32(cp as u32).map(|c| lower[c as usize]) {
+                    Some(l) if l != NOT_ONE => {
+                        let mut buf = [0u8; 4];
+                        let n = l.encode_utf8(&mut buf).len();
+                        u32::from_le_bytes(buf) | (n as u32) << 24
+                    }
+                    _ => 0,
+                }
+            })
+            .collect();
         Tables {
             lower,
+            latin_lower,
             alpha: CharSet::new(0x10000, char::is_alphabetic),
             numeric: CharSet::new(0x10000, char::is_numeric),
             stable: CharSet::new(0x10000, |c| {
@@ -462,8 +480,11 @@ fn normal_form_in(
         }
         // `i` is at a character boundary: only whole characters are stepped over.
         if latin {
-            if let Some((l, len)) = latin_letter_lower(&b[i..]) {
-                n += l.encode_utf8(&mut out[n..]).len();
+            if let Some((l, width, len)) = latin_letter_lower(&b[i..]) {
+                // `out` has room past `n` (flushed at NORMAL_CHUNK): the bytes past the
+                // width are overwritten next.
+                out[n..n + 4].copy_from_slice(&l.to_le_bytes());
+                n += width;
                 space = false;
                 i += len;
                 continue;
@@ -511,22 +532,39 @@ pub(crate) fn starts_latin(x: u8, y: u8) -> bool {
     (x.wrapping_sub(0xC3) <= 3) | ((x == 0xE1) & ((y == 0xBA) | (y == 0xBB)))
 }
 
-/// The lower case of the character `b` starts with, and its length in bytes, when it is
-/// in the [`starts_latin`] ranges and its lower case is one character: the accented Latin
-/// letters, Vietnamese's among them (and × and ÷), decoded from their bytes. None of them
-/// is whitespace or a numeral. `None` for anything else.
+/// The lower case of the character `b` starts with, when it is in the [`starts_latin`]
+/// ranges and its lower case is one character: the accented Latin letters, Vietnamese's
+/// among them (and × and ÷). `(lower, width, len)`: the lower case's UTF-8 bytes as a
+/// number (first byte lowest, at most 3 bytes), how many they are, and the length of the
+/// character read. Looked up by the character's bytes, so neither decoded, nor looked up
+/// again by code point, nor encoded. None of these characters is whitespace or a numeral.
+/// `None` for anything else.
 #[inline(always)]
-pub(crate) fn latin_letter_lower(b: &[u8]) -> Option<(char, usize)> {
-    let (cp, len) = match *b {
+pub(crate) fn latin_letter_lower(b: &[u8]) -> Option<(u32, usize, usize)> {
+    let (index, len) = latin_index(b)?;
+    let e = *tables().latin_lower.get(index)?;
+    (e != 0).then_some((e & 0xFF_FFFF, (e >> 24) as usize, len))
+}
+
+/// Places in [`Tables::latin_lower`]: U+00C0–U+01BF, then U+1E80–U+1EFF.
+const LATIN_INDEXES: usize = 256 + 128;
+
+/// The place of the character `b` starts with in [`Tables::latin_lower`], and its length,
+/// when [`starts_latin`] says it is in the table's ranges.
+#[inline(always)]
+fn latin_index(b: &[u8]) -> Option<(usize, usize)> {
+    match *b {
+        // Lead bytes C3–C6: U+00C0–U+01BF, 64 to a lead byte.
         [x, y, ..] if x < 0xE0 && starts_latin(x, y) => {
-            ((u32::from(x & 0x1F) << 6) | u32::from(y & 0x3F), 2)
+            Some((usize::from(x - 0xC3) << 6 | usize::from(y & 0x3F), 2))
         }
-        [x, y, z, ..] if starts_latin(x, y) => {
-            (0x1000 | (u32::from(y & 0x3F) << 6) | u32::from(z & 0x3F), 3)
-        }
-        _ => return None,
-    };
-    Some((char::from_u32(cp).and_then(lower_char)?, len))
+        // E1 BA, E1 BB: U+1E80–U+1EFF.
+        [x, y, z, ..] if starts_latin(x, y) => Some((
+            256 + (usize::from(y - 0xBA) << 6 | usize::from(z & 0x3F)),
+            3,
+        )),
+        _ => None,
+    }
 }
 
 #[cfg(test)]
@@ -614,10 +652,14 @@ mod tests {
             let mut buf = [0u8; 4];
             let bytes = c.encode_utf8(&mut buf).as_bytes();
             match latin_letter_lower(bytes) {
-                Some((l, len)) => {
+                Some((l, width, len)) => {
                     answered += 1;
                     assert_eq!(len, c.len_utf8());
-                    assert_eq!(c.to_lowercase().collect::<String>(), l.to_string(), "{c:?}");
+                    // The lower case's bytes, then zeros.
+                    let all = l.to_le_bytes();
+                    let lower = c.to_lowercase().collect::<String>();
+                    assert_eq!(lower.as_bytes(), &all[..width], "{c:?}");
+                    assert!(all[width..].iter().all(|&x| x == 0), "{c:?}");
                     assert!(!c.is_whitespace() && !c.is_numeric() && surely_nfc_char(c));
                 }
                 None => assert_ne!(

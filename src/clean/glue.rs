@@ -255,13 +255,12 @@ fn latin_word_key(b: &[u8]) -> Option<u128> {
             i += 1;
             continue;
         }
-        // The ranges hold no digit and no punctuation but × and ÷.
-        let (lower, len) = crate::text::latin_letter_lower(&b[i..])?;
-        if matches!(lower, '×' | '÷') {
+        // The ranges hold no digit and no punctuation but × and ÷ (C3 97, C3 B7).
+        let (bytes, w, len) = crate::text::latin_letter_lower(&b[i..])?;
+        if matches!(bytes, 0x97C3 | 0xB7C3) {
             return None;
         }
         letter = true;
-        let (bytes, w) = utf8_le(lower);
         if n + w > 15 {
             return None;
         }
@@ -273,27 +272,6 @@ fn latin_word_key(b: &[u8]) -> Option<u128> {
         return None;
     }
     Some(key | (n as u128) << 120)
-}
-
-/// The UTF-8 form of `c` as a little-endian number (first byte lowest), and its length:
-/// worked out in registers, where `encode_utf8` writes bytes to memory.
-fn utf8_le(c: char) -> (u32, usize) {
-    let u = c as u32;
-    match u {
-        0..=0x7F => (u, 1),
-        0x80..=0x7FF => (0xC0 | u >> 6 | (0x80 | (u & 0x3F)) << 8, 2),
-        0x800..=0xFFFF => (
-            0xE0 | u >> 12 | (0x80 | ((u >> 6) & 0x3F)) << 8 | (0x80 | (u & 0x3F)) << 16,
-            3,
-        ),
-        _ => (
-            0xF0 | u >> 18
-                | (0x80 | ((u >> 12) & 0x3F)) << 8
-                | (0x80 | ((u >> 6) & 0x3F)) << 16
-                | (0x80 | (u & 0x3F)) << 24,
-            4,
-        ),
-    }
 }
 
 /// Append `core` in lower case, as [`crate::text::push_lower`] does, if it is a word
@@ -2278,16 +2256,6 @@ mod tests {
         }
         for t in ["Nội,", "×2", "l'ảnh", "nghiêngnghiêngx", "123"] {
             assert_eq!(latin_word_key(t.as_bytes()), None, "{t}");
-        }
-    }
-
-    #[test]
-    fn utf8_numbers_are_the_encoding() {
-        for i in 0..=0x10FFFFu32 {
-            let Some(c) = char::from_u32(i) else { continue };
-            let mut buf = [0u8; 4];
-            let len = c.encode_utf8(&mut buf).len();
-            assert_eq!(utf8_le(c), (u32::from_le_bytes(buf), len), "{i:#x}");
         }
     }
 
