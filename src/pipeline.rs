@@ -680,7 +680,6 @@ fn build_with(
                 let counted = counted.into_iter().collect::<Result<Vec<Counted>>>()?;
                 let (keys, events): (Vec<_>, Vec<_>) =
                     counted.into_iter().map(|c| (c.line_keys, c.words)).unzip();
-                let events: Vec<WordEvents> = events.into_iter().flatten().collect();
                 let (pairs, word_tables) = words.as_mut().map(WordStats::tables_mut).unzip();
                 // The three tables are independent: fill them side by side, each in input
                 // order. Each part is timed on the thread that runs it.
@@ -695,12 +694,12 @@ fn build_with(
                         rayon::join(
                             || {
                                 if let Some(mut p) = pairs {
-                                    count(&mut || events.iter().for_each(|ev| p.add(ev)));
+                                    count(&mut || events.iter().flatten().for_each(|ev| p.add(ev)));
                                 }
                             },
                             || {
                                 if let Some(mut t) = word_tables {
-                                    count(&mut || events.iter().for_each(|ev| t.add(ev)));
+                                    count(&mut || events.iter().flatten().for_each(|ev| t.add(ev)));
                                 }
                             },
                         )
