@@ -543,6 +543,9 @@ fn work_dir(output: &Path) -> Result<tempfile::TempDir> {
 /// A spill record's payload with its index and what the reader's filter said about it.
 type SpillLine<T> = (u64, Vec<u8>, T);
 
+/// The most [`SpillReader::next_line`] reserves from a record's length before reading it.
+const SPILL_RESERVE_CAP: u64 = 64 << 20;
+
 /// Records of the spill file, read back in order with their index.
 struct SpillReader {
     reader: BufReader<fs_err::File>,
@@ -570,8 +573,10 @@ impl SpillReader {
         let mut len = [0u8; 8];
         self.reader.read_exact(&mut len).map_err(io)?;
         let len = u64::from_le_bytes(len);
-        // Read through `take`, so a damaged length cannot make one huge allocation.
-        let mut line = Vec::new();
+        // Sized at once up to a cap (reading into an empty buffer grew it by doubling,
+        // copying each record ~twice); read through `take`, so a damaged length can make
+        // no huge allocation.
+        let mut line = Vec::with_capacity(len.min(SPILL_RESERVE_CAP) as usize);
         (&mut self.reader)
             .take(len)
             .read_to_end(&mut line)

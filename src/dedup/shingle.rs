@@ -70,6 +70,10 @@ pub(crate) fn tokens(text: &str) -> Tokens {
 /// break only separates tokens, and no HTML entity or normal-form change crosses one.
 pub(crate) fn tokens_of_parts(parts: &[&str]) -> Tokens {
     let mut t = TokenSplit::default();
+    // A token every 4 bytes or so: a word of spaced text takes 5–7, a kana or Han
+    // character 3. Reserved once, where growing by doubling copied the hashes ~twice.
+    let bytes: usize = parts.iter().map(|p| p.len()).sum();
+    t.out.hashes.reserve(bytes / 4 + 1);
     for part in parts {
         let decoded: Cow<'_, str> = if part.contains('&') {
             html_escape::decode_html_entities(part)
