@@ -70,8 +70,9 @@ pub(crate) fn tokens(text: &str) -> Tokens {
 /// break only separates tokens, and no HTML entity or normal-form change crosses one.
 pub(crate) fn tokens_of_parts(parts: &[&str]) -> Tokens {
     let mut t = TokenSplit::default();
-    // A token every 4 bytes or so: a word of spaced text takes 5–7, a kana or Han
-    // character 3. Reserved once, where growing by doubling copied the hashes ~twice.
+    // Room for a token every 4 bytes, reserved up front (growing from empty by doubling
+    // copied the hashes ~twice): a word of spaced text takes 5–7 bytes, so only text
+    // mostly in kana or Han (3 bytes a token) grows past it, once.
     let bytes: usize = parts.iter().map(|p| p.len()).sum();
     t.out.hashes.reserve(bytes / 4 + 1);
     for part in parts {
