@@ -7,14 +7,17 @@
 #                   a change and the one built after it
 #   --input PATH    what both build (default: ../shared/corpus); one corpus file keeps a
 #                   rotation short (the Vietnamese file takes ~8 s a build)
-#   --rotations N   rounds of one A build then one B build (default 8)
+#   --rotations N   rounds of one A build and one B build (default 8), A first in odd
+#                   rounds and B first in even ones
 #   --jobs N        passed to `quire build --jobs` (default: quire's own, all cores)
 #
 # The machine is shared and its speed drifts by a fifth within minutes, more than most
 # single changes gain: figures of separate runs, or a few of each, cannot tell a 5%
 # change from the drift. So the builds alternate, and each rotation's B is compared with
-# its own A, run seconds before it: the mean of those paired differences and how many
-# rotations B won say more than the two means. Per pass wall seconds and per stage CPU
+# its own A, run seconds before or after it: the mean of those paired differences and how
+# many rotations B won say more than the two means. Which binary goes first alternates
+# too, so whatever a build gains or loses from following the other one (the input in the
+# page cache, memory the kernel has just taken back) falls on both sides alike. Per pass wall seconds and per stage CPU
 # seconds come from `quire build --json`; wall and process CPU (user + sys) from /usr/bin/time.
 #
 # Both binaries must make the same release: the script compares their SHA256SUMS after
@@ -23,7 +26,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-usage() { sed -n '4,11p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-2}"; }
+usage() { sed -n '4,12p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-2}"; }
 
 [[ ${1:-} == -h || ${1:-} == --help ]] && usage 0
 (($# >= 2)) || usage
@@ -64,8 +67,13 @@ run() { # run a|b ROTATION: one build, its --json and /usr/bin/time figures kept
 echo "A = $A ($(sha256sum "$WORK/a" | cut -c1-12)), B = $B ($(sha256sum "$WORK/b" | cut -c1-12))" >&2
 echo "input $INPUT, $ROTATIONS rotations; 1-min load average $(cut -d' ' -f1 /proc/loadavg) before" >&2
 for ((k = 1; k <= ROTATIONS; k++)); do
-  run a "$k"
-  run b "$k"
+  if ((k % 2)); then
+    run a "$k"
+    run b "$k"
+  else
+    run b "$k"
+    run a "$k"
+  fi
   cmp -s "$WORK/out-a/SHA256SUMS" "$WORK/out-b/SHA256SUMS" ||
     { echo "the releases differ (rotation $k): $WORK/out-a, $WORK/out-b" >&2; exit 1; }
   echo "rotation $k/$ROTATIONS: A $(cut -d' ' -f1 "$WORK/a-$k.time") s, B $(cut -d' ' -f1 "$WORK/b-$k.time") s wall" >&2
