@@ -17,8 +17,9 @@
 # its own A, run seconds before or after it: the mean of those paired differences and how
 # many rotations B won say more than the two means. Which binary goes first alternates
 # too, so whatever a build gains or loses from following the other one (the input in the
-# page cache, memory the kernel has just taken back) falls on both sides alike. Per pass wall seconds and per stage CPU
-# seconds come from `quire build --json`; wall and process CPU (user + sys) from /usr/bin/time.
+# page cache, memory the kernel has just taken back) falls on both sides alike. Per pass
+# wall seconds and per stage CPU seconds come from `quire build --json`; wall and process
+# CPU (user + sys) from /usr/bin/time.
 #
 # Both binaries must make the same release: the script compares their SHA256SUMS after
 # every rotation and stops at the first difference (a speed change must not change data).
