@@ -83,19 +83,20 @@ fn tables() -> &'static Tables {
             })
             .collect();
         let starter = |c: char| canonical_combining_class(c) == 0;
-        let latin_lower = (0..LATIN_INDEXES)
-            .map(|i| {
-                let cp = if i < 256 { 0xC0 + i } else { 0x1E80 + i - 256 };
-                match char::from_u32(cp as u32).map(|c| lower[c as usize]) {
-                    Some(l) if l != NOT_ONE => {
-                        let mut buf = [0u8; 4];
-                        let n = l.encode_utf8(&mut buf).len();
-                        u32::from_le_bytes(buf) | (n as u32) << 24
-                    }
-                    _ => 0,
-                }
-            })
-            .collect();
+        // Each letter of the two ranges goes where `latin_index` finds it from its bytes,
+        // so the table's layout is written down once.
+        let mut latin_lower = vec![0u32; LATIN_INDEXES];
+        for c in ('\u{C0}'..='\u{1BF}').chain('\u{1E80}'..='\u{1EFF}') {
+            let (mut from, mut to) = ([0u8; 4], [0u8; 4]);
+            let l = lower[c as usize];
+            let Some((i, _)) = latin_index(c.encode_utf8(&mut from).as_bytes()) else {
+                continue;
+            };
+            if let (Some(slot), true) = (latin_lower.get_mut(i), l != NOT_ONE) {
+                let n = l.encode_utf8(&mut to).len();
+                *slot = u32::from_le_bytes(to) | (n as u32) << 24;
+            }
+        }
         Tables {
             lower,
             latin_lower,
