@@ -79,8 +79,9 @@ fn word_char(c: char) -> bool {
 }
 
 fn pair_key(left: &str, right: &str) -> u64 {
-    // Short ASCII words (nearly all) are keyed from their bytes, with no lower-cased copy.
-    let id = |w: &str| ascii_lower_key(w).unwrap_or_else(|| word_id(&crate::text::to_lower(w)));
+    // Short ASCII and Latin words (nearly all) are keyed from their bytes, with no
+    // lower-cased copy.
+    let id = |w: &str| lower_key(w).unwrap_or_else(|| word_id(&crate::text::to_lower(w)));
     pair_key_ids(id(left), id(right))
 }
 
@@ -379,7 +380,7 @@ impl WordStats {
 
     /// Occurrences of `word` (case-insensitive).
     pub fn count(&self, word: &str) -> u32 {
-        if let Some(k) = ascii_lower_key(word) {
+        if let Some(k) = lower_key(word) {
             return self.short.get(split_key(k));
         }
         if word.chars().all(|c| !c.is_uppercase()) {
@@ -510,7 +511,7 @@ impl RankTable {
 
     /// `word`'s rank, whatever its case.
     fn get(&self, word: &str) -> Option<u32> {
-        if let Some(k) = ascii_lower_key(word) {
+        if let Some(k) = lower_key(word) {
             return self.short.get(split_key(k)).checked_sub(1);
         }
         let lower;
@@ -529,6 +530,14 @@ impl RankTable {
     fn len(&self) -> usize {
         self.short.len() + self.long.len()
     }
+}
+
+/// [`short_key`] of `word` in lower case where it is made from the bytes with no
+/// lower-cased copy: an ASCII word of up to 15 bytes, or a word of the letters
+/// [`latin_word_key`] reads (most Vietnamese syllables and their halves, which the
+/// glued-word search looks up at every split of a chunk it judges). `None` for other words.
+fn lower_key(word: &str) -> Option<u128> {
+    ascii_lower_key(word).or_else(|| latin_word_key(word.as_bytes()))
 }
 
 /// [`short_key`] of an ASCII word of up to 15 bytes in lower case, made from its bytes
@@ -2168,6 +2177,37 @@ mod tests {
         // Longer or not ASCII: left to the general path.
         assert_eq!(ascii_lower_key("abcdefghijklmnop"), None);
         assert_eq!(ascii_lower_key("Đà"), None);
+    }
+
+    /// Where `lower_key` answers, it answers what the lookups computed before it: the
+    /// key of the word lower-cased by `to_lower`. Every character of the plane, alone,
+    /// beside ASCII and Vietnamese letters and in either case, up to the 15-byte limit.
+    #[test]
+    fn lower_keys_are_the_keys_of_the_lower_case() {
+        let mut answered = 0;
+        for i in 0..0x1_0000u32 {
+            let Some(c) = char::from_u32(i) else { continue };
+            let upper: String = c.to_uppercase().collect();
+            for w in [
+                format!("{c}"),
+                format!("a{c}"),
+                format!("{c}B"),
+                format!("Đà{c}"),
+                format!("{c}ẵng"),
+                format!("NG{upper}Ờ"),
+                format!("abcdefghijkl{c}"),
+                format!("ABCDEFGHIJKLM{c}"),
+            ] {
+                let want = short_key(&crate::text::to_lower(&w));
+                if let Some(k) = lower_key(&w) {
+                    answered += 1;
+                    assert_eq!(Some(k), want, "{w:?}");
+                }
+            }
+        }
+        // The Latin path answers for Vietnamese, not only ASCII.
+        assert_eq!(lower_key("NgƯỜi"), short_key("người"));
+        assert!(answered > 3000, "{answered}");
     }
 
     #[test]
