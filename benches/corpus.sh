@@ -3,7 +3,7 @@
 # the shared news corpora, optionally scaled up with near-duplicate copies.
 #
 #   bash benches/corpus.sh [--scale N] [--jobs N] [--runs N] [--long-line MB [--distinct]]
-#                          [--no-build]
+#                          [--no-build | --bin PATH]
 #
 #   --scale N       1 (default): ../shared/corpus as is; N >= 2: N copies of every corpus
 #                   file under target/corpus-bench/xN/ (copy k>0: id `<id>#k`, one
@@ -17,14 +17,16 @@
 #                   news), which every stage sees whole, instead of one article repeated
 #   --no-build      reuse the binary of the previous run (target/corpus-bench/quire), to
 #                   compare scales on one binary while src/ keeps changing
+#   --bin PATH      measure this binary instead of building one (an earlier release's,
+#                   say); later --no-build runs reuse it
 #
 # MB = 10^6 bytes. Everything it writes stays under target/corpus-bench/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-usage() { sed -n '5,20p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-2}"; }
+usage() { sed -n '5,22p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-2}"; }
 
-SCALE=1 JOBS="" RUNS=1 LONG_MB="" BUILD=1 DISTINCT=0
+SCALE=1 JOBS="" RUNS=1 LONG_MB="" BUILD=1 DISTINCT=0 GIVEN=
 while (($#)); do
   case "$1" in
     --scale) SCALE="${2:?}"; shift 2 ;;
@@ -32,6 +34,7 @@ while (($#)); do
     --runs) RUNS="${2:?}"; shift 2 ;;
     --long-line) LONG_MB="${2:?}"; shift 2 ;;
     --no-build) BUILD=0; shift ;;
+    --bin) GIVEN="${2:?}"; BUILD=0; shift 2 ;;
     --distinct) DISTINCT=1; shift ;;
     -h|--help) usage 0 ;;
     *) echo "unknown argument: $1" >&2; usage ;;
@@ -63,6 +66,11 @@ if ((BUILD)); then
     REV="$REV + uncommitted changes in src/ or Cargo.*"
   fi
   echo "$REV" >"$BIN.rev"
+fi
+if [[ -n $GIVEN ]]; then
+  [[ -x $GIVEN ]] || { echo "--bin $GIVEN: not an executable" >&2; exit 2; }
+  cp "$GIVEN" "$BIN"
+  echo "$GIVEN at $(git rev-parse --short HEAD 2>/dev/null || echo unknown)" >"$BIN.rev"
 fi
 [[ -x $BIN && -f $BIN.rev ]] || { echo "no earlier binary in $BIN: run without --no-build" >&2; exit 1; }
 # The tree changes under us, so name the exact binary: equal hashes = comparable runs.

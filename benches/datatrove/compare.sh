@@ -4,8 +4,9 @@
 #   bash benches/datatrove/compare.sh [SLICE_MB]      # from the repo root; SLICE_MB defaults to 15
 #
 # RUNS=2 runs each tool twice (at most 2: the machine's 2 cores are shared) and keeps the faster
-# run of each. Everything it makes lives under target/ (gitignored): the venv in
-# target/datatrove-venv, the slice, outputs and logs in target/datatrove-bench.
+# run of each. QUIRE=PATH measures that quire binary (an earlier release's, say) instead of
+# building target/release/quire. Everything it makes lives under target/ (gitignored): the
+# venv in target/datatrove-venv, the slice, outputs and logs in target/datatrove-bench.
 set -euo pipefail
 
 cd "$(dirname "$0")/../.."
@@ -209,20 +210,25 @@ PY
 }
 
 # 3. quire. Other people edit src/ meanwhile: if the build fails, keep an existing binary.
-step "cargo build --release"
-if ! cargo build --release 2> "$bench/cargo.stderr"; then
-  tail -5 "$bench/cargo.stderr" >&2
-  [[ -x target/release/quire ]] || { echo "no quire binary to measure" >&2; exit 1; }
-  echo "cargo build failed (see $bench/cargo.stderr); measuring the existing target/release/quire" >&2
+quire=${QUIRE:-target/release/quire}
+if [[ -z ${QUIRE:-} ]]; then
+  step "cargo build --release"
+  if ! cargo build --release 2> "$bench/cargo.stderr"; then
+    tail -5 "$bench/cargo.stderr" >&2
+    [[ -x $quire ]] || { echo "no quire binary to measure" >&2; exit 1; }
+    echo "cargo build failed (see $bench/cargo.stderr); measuring the existing $quire" >&2
+  fi
 fi
+[[ -x $quire ]] || { echo "QUIRE=$quire: not an executable" >&2; exit 2; }
 # Others edit src/ meanwhile, so say which code the binary was built from.
-quire_version="$(target/release/quire --version) at $(git rev-parse --short HEAD)"
+quire_version="$("$quire" --version) at $(git rev-parse --short HEAD)"
+[[ -z ${QUIRE:-} ]] || quire_version+=" ($quire)"
 git diff --quiet HEAD -- src Cargo.toml Cargo.lock || quire_version+=" + uncommitted changes"
 
 for run in $(seq "$runs"); do
   step "quire, run $run"
   rm -rf "$bench/quire-out"
-  measure "quire-$run" -- target/release/quire build "$bench/slice.jsonl" -o "$bench/quire-out" --json --jobs 2 ||
+  measure "quire-$run" -- "$quire" build "$bench/slice.jsonl" -o "$bench/quire-out" --json --jobs 2 ||
     { tail -20 "$bench/quire-$run.stderr" >&2; exit 1; }
   step "datatrove $dt_version, run $run"
   # datatrove skips tasks its logs call completed, so each run starts from nothing.
