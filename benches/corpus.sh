@@ -70,7 +70,7 @@ fi
 if [[ -n $GIVEN ]]; then
   [[ -x $GIVEN ]] || { echo "--bin $GIVEN: not an executable" >&2; exit 2; }
   cp "$GIVEN" "$BIN"
-  echo "$GIVEN at $(git rev-parse --short HEAD 2>/dev/null || echo unknown)" >"$BIN.rev"
+  echo "$GIVEN (given, not built here)" >"$BIN.rev"
 fi
 [[ -x $BIN && -f $BIN.rev ]] || { echo "no earlier binary in $BIN: run without --no-build" >&2; exit 1; }
 # The tree changes under us, so name the exact binary: equal hashes = comparable runs.

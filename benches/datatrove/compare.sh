@@ -220,10 +220,14 @@ if [[ -z ${QUIRE:-} ]]; then
   fi
 fi
 [[ -x $quire ]] || { echo "QUIRE=$quire: not an executable" >&2; exit 2; }
-# Others edit src/ meanwhile, so say which code the binary was built from.
-quire_version="$("$quire" --version) at $(git rev-parse --short HEAD)"
-[[ -z ${QUIRE:-} ]] || quire_version+=" ($quire)"
-git diff --quiet HEAD -- src Cargo.toml Cargo.lock || quire_version+=" + uncommitted changes"
+# Others edit src/ meanwhile, so say which code the binary was built from (a given binary
+# is named by its path: which code made it is not known here).
+if [[ -n ${QUIRE:-} ]]; then
+  quire_version="$("$quire" --version) ($quire, sha256 $(sha256sum "$quire" | cut -c1-12))"
+else
+  quire_version="$("$quire" --version) at $(git rev-parse --short HEAD)"
+  git diff --quiet HEAD -- src Cargo.toml Cargo.lock || quire_version+=" + uncommitted changes"
+fi
 
 for run in $(seq "$runs"); do
   step "quire, run $run"
