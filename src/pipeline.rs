@@ -673,11 +673,7 @@ fn build_with(
                     Counted {
                         // The read pass spilled one key per block when lines are counted.
                         line_keys: count_lines.then(|| LineStats::distinct(keys)),
-                        words: count_words.then(|| {
-                            let mut ev = WordEvents::default();
-                            blocks.iter().for_each(|t| ev.push_text(t));
-                            ev
-                        }),
+                        words: count_words.then(|| WordEvents::of_texts(&blocks)),
                     }
                 }))
             },
