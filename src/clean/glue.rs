@@ -403,7 +403,17 @@ impl WordStats {
 
     /// Occurrences of `left right` printed as two words.
     pub fn pair(&self, left: &str, right: &str) -> u32 {
-        self.pairs.get(pair_key(left, right))
+        self.pair_of_key(pair_key(left, right))
+    }
+
+    /// [`pair`](WordStats::pair) by the pair's [`pair_key`].
+    fn pair_of_key(&self, key: u64) -> u32 {
+        self.pairs.get(key)
+    }
+
+    /// Ask the memory for the slot of the pair keyed `key` ahead of its lookup.
+    fn prefetch_pair(&self, key: u64) {
+        self.pairs.prefetch(key);
     }
 }
 
@@ -1456,6 +1466,24 @@ impl<'a> Unglue<'a> {
         // How often the corpus prints the whole chunk, looked up once for all splits.
         let glued = std::cell::OnceCell::new();
         let glued = || *glued.get_or_init(|| self.words.count(core));
+        // Outside English each split's pair is looked up first (below), nearly always a
+        // cache miss in a table of millions of pairs: the keys are made once, and their
+        // slots asked for before the first lookup, so the misses overlap.
+        let mut pair_keys = [0u64; MAX_GLUED_CHARS];
+        let keyed = !self.english && chars.len() <= MAX_GLUED_CHARS;
+        if keyed {
+            for k in 1..chars.len() {
+                let (i, c) = chars[k];
+                let case_break = chars[k - 1].1.is_lowercase() && c.is_uppercase();
+                // The splits the loop passes over before the pair, as it does.
+                if case_break || last_upper.is_some_and(|u| k <= u) {
+                    continue;
+                }
+                let key = pair_key(&core[..i], &core[i..]);
+                self.words.prefetch_pair(key);
+                pair_keys[k] = key;
+            }
+        }
         let mut best: Option<((u32, f64), usize, bool)> = None;
         let mut fallback: Option<usize> = None;
         for k in 1..chars.len() {
@@ -1495,7 +1523,11 @@ impl<'a> Unglue<'a> {
             // tests need English), and a split never printed apart scores below any that
             // was: it can neither be taken nor stand in the way of one. One lookup then
             // rules out most splits, before the halves' two or four.
-            if !self.english && self.words.pair(left, right) == 0 {
+            let apart_outside_english = || match keyed {
+                true => self.words.pair_of_key(pair_keys[k]),
+                false => self.words.pair(left, right),
+            };
+            if !self.english && apart_outside_english() == 0 {
                 continue;
             }
             let ln = |w: &str| f64::from(self.words.count(w)).ln_1p();
