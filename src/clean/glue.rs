@@ -2901,6 +2901,30 @@ mod tests {
     }
 
     #[test]
+    fn outside_english_a_split_needs_the_pair_printed_apart() {
+        let mut w = WordStats::new(10_000);
+        for _ in 0..4 {
+            w.add_text("Anh ấy đến vì chờ bạn, cà phê sữa đá ngon lắm");
+        }
+        w.add_text("mít tinh");
+        let lex = Lexicon::default();
+        let u = Unglue::new(&w, &lex, 3);
+        let text = |chunk: &str| format!("Hôm nay {chunk} ở Hà Nội, trời mưa và gió lạnh suốt đêm");
+        for (glued, apart) in [
+            ("vìchờ", "vì chờ"),
+            ("Vìchờ", "Vì chờ"),
+            ("càphê", "cà phê"),
+            ("Càphê", "Cà phê"),
+        ] {
+            assert_eq!(u.repair(&text(glued)), Some(text(apart)), "{glued}");
+        }
+        // Halves printed fewer than three times each, or never side by side, stay glued.
+        for glued in ["míttinh", "chờvì", "sữacà", "đếnbạn"] {
+            assert_eq!(u.repair(&text(glued)), None, "{glued}");
+        }
+    }
+
+    #[test]
     fn long_runs_are_left_alone_quickly() {
         let w = stats();
         let lex = Lexicon::default();
