@@ -410,22 +410,18 @@ impl Detector {
             weight: 0.0,
         };
         if words.len() <= EXACT_WORDS {
-            for w in &words {
-                scoring.add(&text[w.start..w.end], weight(w));
-            }
+            scoring.add_all(words.iter().map(|w| (&text[w.start..w.end], weight(w))));
         } else {
             let part = |p: usize| p * words.len() / SPREAD_PARTS;
             for round in 0.. {
                 let mut more = false;
                 for p in 0..SPREAD_PARTS {
                     let (from, to) = (part(p) + round * SPREAD_WORDS, part(p + 1));
-                    for w in words
+                    let part = words
                         .get(from..(from + SPREAD_WORDS).min(to))
-                        .unwrap_or(&[])
-                    {
-                        scoring.add(&text[w.start..w.end], weight(w));
-                        more = true;
-                    }
+                        .unwrap_or(&[]);
+                    more |= !part.is_empty();
+                    scoring.add_all(part.iter().map(|w| (&text[w.start..w.end], weight(w))));
                 }
                 if !more || self.lead(&scoring.scores) >= SETTLED_MARGIN {
                     break;
@@ -509,26 +505,49 @@ struct Scoring<'m> {
 }
 
 impl Scoring<'_> {
-    fn add(&mut self, word: &str, weight: f32) {
-        let mut each: Scores = [0.0; MAX_LANGS];
-        word_scores(self.model, word, &mut self.buf, &mut each);
-        let n = self.model.codes().len();
-        for (total, w) in self.scores[..n].iter_mut().zip(&each[..n]) {
-            *total += weight * w;
+    /// Add the scores of `words`, each times its weight, in order.
+    fn add_all<'w>(&mut self, words: impl IntoIterator<Item = (&'w str, f32)>) {
+        let mut words = words.into_iter();
+        loop {
+            let mut batch = [("", 0.0f32); SCORE_BATCH];
+            let mut n = 0;
+            for w in words.by_ref() {
+                batch[n] = w;
+                n += 1;
+                if n == SCORE_BATCH {
+                    break;
+                }
+            }
+            let mut each = [[0.0; MAX_LANGS]; SCORE_BATCH];
+            word_scores(self.model, &batch[..n], &mut self.buf, &mut each[..n]);
+            let langs = self.model.codes().len();
+            for (&(_, weight), each) in batch[..n].iter().zip(&each[..n]) {
+                for (total, w) in self.scores[..langs].iter_mut().zip(&each[..langs]) {
+                    *total += weight * w;
+                }
+                self.weight += weight;
+            }
+            if n < SCORE_BATCH {
+                break;
+            }
         }
-        self.weight += weight;
     }
 }
 
-/// Set `out` to the log probabilities of `word` (as written) under every model language,
-/// each at most `WORD_CAP` below the best.
+/// Words whose cached scores are looked up together (see [`word_scores`]).
+const SCORE_BATCH: usize = 8;
+
+/// Set `out[i]` to the log probabilities of `words[i].0` (as written) under every model
+/// language, each at most `WORD_CAP` below the best.
 ///
 /// Each thread keeps the words it met last with their scores: news repeats "the", "của",
 /// "said" all the time, and scoring a word reads the n-gram table, mostly cache misses. A
 /// kept score is the very value scoring gives, so results never depend on the thread or
-/// on what it read before.
-fn word_scores(model: &Model, word: &str, buf: &mut Vec<char>, out: &mut Scores) {
-    let score = |buf: &mut Vec<char>, out: &mut Scores| {
+/// on what it read before. The kept words are themselves more than the core's cache
+/// holds, and nearly every lookup missed it, one after another: the places of a few
+/// words are asked for before the first is looked up, so the misses overlap.
+fn word_scores(model: &Model, words: &[(&str, f32)], buf: &mut Vec<char>, out: &mut [Scores]) {
+    let score = |word: &str, buf: &mut Vec<char>, out: &mut Scores| {
         buf.clear();
         for c in word.chars() {
             buf.extend(c.to_lowercase().filter(|&c| crate::text::is_alphabetic(c)));
@@ -542,19 +561,11 @@ fn word_scores(model: &Model, word: &str, buf: &mut Vec<char>, out: &mut Scores)
             *w = w.max(best - WORD_CAP);
         }
     };
-    if word.len() > CACHED_BYTES {
-        return score(buf, out);
+    let mut keys = [None; SCORE_BATCH];
+    for (k, &(word, _)) in keys.iter_mut().zip(words) {
+        *k = CacheKey::of(word);
     }
-    let mut bytes = [0u8; CACHED_BYTES];
-    bytes[..word.len()].copy_from_slice(word.as_bytes());
-    let mut key = [0u64; CACHED_BYTES / 8];
-    for (k, chunk) in key.iter_mut().zip(bytes.chunks_exact(8)) {
-        let mut b = [0u8; 8];
-        b.copy_from_slice(chunk);
-        *k = u64::from_le_bytes(b);
-    }
-    let len = word.len() as u8;
-    let hit = WORD_CACHE
+    let done = WORD_CACHE
         .try_with(|cache| {
             let Ok(mut cache) = cache.try_borrow_mut() else {
                 return false; // never reentered, but no panic either way
@@ -565,29 +576,68 @@ fn word_scores(model: &Model, word: &str, buf: &mut Vec<char>, out: &mut Scores)
                     slots: vec![CachedWord::EMPTY; 2 * CACHE_SETS],
                 };
             }
-            let h = key.iter().fold(u64::from(len), |h, &k| {
-                (h ^ k).wrapping_mul(0x9E37_79B9_7F4A_7C15)
-            });
-            let set = ((h ^ (h >> 32)) as usize) & (CACHE_SETS - 1);
-            let Some(ways) = cache.slots.get_mut(2 * set..2 * set + 2) else {
-                return false;
-            };
-            if let Some(w) = ways.iter().find(|w| w.len == len && w.key == key) {
-                *out = w.scores;
-            } else {
-                score(buf, out);
-                ways[1] = ways[0];
-                ways[0] = CachedWord {
-                    key,
-                    len,
-                    scores: *out,
+            for k in keys.iter().flatten() {
+                cache.prefetch(k.set);
+            }
+            for ((&(word, _), key), out) in words.iter().zip(&keys).zip(out.iter_mut()) {
+                let Some(k) = key else {
+                    score(word, buf, out);
+                    continue;
                 };
+                let Some(ways) = cache.slots.get_mut(2 * k.set..2 * k.set + 2) else {
+                    score(word, buf, out);
+                    continue;
+                };
+                if let Some(w) = ways.iter().find(|w| w.len == k.len && w.key == k.bytes) {
+                    *out = w.scores;
+                } else {
+                    score(word, buf, out);
+                    ways[1] = ways[0];
+                    ways[0] = CachedWord {
+                        key: k.bytes,
+                        len: k.len,
+                        scores: *out,
+                    };
+                }
             }
             true
         })
         .unwrap_or(false);
-    if !hit {
-        score(buf, out);
+    if !done {
+        for (&(word, _), out) in words.iter().zip(out.iter_mut()) {
+            score(word, buf, out);
+        }
+    }
+}
+
+/// A word as the cache keys it: its bytes zero-padded, its length and its set.
+#[derive(Clone, Copy)]
+struct CacheKey {
+    bytes: [u64; CACHED_BYTES / 8],
+    len: u8,
+    set: usize,
+}
+
+impl CacheKey {
+    /// `None` for a word longer than the cache keeps.
+    fn of(word: &str) -> Option<CacheKey> {
+        if word.len() > CACHED_BYTES {
+            return None;
+        }
+        let mut padded = [0u8; CACHED_BYTES];
+        padded[..word.len()].copy_from_slice(word.as_bytes());
+        let mut bytes = [0u64; CACHED_BYTES / 8];
+        for (k, chunk) in bytes.iter_mut().zip(padded.chunks_exact(8)) {
+            let mut b = [0u8; 8];
+            b.copy_from_slice(chunk);
+            *k = u64::from_le_bytes(b);
+        }
+        let len = word.len() as u8;
+        let h = bytes.iter().fold(u64::from(len), |h, &k| {
+            (h ^ k).wrapping_mul(0x9E37_79B9_7F4A_7C15)
+        });
+        let set = ((h ^ (h >> 32)) as usize) & (CACHE_SETS - 1);
+        Some(CacheKey { bytes, len, set })
     }
 }
 
@@ -622,6 +672,27 @@ struct WordCache {
     /// The model whose scores these are.
     model: Option<u64>,
     slots: Vec<CachedWord>,
+}
+
+impl WordCache {
+    /// Ask the memory for a set's words (three cache lines) ahead of their lookup.
+    fn prefetch(&self, set: usize) {
+        #[cfg(target_arch = "x86_64")]
+        if let Some(ways) = self.slots.get(2 * set..2 * set + 2) {
+            let start = ways.as_ptr().cast::<u8>();
+            for offset in (0..std::mem::size_of_val(ways)).step_by(64) {
+                // SAFETY: a prefetch is a hint; it reads nothing and cannot fault, and
+                // the address is inside the set.
+                unsafe {
+                    std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(
+                        start.add(offset).cast(),
+                    )
+                };
+            }
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        let _ = set;
+    }
 }
 
 thread_local! {
@@ -1002,7 +1073,7 @@ mod tests {
         let mut buf = Vec::new();
         // Cased, punctuated, expanding in lower case, beyond the cache's length.
         let long = "x".repeat(30);
-        for w in [
+        let words = [
             "the",
             "The",
             "Người",
@@ -1015,28 +1086,62 @@ mod tests {
             "İstanbul",
             "ΣΟΦΟΣ",
             &long,
-        ] {
-            let mut direct: Scores = [0.0; MAX_LANGS];
-            let lower: Vec<char> = w
-                .chars()
-                .flat_map(char::to_lowercase)
-                .filter(|&c| crate::text::is_alphabetic(c))
-                .collect();
-            model.word_logprob(&lower, &mut direct);
-            let best = direct[..n]
-                .iter()
-                .copied()
-                .fold(f32::NEG_INFINITY, f32::max);
-            for x in &mut direct[..n] {
-                *x = x.max(best - WORD_CAP);
-            }
-            // First call fills the cache, the second reads it.
+        ];
+        let direct: Vec<Scores> = words
+            .iter()
+            .map(|w| {
+                let mut direct: Scores = [0.0; MAX_LANGS];
+                let lower: Vec<char> = w
+                    .chars()
+                    .flat_map(char::to_lowercase)
+                    .filter(|&c| crate::text::is_alphabetic(c))
+                    .collect();
+                model.word_logprob(&lower, &mut direct);
+                let best = direct[..n]
+                    .iter()
+                    .copied()
+                    .fold(f32::NEG_INFINITY, f32::max);
+                for x in &mut direct[..n] {
+                    *x = x.max(best - WORD_CAP);
+                }
+                direct
+            })
+            .collect();
+        // One word at a time, then batches with repeats in them; the first calls fill
+        // the cache, later ones read it.
+        for (w, direct) in words.iter().zip(&direct) {
             for _ in 0..2 {
-                let mut got: Scores = [0.0; MAX_LANGS];
-                word_scores(model, w, &mut buf, &mut got);
-                assert_eq!(got[..n], direct[..n], "{w}");
+                let mut got = [[0.0; MAX_LANGS]];
+                word_scores(model, &[(w, 1.0)], &mut buf, &mut got);
+                assert_eq!(got[0][..n], direct[..n], "{w}");
             }
         }
+        let order: Vec<usize> = (0..3 * words.len()).map(|i| i * 7 % words.len()).collect();
+        for batch in order.chunks(SCORE_BATCH) {
+            let items: Vec<(&str, f32)> = batch.iter().map(|&i| (words[i], 1.0)).collect();
+            let mut got = vec![[0.0; MAX_LANGS]; items.len()];
+            word_scores(model, &items, &mut buf, &mut got);
+            for (&i, got) in batch.iter().zip(&got) {
+                assert_eq!(got[..n], direct[i][..n], "{}", words[i]);
+            }
+        }
+        // Added up with their weights, in order, as one word at a time would.
+        let weights: Vec<f32> = (0..order.len()).map(|i| 0.5 + i as f32 / 8.0).collect();
+        let mut scoring = Scoring {
+            model,
+            buf: Vec::new(),
+            scores: [0.0; MAX_LANGS],
+            weight: 0.0,
+        };
+        scoring.add_all(order.iter().zip(&weights).map(|(&i, &w)| (words[i], w)));
+        let mut expected: Scores = [0.0; MAX_LANGS];
+        for (&i, &w) in order.iter().zip(&weights) {
+            for (e, d) in expected[..n].iter_mut().zip(&direct[i][..n]) {
+                *e += w * d;
+            }
+        }
+        assert_eq!(scoring.scores[..n], expected[..n]);
+        assert_eq!(scoring.weight, weights.iter().sum::<f32>());
     }
 
     #[test]
