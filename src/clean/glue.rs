@@ -406,6 +406,16 @@ impl WordStats {
         self.pair_of_key(pair_key(left, right))
     }
 
+    /// [`count`](WordStats::count) of a word whose [`lower_key`] is `key`.
+    fn count_of_key(&self, key: u128) -> u32 {
+        self.short.get(split_key(key))
+    }
+
+    /// Ask the memory for the count of the word whose [`lower_key`] is `key`.
+    fn prefetch_word(&self, key: u128) {
+        self.short.prefetch(split_key(key));
+    }
+
     /// [`pair`](WordStats::pair) by the pair's [`pair_key`].
     fn pair_of_key(&self, key: u64) -> u32 {
         self.pairs.get(key)
@@ -644,6 +654,16 @@ impl Lexicon {
 
     pub fn contains(&self, word: &str) -> bool {
         self.rank(word).is_some()
+    }
+
+    /// [`contains`](Lexicon::contains) of a word whose [`lower_key`] is `key`.
+    fn contains_key(&self, key: u128) -> bool {
+        self.words.short.get(split_key(key)) != 0
+    }
+
+    /// Ask the memory for the rank of the word whose [`lower_key`] is `key`.
+    fn prefetch(&self, key: u128) {
+        self.words.short.prefetch(split_key(key));
     }
 
     /// The word's rank among the word-initial entries (0: the commonest), if it is one.
@@ -986,6 +1006,14 @@ impl<'a> Unglue<'a> {
             return matches!(w, "a" | "A" | "I") && self.words.count(w) >= 1;
         }
         self.lexicon.contains(w) || self.words.count(w) >= self.min_part
+    }
+
+    /// [`known`](Unglue::known) of a word whose [`lower_key`] is `key`.
+    fn known_by_key(&self, w: &str, key: u128) -> bool {
+        if w.chars().nth(1).is_none() {
+            return self.known(w);
+        }
+        self.lexicon.contains_key(key) || self.words.count_of_key(key) >= self.min_part
     }
 
     /// Whether `left right` is a likely pair of words rather than one compound word.
@@ -1466,22 +1494,32 @@ impl<'a> Unglue<'a> {
         // How often the corpus prints the whole chunk, looked up once for all splits.
         let glued = std::cell::OnceCell::new();
         let glued = || *glued.get_or_init(|| self.words.count(core));
-        // Outside English each split's pair is looked up first (below), nearly always a
-        // cache miss in a table of millions of pairs: the keys are made once, and their
-        // slots asked for before the first lookup, so the misses overlap.
+        // Each split's first lookup (below) is nearly always a cache miss in a table of
+        // millions of entries: outside English the pair's count, in English the left
+        // half's rank and count. Their keys are made once, and their slots asked for
+        // before the first lookup, so the misses overlap.
         let mut pair_keys = [0u64; MAX_GLUED_CHARS];
-        let keyed = !self.english && chars.len() <= MAX_GLUED_CHARS;
+        let mut left_keys = [None; MAX_GLUED_CHARS];
+        let keyed = chars.len() <= MAX_GLUED_CHARS;
         if keyed {
             for k in 1..chars.len() {
                 let (i, c) = chars[k];
                 let case_break = chars[k - 1].1.is_lowercase() && c.is_uppercase();
-                // The splits the loop passes over before the pair, as it does.
+                // The splits the loop passes over before those lookups, as it does.
                 if case_break || last_upper.is_some_and(|u| k <= u) {
                     continue;
                 }
-                let key = pair_key(&core[..i], &core[i..]);
-                self.words.prefetch_pair(key);
-                pair_keys[k] = key;
+                if self.english {
+                    left_keys[k] = lower_key(&core[..i]);
+                    if let Some(key) = left_keys[k] {
+                        self.lexicon.prefetch(key);
+                        self.words.prefetch_word(key);
+                    }
+                } else {
+                    let key = pair_key(&core[..i], &core[i..]);
+                    self.words.prefetch_pair(key);
+                    pair_keys[k] = key;
+                }
             }
         }
         let mut best: Option<((u32, f64), usize, bool)> = None;
@@ -1531,7 +1569,10 @@ impl<'a> Unglue<'a> {
                 continue;
             }
             let ln = |w: &str| f64::from(self.words.count(w)).ln_1p();
-            let known_left = self.known(left);
+            let known_left = match left_keys[k] {
+                Some(key) if keyed => self.known_by_key(left, key),
+                _ => self.known(left),
+            };
             // With a half unknown only the fallback can take the split, and only in
             // English beside a listed function word (as `rare_beside_function_word` asks
             // first): otherwise the right half need not be looked up.
