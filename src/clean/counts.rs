@@ -5,6 +5,8 @@
 //! a general hash map gives no way to fetch an entry ahead of time. This table places a
 //! key by its own hash, so the caller can [`prefetch`](CountTable::prefetch) the slot of
 //! a key a few bumps before it bumps it, and the misses overlap instead of queueing.
+//! Tables of other small numbers by key use it for the same reason: the glued-word
+//! memo, the lexicon's ranks, the language model's n-gram index.
 
 /// A key the table can place: a fixed-width number, hashed by a fixed function (the same
 /// slots on every run).
@@ -65,6 +67,11 @@ impl<K: CountKey> CountTable<K> {
             len: 0,
             forgets: 0,
         }
+    }
+
+    /// An empty table with room for `keys` keys before it grows.
+    pub fn with_capacity(keys: usize) -> Self {
+        Self::with_slots((keys * 4).div_ceil(3) + 1)
     }
 
     pub fn len(&self) -> usize {

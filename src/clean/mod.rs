@@ -13,7 +13,7 @@ use crate::article::{ends_clause, is_crumb, word_count, Article, HeadRole};
 use crate::config::CleanConfig;
 use crate::spill::{CodecError, CodecResult, Dec, Enc};
 
-mod counts;
+pub(crate) mod counts;
 mod glue;
 mod lines;
 

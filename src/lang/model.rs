@@ -14,11 +14,11 @@
 //! Scoring a word takes a table lookup per n-gram, mostly cache misses, so
 //! `super::detect` keeps the scores of the words each thread met last.
 
-use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
 use std::io::Read;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::OnceLock;
+
+use crate::clean::counts::CountTable;
 
 /// The packed model, written by `data/build_model.py`.
 const PACKED: &[u8] = include_bytes!("data/latin.qlm");
@@ -41,10 +41,11 @@ pub struct Model {
     /// Log probability of a symbol the language never showed.
     unk: Vec<f32>,
 
-    /// n-gram hash → (first entry, number of entries). Suffix-closed: the n-gram without
-    /// its first symbol of every key is a key too (with no entries where no language kept
-    /// it), so a lookup that misses ends the search for longer n-grams.
-    index: HashMap<u64, (u32, u8), BuildHasherDefault<KeyHasher>>,
+    /// n-gram hash → (first entry, number of entries), [`pack`]ed. Suffix-closed: the
+    /// n-gram without its first symbol of every key is a key too (with no entries where
+    /// no language kept it), so a lookup that misses ends the search for longer n-grams.
+    /// A flat table: a lookup reads one slot, which can be fetched ahead of it.
+    index: CountTable<u64>,
     /// (language, −10·log p, −10·log back-off) per n-gram and language that kept it.
     entries: Vec<[u8; 3]>,
     /// Quantised value → log value.
@@ -89,7 +90,8 @@ impl Model {
             unk.push(f32::from_le_bytes(r.array()?));
         }
         let n_keys = u32::from_le_bytes(r.array()?) as usize;
-        let mut index = HashMap::with_capacity_and_hasher(n_keys, Default::default());
+        // A few suffixes are added to the keys (below).
+        let mut index = CountTable::with_capacity(n_keys + n_keys / 64);
         let mut entries = Vec::with_capacity(n_keys * 3);
         let mut key: Vec<u8> = Vec::with_capacity(32);
         for _ in 0..n_keys {
@@ -111,17 +113,17 @@ impl Model {
                 }
                 entries.push(e);
             }
-            index.insert(hash_chars(text.chars()), (start, m));
+            index.set(hash_chars(text.chars()), pack(start, m)?);
             // Close the table under suffixes (a handful of Vietnamese n-grams lack theirs);
             // a suffix that turns up later as a key of its own replaces the empty entry.
             let mut suffix = text.chars();
             suffix.next();
             while suffix.as_str().chars().next().is_some() {
                 let h = hash_chars(suffix.clone());
-                if index.contains_key(&h) {
+                if index.get(h) != 0 {
                     break;
                 }
-                index.insert(h, (entries.len() as u32, 0));
+                index.set(h, pack(entries.len() as u32, 0)?);
                 suffix.next();
             }
         }
@@ -148,6 +150,10 @@ impl Model {
 
     /// Set `out[l]` to log P(`word`) under every model language `l`. `word` holds
     /// lower-case letters only.
+    ///
+    /// The table is far larger than the core's cache and nearly every lookup misses it:
+    /// all the word's n-grams are hashed and their slots asked for first, then looked up,
+    /// their entries asked for, and only then scored, so the misses overlap.
     pub fn word_logprob(&self, word: &[char], out: &mut Scores) {
         let n = self.codes.len();
         out[..n].fill(0.0);
@@ -163,34 +169,57 @@ impl Model {
                 word[i - 1]
             }
         };
-        // cur[k]: the table entries of the n-gram of length k+1 ending at the current
-        // position; prev[k] the same for the previous position. Those are the histories
-        // whose back-off weights apply when a longer n-gram is missing. raw[k] is the
-        // unfinished hash of that n-gram at the previous position: appending a symbol
-        // extends it.
+        // At position i: the hashes of the n-grams of length k+1 ending there, then
+        // their table entries (None from the first missing length on).
+        let (mut fixed_hashes, mut fixed_slots) = (
+            [[0u64; ORDER]; FIXED_POSITIONS],
+            [[None; ORDER]; FIXED_POSITIONS],
+        );
+        let (mut heap_hashes, mut heap_slots);
+        let (hashes, slots): (&mut [[u64; ORDER]], &mut [Slots]) = if len <= FIXED_POSITIONS {
+            (&mut fixed_hashes[..len], &mut fixed_slots[..len])
+        } else {
+            heap_hashes = vec![[0u64; ORDER]; len];
+            heap_slots = vec![[None; ORDER]; len];
+            (&mut heap_hashes, &mut heap_slots)
+        };
+        // raw[k]: the unfinished hash of the n-gram of length k+1 ending at the previous
+        // position; appending a symbol extends it.
         let mut raw = [0u64; ORDER];
-        raw[0] = hash_step(HASH_SEED, BOW);
-        let mut prev: [Option<(u32, u8)>; ORDER] = [None; ORDER];
-        prev[0] = self.index.get(&finish(raw[0])).copied();
+        for (i, at) in hashes.iter_mut().enumerate() {
+            let c = sym(i);
+            let mut next = [0u64; ORDER];
+            next[0] = hash_step(HASH_SEED, c);
+            for k in 1..=i.min(ORDER - 1) {
+                next[k] = hash_step(raw[k - 1], c);
+            }
+            for k in 0..=i.min(ORDER - 1) {
+                at[k] = finish(next[k]);
+                self.index.prefetch(at[k]);
+            }
+            raw = next;
+        }
+        // Shortest first: the table is suffix-closed, so past the first missing n-gram
+        // every longer one is missing too.
+        for (i, (at, slot)) in hashes.iter().zip(slots.iter_mut()).enumerate() {
+            for k in 0..=i.min(ORDER - 1) {
+                match unpack_slot(self.index.get(at[k])) {
+                    Some(found) => {
+                        self.prefetch_entries(found);
+                        slot[k] = Some(found);
+                    }
+                    None => break,
+                }
+            }
+        }
         let mut done = [false; MAX_LANGS];
         let mut bow = [[0f32; MAX_LANGS]; ORDER];
         for i in 1..len {
             let max_k = i.min(ORDER - 1);
-            let c = sym(i);
-            let mut next = [0u64; ORDER];
-            next[0] = hash_step(HASH_SEED, c);
-            for k in 1..=max_k {
-                next[k] = hash_step(raw[k - 1], c);
-            }
-            // Shortest first: the table is suffix-closed, so past the first missing
-            // n-gram every longer one is missing too.
-            let mut cur: [Option<(u32, u8)>; ORDER] = [None; ORDER];
-            for k in 0..=max_k {
-                match self.index.get(&finish(next[k])) {
-                    Some(&slot) => cur[k] = Some(slot),
-                    None => break,
-                }
-            }
+            // cur[k]: the entries of the n-gram of length k+1 ending at this position;
+            // prev[k] the same for the previous position: the histories whose back-off
+            // weights apply when a longer n-gram is missing.
+            let (prev, cur) = (&slots[i - 1], &slots[i]);
             // Back-off weight of history sym(i-j .. i), j = 1..=max_k: the n-gram of
             // length j ending at i-1, i.e. prev[j-1]. Missing histories weigh nothing.
             for j in 1..=max_k {
@@ -222,12 +251,23 @@ impl Model {
                 let skipped: f32 = bow[1..=max_k].iter().map(|b| b[l]).sum();
                 out[l] += self.unk[l] + skipped;
             }
-            raw = next;
-            prev = cur;
         }
     }
 
-    fn entries_of(&self, slot: Option<(u32, u8)>) -> &[[u8; 3]] {
+    /// Ask the memory for the entries of a slot ahead of their reading.
+    fn prefetch_entries(&self, (start, _): (u32, u8)) {
+        #[cfg(target_arch = "x86_64")]
+        if let Some(e) = self.entries.get(start as usize) {
+            // SAFETY: a prefetch is a hint; it reads nothing and cannot fault.
+            unsafe {
+                std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(
+                    e.as_ptr().cast(),
+                )
+            };
+        }
+    }
+
+    fn entries_of(&self, slot: Slot) -> &[[u8; 3]] {
         match slot {
             Some((start, m)) => {
                 let start = start as usize;
@@ -275,22 +315,29 @@ fn hash_chars(chars: impl Iterator<Item = char>) -> u64 {
     finish(chars.fold(HASH_SEED, hash_step))
 }
 
-/// Keys are already hashes.
-#[derive(Default)]
-struct KeyHasher(u64);
+/// The table entries of one n-gram: its first entry and how many there are.
+type Slot = Option<(u32, u8)>;
 
-impl Hasher for KeyHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for b in bytes {
-            self.0 = (self.0 << 8) | u64::from(*b);
-        }
-    }
-    fn write_u64(&mut self, n: u64) {
-        self.0 = n;
-    }
+/// The entries of the n-grams of lengths 1 to [`ORDER`] ending at one position.
+type Slots = [Slot; ORDER];
+
+/// Positions of the words scored without a heap buffer (up to 30 letters: nearly all).
+const FIXED_POSITIONS: usize = 32;
+
+/// An index value: the first entry times 32 plus the number of entries (at most
+/// [`MAX_LANGS`]), plus one (0 is an empty slot of the table).
+fn pack(start: u32, m: u8) -> Result<u32, String> {
+    start
+        .checked_mul(32)
+        .and_then(|v| v.checked_add(u32::from(m) + 1))
+        .filter(|_| usize::from(m) <= MAX_LANGS)
+        .ok_or_else(|| "language model: too many entries".to_string())
+}
+
+/// The (first entry, number of entries) a [`pack`]ed value holds; `None` for 0.
+fn unpack_slot(v: u32) -> Slot {
+    let v = v.checked_sub(1)?;
+    Some((v / 32, (v % 32) as u8))
 }
 
 /// Bounds-checked reads from the unpacked table.
@@ -365,7 +412,7 @@ mod tests {
             i if i == len - 1 => EOW,
             i => word[i - 1],
         };
-        let get = |chars: &[char]| m.index.get(&hash_chars(chars.iter().copied())).copied();
+        let get = |chars: &[char]| unpack_slot(m.index.get(hash_chars(chars.iter().copied())));
         let mut prev: [Option<(u32, u8)>; ORDER] = [None; ORDER];
         prev[0] = get(&[BOW]);
         for i in 1..len {
@@ -435,7 +482,17 @@ mod tests {
             "ccđ",
             "đ",
         ];
-        for w in words {
+        // Around the longest word scored without a heap buffer.
+        let long: Vec<String> = [
+            FIXED_POSITIONS - 3,
+            FIXED_POSITIONS - 2,
+            FIXED_POSITIONS - 1,
+            61,
+        ]
+        .iter()
+        .map(|&n| "nghiêngthương".chars().cycle().take(n).collect())
+        .collect();
+        for w in words.iter().copied().chain(long.iter().map(String::as_str)) {
             let chars: Vec<char> = w.chars().collect();
             let mut fast = [0f32; MAX_LANGS];
             m.word_logprob(&chars, &mut fast);
