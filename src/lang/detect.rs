@@ -675,23 +675,11 @@ struct WordCache {
 }
 
 impl WordCache {
-    /// Ask the memory for a set's words (three cache lines) ahead of their lookup.
+    /// Ask the memory for a set's two words ahead of their lookup.
     fn prefetch(&self, set: usize) {
-        #[cfg(target_arch = "x86_64")]
         if let Some(ways) = self.slots.get(2 * set..2 * set + 2) {
-            let start = ways.as_ptr().cast::<u8>();
-            for offset in (0..std::mem::size_of_val(ways)).step_by(64) {
-                // SAFETY: a prefetch is a hint; it reads nothing and cannot fault, and
-                // the address is inside the set.
-                unsafe {
-                    std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(
-                        start.add(offset).cast(),
-                    )
-                };
-            }
+            ways.iter().for_each(crate::clean::counts::prefetch);
         }
-        #[cfg(not(target_arch = "x86_64"))]
-        let _ = set;
     }
 }
 

@@ -18,7 +18,7 @@ use std::io::Read;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::OnceLock;
 
-use crate::clean::counts::CountTable;
+use crate::clean::counts::{prefetch, CountTable};
 
 /// The packed model, written by `data/build_model.py`.
 const PACKED: &[u8] = include_bytes!("data/latin.qlm");
@@ -256,14 +256,8 @@ impl Model {
 
     /// Ask the memory for the entries of a slot ahead of their reading.
     fn prefetch_entries(&self, (start, _): (u32, u8)) {
-        #[cfg(target_arch = "x86_64")]
         if let Some(e) = self.entries.get(start as usize) {
-            // SAFETY: a prefetch is a hint; it reads nothing and cannot fault.
-            unsafe {
-                std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(
-                    e.as_ptr().cast(),
-                )
-            };
+            prefetch(e);
         }
     }
 
