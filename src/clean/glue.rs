@@ -393,7 +393,7 @@ impl WordStats {
     /// Occurrences of `word` (case-insensitive).
     pub fn count(&self, word: &str) -> u32 {
         if let Some(k) = lower_key(word) {
-            return self.short.get(split_key(k));
+            return self.count_of_key(k);
         }
         if word.chars().all(|c| !c.is_uppercase()) {
             return self.get(word);
@@ -544,7 +544,7 @@ impl RankTable {
     /// `word`'s rank, whatever its case.
     fn get(&self, word: &str) -> Option<u32> {
         if let Some(k) = lower_key(word) {
-            return self.short.get(split_key(k)).checked_sub(1);
+            return self.get_by_key(k);
         }
         let lower;
         let word = if word.chars().any(char::is_uppercase) {
@@ -557,6 +557,11 @@ impl RankTable {
             Some(k) => self.short.get(split_key(k)).checked_sub(1),
             None => self.long.get(word).copied(),
         }
+    }
+
+    /// The rank of the word whose [`lower_key`] is `key`.
+    fn get_by_key(&self, key: u128) -> Option<u32> {
+        self.short.get(split_key(key)).checked_sub(1)
     }
 
     fn len(&self) -> usize {
@@ -658,7 +663,7 @@ impl Lexicon {
 
     /// [`contains`](Lexicon::contains) of a word whose [`lower_key`] is `key`.
     fn contains_key(&self, key: u128) -> bool {
-        self.words.short.get(split_key(key)) != 0
+        self.words.get_by_key(key).is_some()
     }
 
     /// Ask the memory for the rank of the word whose [`lower_key`] is `key`.
