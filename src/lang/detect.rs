@@ -417,11 +417,11 @@ impl Detector {
                 let mut more = false;
                 for p in 0..SPREAD_PARTS {
                     let (from, to) = (part(p) + round * SPREAD_WORDS, part(p + 1));
-                    let part = words
+                    let slice = words
                         .get(from..(from + SPREAD_WORDS).min(to))
                         .unwrap_or(&[]);
-                    more |= !part.is_empty();
-                    scoring.add_all(part.iter().map(|w| (&text[w.start..w.end], weight(w))));
+                    more |= !slice.is_empty();
+                    scoring.add_all(slice.iter().map(|w| (&text[w.start..w.end], weight(w))));
                 }
                 if !more || self.lead(&scoring.scores) >= SETTLED_MARGIN {
                     break;
@@ -517,6 +517,9 @@ impl Scoring<'_> {
                 if n == SCORE_BATCH {
                     break;
                 }
+            }
+            if n == 0 {
+                break;
             }
             let mut each = [[0.0; MAX_LANGS]; SCORE_BATCH];
             word_scores(self.model, &batch[..n], &mut self.buf, &mut each[..n]);
