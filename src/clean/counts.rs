@@ -15,22 +15,51 @@
 pub(crate) fn prefetch<T>(item: &T) {
     #[cfg(target_arch = "x86_64")]
     {
+        const LINE: usize = 64;
         let start = (item as *const T).cast::<i8>();
-        // Every 64 bytes from the start, and the last byte, whose line the steps miss
-        // when `item` does not start a line.
-        let size = std::mem::size_of::<T>().max(1);
-        for offset in (0..size).step_by(64).chain([size - 1]) {
-            // SAFETY: a prefetch is a hint: it reads nothing and cannot fault, and the
-            // address is inside `item`.
+        let addr = start as usize;
+        // One hint per line the item touches: one for a small item inside a line.
+        let first = addr & !(LINE - 1);
+        let last = (addr + std::mem::size_of::<T>().max(1) - 1) & !(LINE - 1);
+        for line in (first..=last).step_by(LINE) {
+            // SAFETY: a prefetch is a hint: it reads nothing and cannot fault.
             unsafe {
                 std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(
-                    start.add(offset),
+                    start.wrapping_add(line.wrapping_sub(addr)),
                 )
             };
         }
     }
     #[cfg(not(target_arch = "x86_64"))]
     let _ = item;
+}
+
+/// Hand `items` to `each_batch` up to `N` at a time, in order. A caller that looks each
+/// item up in a table larger than the cache asks for all of a batch's slots first, then
+/// looks them up: the misses of a batch overlap.
+pub(crate) fn in_batches<T: Copy + Default, const N: usize>(
+    items: impl IntoIterator<Item = T>,
+    mut each_batch: impl FnMut(&[T]),
+) {
+    let mut items = items.into_iter();
+    let mut batch = [T::default(); N];
+    loop {
+        let mut n = 0;
+        for item in items.by_ref() {
+            batch[n] = item;
+            n += 1;
+            if n == N {
+                break;
+            }
+        }
+        if n == 0 {
+            return;
+        }
+        each_batch(&batch[..n]);
+        if n < N {
+            return;
+        }
+    }
 }
 
 /// A key the table can place: a fixed-width number, hashed by a fixed function (the same
@@ -267,6 +296,24 @@ pub(crate) fn forget_threshold(classes: &CountClasses, len: usize) -> u32 {
 pub(crate) mod tests {
     use super::*;
     use std::collections::HashMap;
+
+    #[test]
+    fn batches_are_the_items_in_order_none_empty_none_too_long() {
+        for len in 0..=13 {
+            let mut seen = Vec::new();
+            let mut sizes = Vec::new();
+            in_batches::<_, 4>(0..len, |b| {
+                seen.extend_from_slice(b);
+                sizes.push(b.len());
+            });
+            assert_eq!(seen, (0..len).collect::<Vec<_>>());
+            assert!(
+                sizes.iter().all(|&n| (1..=4).contains(&n)),
+                "{len}: {sizes:?}"
+            );
+            assert_eq!(sizes.len(), (len as usize).div_ceil(4));
+        }
+    }
 
     /// The semantics the table replaces: a hash map bumped the same way.
     pub(crate) fn reference_bump<K: std::hash::Hash + Eq, S: std::hash::BuildHasher>(

@@ -12,7 +12,7 @@
 use std::cell::RefCell;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use super::counts::{forget_threshold, CountClasses, CountTable};
+use super::counts::{forget_threshold, in_batches, CountClasses, CountTable};
 
 /// Hash tables with a fast, fixed-seed hash: the same on every run.
 type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::FixedState>;
@@ -964,26 +964,15 @@ impl<'a> Unglue<'a> {
             // The memo is larger than the core's cache and nearly every lookup missed it,
             // one after another: the chunks are taken MEMO_BATCH at a time, their slots
             // asked for first, so the misses overlap. Each key is made once.
-            let mut chunks = SpaceSplit::new(text.as_bytes());
-            let mut batch = [(0usize, 0usize, None::<u128>); MEMO_BATCH];
-            loop {
-                let mut n = 0;
-                for (start, end) in chunks.by_ref() {
-                    let chunk = &text[start..end];
-                    if never_split(chunk) {
-                        continue;
-                    }
-                    let key = short_key(chunk);
-                    if let Some(k) = key {
-                        memo.prefetch(k);
-                    }
-                    batch[n] = (start, end, key);
-                    n += 1;
-                    if n == MEMO_BATCH {
-                        break;
-                    }
-                }
-                for &(start, end, key) in &batch[..n] {
+            let chunks = SpaceSplit::new(text.as_bytes())
+                .filter(|&(start, end)| !never_split(&text[start..end]))
+                .map(|(start, end)| (start, end, short_key(&text[start..end])));
+            in_batches::<_, MEMO_BATCH>(chunks, |batch| {
+                batch
+                    .iter()
+                    .filter_map(|c| c.2)
+                    .for_each(|k| memo.prefetch(k));
+                for &(start, end, key) in batch {
                     if let Some(fixed) = self.split_chunk_memo(&text[start..end], key, memo) {
                         let o = out.get_or_insert_with(|| String::with_capacity(text.len() + 8));
                         o.push_str(&text[copied..start]);
@@ -991,10 +980,7 @@ impl<'a> Unglue<'a> {
                         copied = end;
                     }
                 }
-                if n < MEMO_BATCH {
-                    break;
-                }
-            }
+            });
             out.map(|mut o| {
                 o.push_str(&text[copied..]);
                 o

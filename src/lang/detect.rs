@@ -11,6 +11,7 @@ use super::fallback::{self, Fallback};
 use super::model::{self, Model, Scores, MAX_LANGS};
 use super::script::{self, Script, ScriptCounts};
 use super::UND;
+use crate::clean::counts::{in_batches, prefetch};
 
 /// Weight of a capitalised word inside a sentence, or an acronym: mostly names, which say
 /// little about the language around them ("Bui Thanh Son", "Yamada Takio" in English text).
@@ -507,33 +508,17 @@ struct Scoring<'m> {
 impl Scoring<'_> {
     /// Add the scores of `words`, each times its weight, in order.
     fn add_all<'w>(&mut self, words: impl IntoIterator<Item = (&'w str, f32)>) {
-        let mut words = words.into_iter();
-        loop {
-            let mut batch = [("", 0.0f32); SCORE_BATCH];
-            let mut n = 0;
-            for w in words.by_ref() {
-                batch[n] = w;
-                n += 1;
-                if n == SCORE_BATCH {
-                    break;
-                }
-            }
-            if n == 0 {
-                break;
-            }
+        let langs = self.model.codes().len();
+        in_batches::<_, SCORE_BATCH>(words, |batch| {
             let mut each = [[0.0; MAX_LANGS]; SCORE_BATCH];
-            word_scores(self.model, &batch[..n], &mut self.buf, &mut each[..n]);
-            let langs = self.model.codes().len();
-            for (&(_, weight), each) in batch[..n].iter().zip(&each[..n]) {
+            word_scores(self.model, batch, &mut self.buf, &mut each[..batch.len()]);
+            for (&(_, weight), each) in batch.iter().zip(&each) {
                 for (total, w) in self.scores[..langs].iter_mut().zip(&each[..langs]) {
                     *total += weight * w;
                 }
                 self.weight += weight;
             }
-            if n < SCORE_BATCH {
-                break;
-            }
-        }
+        });
     }
 }
 
@@ -681,7 +666,7 @@ impl WordCache {
     /// Ask the memory for a set's two words ahead of their lookup.
     fn prefetch(&self, set: usize) {
         if let Some(ways) = self.slots.get(2 * set..2 * set + 2) {
-            ways.iter().for_each(crate::clean::counts::prefetch);
+            ways.iter().for_each(prefetch);
         }
     }
 }
