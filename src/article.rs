@@ -205,23 +205,22 @@ pub fn ends_clause(s: &str) -> bool {
 
 /// Collapse runs of whitespace inside a line to one space.
 fn collapse_spaces(s: &str) -> String {
-    // Most lines have nothing to collapse: one byte scan proves it, then a plain copy.
-    if crate::text::is_collapsed(s) {
-        return s.to_string();
-    }
-    let mut out = String::with_capacity(s.len());
-    let mut space = false;
-    for c in s.trim().chars() {
-        if c.is_whitespace() {
-            space = true;
-        } else {
-            if space && !out.is_empty() {
-                out.push(' ');
-            }
-            space = false;
-            out.push(c);
+    let t = s.trim();
+    let mut out = String::with_capacity(t.len());
+    // Stretches between irregular spaces are copied as they are (most lines are one
+    // stretch); each run of whitespace becomes one space.
+    let mut from = 0;
+    while let Some(i) = crate::text::irregular_space(t, from) {
+        out.push_str(&t[from..i]);
+        // The run may have begun with a single space, copied with the stretch. Trimmed,
+        // `t` has a word after every run.
+        if !out.ends_with(' ') {
+            out.push(' ');
         }
+        let run = &t[i..];
+        from = i + (run.len() - run.trim_start().len());
     }
+    out.push_str(&t[from..]);
     out
 }
 

@@ -297,13 +297,20 @@ pub fn is_collapsed(s: &str) -> bool {
     if b.first() == Some(&b' ') || b.last() == Some(&b' ') {
         return false;
     }
-    // One pass over byte pairs for a double space; tab, line feed, vertical tab, form
-    // feed, carriage return; and the first two bytes of the other Unicode spaces:
-    // U+0085, U+00A0 (C2 85, C2 A0), U+1680 (E1 9A), U+2000–U+205F (E2 80, E2 81),
-    // U+3000 (E3 80), where a closer look decides. Pairs, not lead bytes: E1 starts
-    // most Vietnamese letters (E1 BA, E1 BB), which are not decoded.
-    let mut from = 0;
-    while let Some(p) = find_pair(&b[from..], |x, y| {
+    irregular_space(s, 0).is_none()
+}
+
+/// The first whitespace character of `s` from byte `from` on that is not a single ASCII
+/// space: a space after a space, tab, line feed, vertical tab, form feed, carriage
+/// return, or a Unicode space.
+pub fn irregular_space(s: &str, mut from: usize) -> Option<usize> {
+    let b = s.as_bytes();
+    // One pass over byte pairs for a double space, the ASCII control spaces, and the
+    // first two bytes of the other Unicode spaces: U+0085, U+00A0 (C2 85, C2 A0), U+1680
+    // (E1 9A), U+2000–U+205F (E2 80, E2 81), U+3000 (E3 80), where a closer look decides.
+    // Pairs, not lead bytes: E1 starts most Vietnamese letters (E1 BA, E1 BB), which are
+    // not decoded.
+    while let Some(p) = find_pair(b.get(from..)?, |x, y| {
         ((x == b' ') & (y == b' '))
             | (x.wrapping_sub(b'\t') < 5)
             | ((x == 0xC2) & ((y == 0x85) | (y == 0xA0)))
@@ -314,11 +321,11 @@ pub fn is_collapsed(s: &str) -> bool {
         let i = from + p;
         // A double space or an ASCII control space; otherwise `i` starts a character.
         if b[i] < 0x80 || s[i..].chars().next().is_some_and(char::is_whitespace) {
-            return false;
+            return Some(i);
         }
         from = i + 1;
     }
-    true
+    None
 }
 
 /// Append `s.to_lowercase()` to `out`.
