@@ -318,6 +318,10 @@ type Slots = [Slot; ORDER];
 /// Positions of the words scored without a heap buffer (up to 30 letters: nearly all).
 const FIXED_POSITIONS: usize = 32;
 
+// A slot's entry count must stay below `pack`'s multiplier, or `unpack_slot` would read it
+// back wrong.
+const _: () = assert!(MAX_LANGS < 32);
+
 /// An index value: the first entry times 32 plus the number of entries (at most
 /// [`MAX_LANGS`]), plus one (0 is an empty slot of the table).
 fn pack(start: u32, m: u8) -> Result<u32, String> {
