@@ -71,60 +71,61 @@ impl Model {
             .read_to_end(&mut raw)
             .map_err(|e| format!("language model: {e}"))?;
         let mut r = Reader { buf: &raw, pos: 0 };
-        if r.take(4)? != b"QLM1" {
-            return Err("language model: bad magic".into());
-        }
-        let n_langs = usize::from(r.u8()?);
-        if n_langs == 0 || n_langs > MAX_LANGS {
-            return Err(format!("language model: {n_langs} languages"));
-        }
-        let mut codes = Vec::with_capacity(n_langs);
-        let mut unk = Vec::with_capacity(n_langs);
-
-        for _ in 0..n_langs {
-            let len = usize::from(r.u8()?);
-            let name = std::str::from_utf8(r.take(len)?)
-                .map_err(|_| "language model: bad language name".to_string())?;
-            codes.push(static_code(name)?);
-
-            unk.push(f32::from_le_bytes(r.array()?));
-        }
-        let n_keys = u32::from_le_bytes(r.array()?) as usize;
+        let (codes, unk, n_keys) = read_header(&mut r)?;
+        let n_langs = codes.len();
+        // Each key takes at least three bytes: a count beyond that is a corrupt table, and
+        // the buffers are sized by what the bytes can hold.
+        let n_keys_max = n_keys.min(raw.len() / 3);
+        // Two passes over the keys: read them all, then place them in the table. Placed as
+        // they were read, each key's slot (random in a table far larger than the cache) was
+        // one cache miss after another, three quarters of the unpacking; placed from a list,
+        // the slot of the key a few places ahead is fetched while this one is placed.
+        let mut keys: Vec<(u64, u32)> = Vec::with_capacity(n_keys_max);
+        // The hashes of each key's proper suffixes, longest first, `suffix_ends[i]` ending
+        // key `i`'s (keys have at most ORDER symbols).
+        let mut suffixes: Vec<u64> = Vec::with_capacity(n_keys_max * (ORDER - 1));
+        let mut suffix_ends: Vec<u32> = Vec::with_capacity(n_keys_max);
+        let mut entries = Vec::with_capacity(n_keys_max * 3);
+        read_keys(&mut r, n_keys, n_langs, &mut entries, |text, value| {
+            keys.push((hash_chars(text.chars()), value));
+            let mut rest = text.chars();
+            rest.next();
+            while rest.as_str().chars().next().is_some() {
+                suffixes.push(hash_chars(rest.clone()));
+                rest.next();
+            }
+            suffix_ends
+                .push(u32::try_from(suffixes.len()).map_err(|_| "language model: too many keys")?);
+            Ok(())
+        })?;
         // A few suffixes are added to the keys (below).
-        let mut index = CountTable::with_capacity(n_keys + n_keys / 64);
-        let mut entries = Vec::with_capacity(n_keys * 3);
-        let mut key: Vec<u8> = Vec::with_capacity(32);
-        for _ in 0..n_keys {
-            let shared = usize::from(r.u8()?);
-            let suffix = usize::from(r.u8()?);
-            if shared > key.len() {
-                return Err("language model: bad key prefix".into());
+        let mut index = CountTable::with_capacity(keys.len() + keys.len() / 64);
+        const AHEAD: usize = 16;
+        for (i, &(h, value)) in keys.iter().enumerate() {
+            if let Some(&(ahead, _)) = keys.get(i + AHEAD) {
+                index.prefetch(ahead);
             }
-            key.truncate(shared);
-            key.extend_from_slice(r.take(suffix)?);
-            let text = std::str::from_utf8(&key)
-                .map_err(|_| "language model: key is not UTF-8".to_string())?;
-            let m = r.u8()?;
-            let start = entries.len() as u32;
-            for _ in 0..m {
-                let e: [u8; 3] = r.array()?;
-                if usize::from(e[0]) >= n_langs {
-                    return Err("language model: bad language index".into());
-                }
-                entries.push(e);
+            index.set(h, value);
+        }
+        // Close the table under suffixes (a handful of Vietnamese n-grams lack theirs): a
+        // suffix that is not a key gets an entry with no languages. A chain stops at the
+        // first suffix present, whose own suffixes are there or added from its own chain.
+        let empty = pack(entries.len() as u32, 0)?;
+        let mut from = 0;
+        for (i, &end) in suffix_ends.iter().enumerate() {
+            if let Some(&ahead) = suffix_ends
+                .get(i + AHEAD - 1)
+                .and_then(|&e| suffixes.get(e as usize))
+            {
+                index.prefetch(ahead);
             }
-            index.set(hash_chars(text.chars()), pack(start, m)?);
-            // Close the table under suffixes (a handful of Vietnamese n-grams lack theirs);
-            // a suffix that turns up later as a key of its own replaces the empty entry.
-            let mut suffix = text.chars();
-            suffix.next();
-            while suffix.as_str().chars().next().is_some() {
-                let h = hash_chars(suffix.clone());
+            let chain = suffixes.get(from..end as usize).unwrap_or(&[]);
+            from = end as usize;
+            for &h in chain {
                 if index.get(h) != 0 {
                     break;
                 }
-                index.set(h, pack(entries.len() as u32, 0)?);
-                suffix.next();
+                index.set(h, empty);
             }
         }
         static NEXT_ID: AtomicU64 = AtomicU64::new(0);
@@ -274,6 +275,63 @@ impl Model {
     }
 }
 
+/// The table's languages (codes and unseen-symbol log probabilities) and its key count.
+fn read_header(r: &mut Reader<'_>) -> Result<(Vec<&'static str>, Vec<f32>, usize), String> {
+    if r.take(4)? != b"QLM1" {
+        return Err("language model: bad magic".into());
+    }
+    let n_langs = usize::from(r.u8()?);
+    if n_langs == 0 || n_langs > MAX_LANGS {
+        return Err(format!("language model: {n_langs} languages"));
+    }
+    let mut codes = Vec::with_capacity(n_langs);
+    let mut unk = Vec::with_capacity(n_langs);
+    for _ in 0..n_langs {
+        let len = usize::from(r.u8()?);
+        let name = std::str::from_utf8(r.take(len)?)
+            .map_err(|_| "language model: bad language name".to_string())?;
+        codes.push(static_code(name)?);
+        unk.push(f32::from_le_bytes(r.array()?));
+    }
+    let n_keys = u32::from_le_bytes(r.array()?) as usize;
+    Ok((codes, unk, n_keys))
+}
+
+/// Read `n_keys` keys of the table (format in `data/build_model.py`: each key shares a
+/// prefix with the one before it), appending their entries to `entries` and giving `each`
+/// the key's text and its [`pack`]ed slot value.
+fn read_keys(
+    r: &mut Reader<'_>,
+    n_keys: usize,
+    n_langs: usize,
+    entries: &mut Vec<[u8; 3]>,
+    mut each: impl FnMut(&str, u32) -> Result<(), String>,
+) -> Result<(), String> {
+    let mut key: Vec<u8> = Vec::with_capacity(32);
+    for _ in 0..n_keys {
+        let shared = usize::from(r.u8()?);
+        let suffix = usize::from(r.u8()?);
+        if shared > key.len() {
+            return Err("language model: bad key prefix".into());
+        }
+        key.truncate(shared);
+        key.extend_from_slice(r.take(suffix)?);
+        let text = std::str::from_utf8(&key)
+            .map_err(|_| "language model: key is not UTF-8".to_string())?;
+        let m = r.u8()?;
+        let start = entries.len() as u32;
+        for _ in 0..m {
+            let e: [u8; 3] = r.array()?;
+            if usize::from(e[0]) >= n_langs {
+                return Err("language model: bad language index".into());
+            }
+            entries.push(e);
+        }
+        each(text, pack(start, m)?)?;
+    }
+    Ok(())
+}
+
 /// Map a model language name to its ISO 639-1 code.
 fn static_code(name: &str) -> Result<&'static str, String> {
     Ok(match name {
@@ -369,6 +427,7 @@ impl<'a> Reader<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::collections::HashMap;
 
     fn best(m: &Model, text: &str) -> &'static str {
         let mut s = [0f32; MAX_LANGS];
@@ -444,6 +503,48 @@ mod tests {
             prev = cur;
         }
         out
+    }
+
+    /// The table placed from a list of keys holds what placing each key as it was read
+    /// gave (then every suffix missing so far got an empty entry at once): the same keys
+    /// with the same entries, the same empty suffixes, nothing else.
+    #[test]
+    fn unpacked_index_is_the_key_by_key_closure() {
+        let m = shared().unwrap();
+        let mut raw = Vec::new();
+        flate2::read::ZlibDecoder::new(PACKED)
+            .read_to_end(&mut raw)
+            .unwrap();
+        let mut r = Reader { buf: &raw, pos: 0 };
+        let (codes, _, n_keys) = read_header(&mut r).unwrap();
+        let mut entries = Vec::new();
+        let mut reference: HashMap<u64, u32> = HashMap::new();
+        read_keys(&mut r, n_keys, codes.len(), &mut entries, |text, value| {
+            reference.insert(hash_chars(text.chars()), value);
+            let mut rest = text.chars();
+            rest.next();
+            while rest.as_str().chars().next().is_some() {
+                let h = hash_chars(rest.clone());
+                if reference.contains_key(&h) {
+                    break;
+                }
+                reference.insert(h, pack(0, 0).unwrap());
+                rest.next();
+            }
+            Ok(())
+        })
+        .unwrap();
+        assert!(n_keys > 100_000, "{n_keys} keys");
+        assert!(reference.len() > n_keys, "some suffixes were added");
+        assert_eq!(m.entries, entries);
+        assert_eq!(m.index.len(), reference.len());
+        for (&h, &want) in &reference {
+            let (want, got) = (unpack_slot(want), unpack_slot(m.index.get(h)));
+            match (want, got) {
+                (Some((_, 0)), Some((_, 0))) => {}
+                _ => assert_eq!(got, want, "slot of {h:x}"),
+            }
+        }
     }
 
     #[test]
