@@ -258,7 +258,8 @@ unsafe fn fold_avx2(minhash: &mut [u32], perms: &Permutations, hashes: &[u64]) {
         /// `m` folded with the hash whose halves `x_lo`, `x_hi` fill every lane.
         #[inline(always)]
         fn step(&self, x_lo: __m256i, x_hi: __m256i, m: __m256i) -> __m256i {
-            // SAFETY: only called from `fold_avx2`, which runs with AVX2 enabled.
+            // SAFETY: a `Block` is only made by `Block::new`, which needs AVX2: wherever
+            // one exists to step, the CPU has AVX2.
             unsafe {
                 let even = _mm256_add_epi64(_mm256_mul_epu32(self.a_lo, x_lo), self.b_even);
                 let odd = _mm256_add_epi64(_mm256_mul_epu32(self.a_lo_odd, x_lo), self.b_odd);
@@ -277,7 +278,7 @@ unsafe fn fold_avx2(minhash: &mut [u32], perms: &Permutations, hashes: &[u64]) {
     fn halves(x: &u64) -> (__m256i, __m256i) {
         let half = std::ptr::from_ref(x).cast::<i32>();
         // SAFETY: a `u64` is two readable `i32` halves, low first on x86-64 (little-endian);
-        // the broadcasts need only AVX2, which the caller has.
+        // the broadcasts need AVX2, which `fold_avx2`, the only caller, runs with.
         unsafe {
             (
                 _mm256_set1_epi32(half.read_unaligned()),
