@@ -17,8 +17,9 @@
 # parsing and the write pass's tools, the embedded tokenizer, its lexicon and the language
 # model, which are built on two threads of their own);
 # and the costliest functions by their own instructions. valgrind emulates neither SHA-NI
-# nor AVX-512, so hashing and the MinHash fold take their portable paths here: compare
-# binaries with each other, not with the wall-clock figures of benches/corpus.sh.
+# nor AVX-512, so SHA-256 takes its portable path here (the MinHash fold still takes its
+# AVX2 one): compare binaries with each other, not with the wall-clock figures of
+# benches/corpus.sh.
 #
 # Everything it writes stays under target/corpus-bench/.
 set -euo pipefail

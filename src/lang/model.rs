@@ -113,6 +113,7 @@ impl Model {
         let empty = pack(entries.len() as u32, 0)?;
         let mut from = 0;
         for (i, &end) in suffix_ends.iter().enumerate() {
+            // The chain of key `i + AHEAD` starts where key `i + AHEAD - 1`'s ends.
             if let Some(&ahead) = suffix_ends
                 .get(i + AHEAD - 1)
                 .and_then(|&e| suffixes.get(e as usize))
