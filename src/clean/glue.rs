@@ -964,16 +964,18 @@ impl<'a> Unglue<'a> {
             // The memo is larger than the core's cache and nearly every lookup missed it,
             // one after another: the chunks are taken MEMO_BATCH at a time, their slots
             // asked for first, so the misses overlap. Each key is made once.
-            let chunks = SpaceSplit::new(text.as_bytes())
-                .filter(|&(start, end)| !never_split(&text[start..end]))
-                .map(|(start, end)| (start, end, short_key(&text[start..end])));
+            // Each chunk is sliced once (every slice checks its ends).
+            let chunks = SpaceSplit::new(text.as_bytes()).filter_map(|(start, end)| {
+                let chunk = text.get(start..end)?;
+                (!never_split(chunk)).then(|| (start, end, chunk, short_key(chunk)))
+            });
             in_batches::<_, MEMO_BATCH>(chunks, |batch| {
                 batch
                     .iter()
-                    .filter_map(|c| c.2)
+                    .filter_map(|c| c.3)
                     .for_each(|k| memo.prefetch(k));
-                for &(start, end, key) in batch {
-                    if let Some(fixed) = self.split_chunk_memo(&text[start..end], key, memo) {
+                for &(start, end, chunk, key) in batch {
+                    if let Some(fixed) = self.split_chunk_memo(chunk, key, memo) {
                         let o = out.get_or_insert_with(|| String::with_capacity(text.len() + 8));
                         o.push_str(&text[copied..start]);
                         o.push_str(&fixed);
