@@ -1741,22 +1741,11 @@ struct Blanks<'a> {
     /// Whitespace bytes of the next block: the end of a space character the last block's
     /// last bytes begin.
     carry: u64,
-    /// Whether E1 and E3 may lead a space (U+1680, U+3000) in this text.
-    e1e3: bool,
 }
 
 impl<'a> Blanks<'a> {
     fn new(text: &'a str) -> Self {
-        // E1 leads most Vietnamese letters with a tone mark, E3 most kana and CJK
-        // punctuation; the only spaces they lead are U+1680 and U+3000. Without either in
-        // the text (one vectorised search each), those bytes are letters, not bytes to
-        // look at one by one.
-        let e1e3 = text.contains("\u{1680}") || text.contains("\u{3000}");
-        Blanks {
-            text,
-            carry: 0,
-            e1e3,
-        }
+        Blanks { text, carry: 0 }
     }
 
     /// The block at `base`, the one after the last asked for: which of its bytes belong
@@ -1764,7 +1753,7 @@ impl<'a> Blanks<'a> {
     /// (all but in the last block).
     fn block(&mut self, base: usize) -> (u64, u64) {
         let len = self.text.len().saturating_sub(base).min(64);
-        let (spaces, maybe) = masks_at(self.text.as_bytes(), base, self.e1e3);
+        let (spaces, maybe) = masks_at(self.text.as_bytes(), base);
         let valid = if len == 64 { !0 } else { (1u64 << len) - 1 };
         let mut ws = (spaces | self.carry) & valid;
         self.carry = 0;
@@ -1886,7 +1875,7 @@ impl<'a> SpaceSplit<'a> {
         SpaceSplit {
             bytes,
             base: 0,
-            spaces: masks_at(bytes, 0, false).0,
+            spaces: masks_at(bytes, 0).0,
             start: 0,
             done: false,
         }
@@ -1913,49 +1902,57 @@ impl Iterator for SpaceSplit<'_> {
                 return Some((self.start, self.bytes.len()));
             }
             self.base = next;
-            self.spaces = masks_at(self.bytes, next, false).0;
+            self.spaces = masks_at(self.bytes, next).0;
         }
     }
 }
 
-/// [`block_masks`] of the 64 bytes of `bytes` from `base` (fewer at the end, padded with
-/// zeros, which are neither).
-fn masks_at(bytes: &[u8], base: usize, e1e3: bool) -> (u64, u64) {
+/// [`block_masks`] of the 64 bytes of `bytes` from `base` and the byte after them (fewer
+/// at the end, padded with zeros, which are neither).
+fn masks_at(bytes: &[u8], base: usize) -> (u64, u64) {
     let rest = bytes.get(base..).unwrap_or_default();
-    let mut padded = [0u8; 64];
-    let block = match rest.first_chunk::<64>() {
-        Some(block) => block,
+    let mut padded = [0u8; 65];
+    let window = match rest.first_chunk::<65>() {
+        Some(window) => window,
         None => {
-            padded[..rest.len()].copy_from_slice(rest);
+            let n = rest.len().min(65);
+            padded[..n].copy_from_slice(&rest[..n]);
             &padded
         }
     };
-    block_masks(block, e1e3)
+    block_masks(window)
 }
 
-/// Of a 64-byte block: the ASCII spaces, and the bytes that may start another whitespace
-/// character (tab to carriage return; C2 and E2; with `e1e3`, E1 and E3), as bit masks.
+/// Of the first 64 bytes of `window`: the ASCII spaces, and the bytes that may start
+/// another whitespace character, as bit masks. Those are tab to carriage return, C2 and
+/// E2, and E1 and E3 only before the second byte of U+1680 (E1 9A) or U+3000 (E3 80): E1
+/// leads most Vietnamese letters with a tone mark and E3 most kana and CJK punctuation,
+/// bytes otherwise looked at one by one. The window's last byte is that second byte for
+/// the block's last.
 #[inline]
-fn block_masks(block: &[u8; 64], e1e3: bool) -> (u64, u64) {
+fn block_masks(window: &[u8; 65]) -> (u64, u64) {
     #[cfg(target_arch = "x86_64")]
     {
         // SAFETY: SSE2 is part of the x86_64 baseline, and every load reads 16 bytes
-        // inside the 64-byte array.
-        unsafe { block_masks_sse2(block, e1e3) }
+        // inside the 65-byte array.
+        unsafe { block_masks_sse2(window) }
     }
     #[cfg(not(target_arch = "x86_64"))]
     {
-        block_masks_scalar(block, e1e3)
+        block_masks_scalar(window)
     }
 }
 
 /// [`block_masks`] a byte at a time: the definition, and the path off x86_64.
 #[cfg_attr(target_arch = "x86_64", allow(dead_code))]
-fn block_masks_scalar(block: &[u8; 64], e1e3: bool) -> (u64, u64) {
+fn block_masks_scalar(window: &[u8; 65]) -> (u64, u64) {
     let (mut spaces, mut maybe) = (0u64, 0u64);
-    for (i, &x) in block.iter().enumerate() {
+    for (i, pair) in window.windows(2).enumerate() {
+        let (x, next) = (pair[0], pair[1]);
         spaces |= u64::from(x == b' ') << i;
-        let lead = matches!(x, 0x09..=0x0D | 0xC2 | 0xE2) || (e1e3 && matches!(x, 0xE1 | 0xE3));
+        let lead = matches!(x, 0x09..=0x0D | 0xC2 | 0xE2)
+            || (x == 0xE1 && next == 0x9A)
+            || (x == 0xE3 && next == 0x80);
         maybe |= u64::from(lead) << i;
     }
     (spaces, maybe)
@@ -1963,20 +1960,29 @@ fn block_masks_scalar(block: &[u8; 64], e1e3: bool) -> (u64, u64) {
 
 #[cfg(target_arch = "x86_64")]
 #[inline]
-unsafe fn block_masks_sse2(block: &[u8; 64], e1e3: bool) -> (u64, u64) {
+unsafe fn block_masks_sse2(window: &[u8; 65]) -> (u64, u64) {
     use std::arch::x86_64::*;
     let (mut spaces, mut maybe) = (0u64, 0u64);
     for k in 0..4 {
-        // SAFETY: bytes 16k..16k+16 are inside the block.
-        let v = unsafe { _mm_loadu_si128(block.as_ptr().add(16 * k).cast::<__m128i>()) };
+        // SAFETY: bytes 16k..16k+17 are inside the window.
+        let (v, after) = unsafe {
+            let at = window.as_ptr().add(16 * k);
+            (
+                _mm_loadu_si128(at.cast::<__m128i>()),
+                _mm_loadu_si128(at.add(1).cast::<__m128i>()),
+            )
+        };
         let eq = |b: u8| _mm_cmpeq_epi8(v, _mm_set1_epi8(b as i8));
+        let next_is = |b: u8| _mm_cmpeq_epi8(after, _mm_set1_epi8(b as i8));
         // x - 9 <= 4, unsigned: tab, line feed, vertical tab, form feed, carriage return.
         let d = _mm_sub_epi8(v, _mm_set1_epi8(9));
         let control = _mm_cmpeq_epi8(_mm_min_epu8(d, _mm_set1_epi8(4)), d);
-        let mut lead = _mm_or_si128(control, _mm_or_si128(eq(0xC2), eq(0xE2)));
-        if e1e3 {
-            lead = _mm_or_si128(lead, _mm_or_si128(eq(0xE1), eq(0xE3)));
-        }
+        let lead = _mm_or_si128(control, _mm_or_si128(eq(0xC2), eq(0xE2)));
+        let e1e3 = _mm_or_si128(
+            _mm_and_si128(eq(0xE1), next_is(0x9A)),
+            _mm_and_si128(eq(0xE3), next_is(0x80)),
+        );
+        let lead = _mm_or_si128(lead, e1e3);
         let mask = |m: __m128i| u64::from(_mm_movemask_epi8(m) as u16);
         spaces |= mask(eq(b' ')) << (16 * k);
         maybe |= mask(lead) << (16 * k);
@@ -3196,19 +3202,17 @@ mod tests {
     #[test]
     fn block_masks_match_their_definition() {
         let bytes = [
-            b' ', b'\t', b'\n', 0x0B, 0x0C, b'\r', 0x08, 0x0E, 0x1F, b'a', 0x80, 0xC2, 0xC3, 0xE1,
-            0xE2, 0xE3, 0xE4, 0xFF, 0x00,
+            b' ', b'\t', b'\n', 0x0B, 0x0C, b'\r', 0x08, 0x0E, 0x1F, b'a', 0x80, 0x9A, 0xC2, 0xC3,
+            0xE1, 0xE2, 0xE3, 0xE4, 0xFF, 0x00,
         ];
         let mut rng = crate::text::TestRng::new();
-        for _ in 0..2000 {
-            let block: [u8; 64] = std::array::from_fn(|_| rng.pick(&bytes));
-            for e1e3 in [false, true] {
-                assert_eq!(
-                    block_masks(&block, e1e3),
-                    block_masks_scalar(&block, e1e3),
-                    "{block:?}"
-                );
-            }
+        for _ in 0..4000 {
+            let window: [u8; 65] = std::array::from_fn(|_| rng.pick(&bytes));
+            assert_eq!(
+                block_masks(&window),
+                block_masks_scalar(&window),
+                "{window:?}"
+            );
         }
     }
 
