@@ -1668,7 +1668,7 @@ fn is_function_word(w: &str) -> bool {
 /// The words are those of `str::split_whitespace`, counted from a bit mask of their
 /// first bytes, 64 bytes at a time; only a word whose first byte can begin a marker is
 /// read. Every article is asked this, and most words cannot be markers: in Vietnamese
-/// news, a word read one by one cost about as much as the repair's own look-up of it.
+/// news, reading every word cost more than half as much as the repair's own look-ups.
 fn english_markers(text: &str) -> (usize, usize) {
     let bytes = text.as_bytes();
     let mut blanks = Blanks::new(text);
