@@ -1714,21 +1714,31 @@ fn english_markers(text: &str) -> (usize, usize) {
     (words, hits)
 }
 
+/// The words [`english_markers`] counts, in lower case: the commonest English words that
+/// other Latin-script languages do not use as words of their own.
+const MARKERS: [&str; 15] = [
+    "the", "and", "of", "that", "with", "for", "is", "are", "this", "from", "which", "were", "has",
+    "have", "their",
+];
+
 /// First bytes of the words [`is_marker`] may accept: a marker's first letter in either
 /// case, or a byte that is not an ASCII letter or digit (trimmed punctuation, or any
-/// character outside ASCII). A word beginning with another letter or a digit is one.
+/// character outside ASCII). A word beginning with another letter or a digit is no marker.
 static MAY_BEGIN_MARKER: [bool; 256] = {
     let mut t = [true; 256];
     let mut x = 0;
     while x < 128 {
-        let b = x as u8;
-        if b.is_ascii_alphanumeric() {
-            t[x] = matches!(
-                b.to_ascii_lowercase(),
-                b't' | b'a' | b'o' | b'w' | b'f' | b'i' | b'h'
-            );
+        if (x as u8).is_ascii_alphanumeric() {
+            t[x] = false;
         }
         x += 1;
+    }
+    let mut i = 0;
+    while i < MARKERS.len() {
+        let first = MARKERS[i].as_bytes()[0];
+        t[first as usize] = true;
+        t[first.to_ascii_uppercase() as usize] = true;
+        i += 1;
     }
     t
 };
@@ -2074,6 +2084,8 @@ fn is_marker(token: &str) -> bool {
     for (l, &x) in lower.iter_mut().zip(w) {
         *l = x.to_ascii_lowercase();
     }
+    // The list of `MARKERS`, as a match: it compiles to a few compares of the length and
+    // the bytes (a test holds the two lists equal).
     matches!(
         &lower[..w.len()],
         b"the"
@@ -3214,6 +3226,34 @@ mod tests {
                 "{window:?}"
             );
         }
+    }
+
+    /// `is_marker` accepts the words of `MARKERS` and no other word of two to five
+    /// lower-case letters, so the first letters `english_markers` reads words by are theirs.
+    #[test]
+    fn markers_are_the_list() {
+        let mut word = Vec::new();
+        let mut accepted = Vec::new();
+        fn all(word: &mut Vec<u8>, accepted: &mut Vec<String>) {
+            if word.len() >= 2 {
+                let w = String::from_utf8(word.clone()).unwrap();
+                if is_marker(&w) {
+                    accepted.push(w);
+                }
+            }
+            if word.len() < 5 {
+                for c in b'a'..=b'z' {
+                    word.push(c);
+                    all(word, accepted);
+                    word.pop();
+                }
+            }
+        }
+        all(&mut word, &mut accepted);
+        let mut expected: Vec<String> = MARKERS.iter().map(|m| m.to_string()).collect();
+        accepted.sort();
+        expected.sort();
+        assert_eq!(accepted, expected);
     }
 
     #[test]
