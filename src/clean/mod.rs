@@ -1919,20 +1919,11 @@ fn is_credited_caption(s: &str) -> bool {
     {
         return false;
     }
-    // "Minh:", "nhanh:" pass the test above: lower-case the whole block only when one of
-    // the markers is there in some case.
-    if !has_credit_marker(t) {
+    // "Minh:", "nhanh:" pass the test above.
+    let Some((at, credit)) = credit_marker(t) else {
         return false;
-    }
-    let lower = crate::text::to_lower(t);
-    let (at, credit) = match lower.rfind("photo:").or_else(|| lower.rfind("ảnh:")) {
-        Some(i) => (i, false),
-        None => match lower.rfind("credit:") {
-            Some(i) => (i, true),
-            None => return false,
-        },
     };
-    let tail = &lower[at..];
+    let tail = &t[at..];
     // The credit is the last thing on the line and short. "Credit:" closes a sentence
     // or two of caption ("… equivalent. Credit: ESA"); after a few words it is a label
     // ("Tax credit: $500").
@@ -1941,28 +1932,41 @@ fn is_credited_caption(s: &str) -> bool {
     tail.split_whitespace().nth(5).is_none()
         && (tail.ends_with(')') || !tail.contains('.'))
         && size_upto(t, MAX_CAPTION_WORDS + 1.0) <= MAX_CAPTION_WORDS
-        && (!credit || word_count(&lower[..at]) >= 6)
+        && (!credit || word_count(&t[..at]) >= 6)
 }
 
-/// Whether the lower case of `t` holds `photo:`, `ảnh:` or `credit:`, told without
-/// lower-casing it: the only characters whose lower case is one of those letters are
-/// the letter itself and its ASCII capital, and `Ả` for `ả` (the test
-/// `credit_markers_are_found_in_any_case` checks every character), so each colon is
-/// looked behind for the marker in any such case.
-fn has_credit_marker(t: &str) -> bool {
+/// Where the marker of a credited caption starts in `t`, and whether it is `credit:`:
+/// the last `photo:`, else the last `ảnh:`, else the last `credit:`, in any case; what
+/// searching the lower case of `t` finds, told without lower-casing it (a block can be a
+/// whole article). The only characters whose lower case is one of those letters are the
+/// letter itself and its ASCII capital, and `Ả` for `ả` (the test
+/// `credit_markers_are_found_in_any_case` checks every character), so each colon is looked
+/// behind for the marker in any such case. Lower-casing keeps spaces, `.` and `)` as
+/// they are, so the tests on the text around the marker read the same in either case.
+fn credit_marker(t: &str) -> Option<(usize, bool)> {
     let b = t.as_bytes();
-    memchr::memchr_iter(b':', b).any(|i| {
-        let before = &b[..i];
-        let ends = |m: &[u8]| {
-            before.len() >= m.len() && before[before.len() - m.len()..].eq_ignore_ascii_case(m)
-        };
-        ends(b"photo")
-            || ends(b"credit")
-            // `ả` is E1 BA A3 in UTF-8, `Ả` E1 BA A2.
-            || (ends(b"nh")
-                && before.len() >= 5
-                && matches!(before[before.len() - 5..before.len() - 2], [0xE1, 0xBA, 0xA2 | 0xA3]))
-    })
+    let last = |marker: &dyn Fn(&[u8]) -> Option<usize>| {
+        memchr::memrchr_iter(b':', b).find_map(|i| marker(&b[..i]))
+    };
+    let ascii = |m: &'static [u8]| {
+        move |before: &[u8]| {
+            let at = before.len().checked_sub(m.len())?;
+            before[at..].eq_ignore_ascii_case(m).then_some(at)
+        }
+    };
+    // `ả` is E1 BA A3 in UTF-8, `Ả` E1 BA A2.
+    let anh = |before: &[u8]| {
+        let at = before.len().checked_sub(5)?;
+        (matches!(
+            before[at..],
+            [0xE1, 0xBA, 0xA2 | 0xA3, b'n' | b'N', b'h' | b'H']
+        ))
+        .then_some(at)
+    };
+    last(&ascii(b"photo"))
+        .or_else(|| last(&anh))
+        .map(|at| (at, false))
+        .or_else(|| last(&ascii(b"credit")).map(|at| (at, true)))
 }
 
 /// Words a caption with its credit may have.
@@ -2134,7 +2138,7 @@ fn is_name_line(s: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
-    /// `has_credit_marker` never misses a marker the lower-cased block holds: every
+    /// `credit_marker` never misses a marker the lower-cased block holds: every
     /// character in place of one, two or three of a marker's characters, in blocks
     /// around it.
     #[test]
@@ -2157,7 +2161,7 @@ mod tests {
                             .collect();
                         let lower = crate::text::to_lower(&t);
                         if markers.iter().any(|m| lower.contains(m)) {
-                            assert!(has_credit_marker(&t), "{t:?}");
+                            assert!(credit_marker(&t).is_some(), "{t:?}");
                         }
                     }
                 }
@@ -2172,8 +2176,85 @@ mod tests {
             ("photo : no", false),
             ("", false),
         ] {
-            assert_eq!(has_credit_marker(t), want, "{t:?}");
+            assert_eq!(credit_marker(t).is_some(), want, "{t:?}");
         }
+    }
+
+    /// What `is_credited_caption` asked of the lower-cased block before it read the
+    /// block as it is: the same answers on captions with every marker, in every case,
+    /// repeated, before and after dots, brackets and Vietnamese text.
+    #[test]
+    fn credited_captions_read_as_their_lower_case() {
+        fn reference(s: &str) -> bool {
+            let t = s.trim_end();
+            if !t.contains(':')
+                || !["hoto:", "HOTO:", "nh:", "NH:", "redit:", "REDIT:"]
+                    .iter()
+                    .any(|m| t.contains(m))
+            {
+                return false;
+            }
+            let lower = crate::text::to_lower(t);
+            let (at, credit) = match lower.rfind("photo:").or_else(|| lower.rfind("ảnh:")) {
+                Some(i) => (i, false),
+                None => match lower.rfind("credit:") {
+                    Some(i) => (i, true),
+                    None => return false,
+                },
+            };
+            let tail = &lower[at..];
+            tail.split_whitespace().nth(5).is_none()
+                && (tail.ends_with(')') || !tail.contains('.'))
+                && size_upto(t, MAX_CAPTION_WORDS + 1.0) <= MAX_CAPTION_WORDS
+                && (!credit || word_count(&lower[..at]) >= 6)
+        }
+        let pieces = [
+            "Photo:",
+            "PHOTO:",
+            "photo:",
+            "Ảnh:",
+            "ảnh:",
+            "ẢNH:",
+            "Credit:",
+            "CREDIT:",
+            "credit:",
+            "Minh:",
+            "nhanh:",
+            "Đà Nẵng",
+            "Hà Nội.",
+            "ESA",
+            "(Photo: VNA)",
+            "VNA)",
+            "(AP",
+            "a",
+            "the",
+            "Tax",
+            "equivalent.",
+            "Lễ hội",
+            "ĐỨC",
+            "x.y",
+            "5",
+            " ",
+            "  ",
+            "\n",
+        ];
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let mut next = |n: usize| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state % n as u64) as usize
+        };
+        let mut credited = 0;
+        for _ in 0..20_000 {
+            let len = 1 + next(14);
+            let text: Vec<&str> = (0..len).map(|_| pieces[next(pieces.len())]).collect();
+            let text = text.join(if next(4) == 0 { "" } else { " " });
+            let want = reference(&text);
+            assert_eq!(is_credited_caption(&text), want, "{text:?}");
+            credited += usize::from(want);
+        }
+        assert!(credited > 500, "{credited}");
     }
 
     #[test]
