@@ -1016,7 +1016,7 @@ fn mark_caption_pairs(texts: &[&str], sizes: &[f64], decisions: &mut [Option<Dec
         (1.0..=40.0).contains(&size)
     };
     let plain = |t: &str| {
-        !has_marked_letters(t, 1) && t.chars().filter(char::is_ascii_alphabetic).count() >= 3
+        !has_marked_letters(t, 1) && t.chars().filter(char::is_ascii_alphabetic).nth(2).is_some()
     };
     let similar = |a: &str, b: &str| {
         let (la, lb) = (a.chars().count() as f64, b.chars().count() as f64);
@@ -1024,18 +1024,20 @@ fn mark_caption_pairs(texts: &[&str], sizes: &[f64], decisions: &mut [Option<Dec
     };
     for i in 0..texts.len() {
         // The script test first: it settles an all-ASCII line without reading it.
-        if decisions[i].is_some() || !has_marked_letters(texts[i], 2) || !short(i) {
+        if decisions[i].is_some() || !has_marked_letters(texts[i], 2) {
             continue;
         }
-        // The translation usually follows its caption; otherwise it may precede it.
+        // The translation usually follows its caption; otherwise it may precede it. The
+        // partner is sought before the block's own length is: beside a Vietnamese
+        // paragraph there is nearly always no unmarked one, and its first words say so.
         let partner = [i + 1, i.wrapping_sub(1)].into_iter().find(|&j| {
             j < texts.len()
                 && decisions[j].is_none()
-                && short(j)
                 && plain(texts[j])
+                && short(j)
                 && similar(texts[i], texts[j])
         });
-        if let Some(j) = partner {
+        if let Some(j) = partner.filter(|_| short(i)) {
             decisions[i] = Some(Decision::Caption);
             decisions[j] = Some(Decision::Caption);
         }
