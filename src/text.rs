@@ -386,8 +386,6 @@ pub fn to_lower(s: &str) -> String {
     out
 }
 
-/// Deterministic pseudo-random numbers for tests that compare a fast path with its plain
-/// definition on many generated inputs (xorshift64: the same sequence on every run).
 /// About how many bytes [`normal_form`] hands its sink at a time.
 pub const NORMAL_CHUNK: usize = 8 << 10;
 
@@ -647,6 +645,8 @@ fn latin_index(b: &[u8]) -> Option<(usize, usize)> {
     }
 }
 
+/// Deterministic pseudo-random numbers for tests that compare a fast path with its plain
+/// definition on many generated inputs (xorshift64: the same sequence on every run).
 #[cfg(test)]
 pub(crate) struct TestRng(u64);
 
