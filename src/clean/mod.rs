@@ -1949,28 +1949,28 @@ fn is_credited_caption(s: &str) -> bool {
 /// characters (`İ` to `i` and a combining dot, which read as a word break there).
 fn credit_marker(t: &str) -> Option<(usize, bool)> {
     let b = t.as_bytes();
-    let last = |marker: &dyn Fn(&[u8]) -> Option<usize>| {
+    // The start of the last marker the test accepts in the bytes before a colon.
+    let last = |marker: fn(&[u8]) -> Option<usize>| {
         memchr::memrchr_iter(b':', b).find_map(|i| marker(&b[..i]))
     };
-    let ascii = |m: &'static [u8]| {
-        move |before: &[u8]| {
-            let at = before.len().checked_sub(m.len())?;
-            before[at..].eq_ignore_ascii_case(m).then_some(at)
-        }
-    };
-    // `ả` is E1 BA A3 in UTF-8, `Ả` E1 BA A2.
-    let anh = |before: &[u8]| {
-        let at = before.len().checked_sub(5)?;
-        (matches!(
-            before[at..],
-            [0xE1, 0xBA, 0xA2 | 0xA3, b'n' | b'N', b'h' | b'H']
-        ))
-        .then_some(at)
-    };
-    last(&ascii(b"photo"))
-        .or_else(|| last(&anh))
+    fn ends(before: &[u8], m: &[u8]) -> Option<usize> {
+        let at = before.len().checked_sub(m.len())?;
+        before[at..].eq_ignore_ascii_case(m).then_some(at)
+    }
+    last(|before| ends(before, b"photo"))
+        // `ả` is E1 BA A3 in UTF-8, `Ả` E1 BA A2.
+        .or_else(|| {
+            last(|before| {
+                let at = before.len().checked_sub(5)?;
+                matches!(
+                    before[at..],
+                    [0xE1, 0xBA, 0xA2 | 0xA3, b'n' | b'N', b'h' | b'H']
+                )
+                .then_some(at)
+            })
+        })
         .map(|at| (at, false))
-        .or_else(|| last(&ascii(b"credit")).map(|at| (at, true)))
+        .or_else(|| last(|before| ends(before, b"credit")).map(|at| (at, true)))
 }
 
 /// Words a caption with its credit may have.
