@@ -816,6 +816,8 @@ fn build_with(
         },
     )?;
     reporter.finish();
+    // The tables' borrowers go first, and the spill file is closed before its directory
+    // is deleted (below).
     drop((corpus, spill));
 
     let finish = || -> Result<Manifest> {
